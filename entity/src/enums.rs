@@ -1,0 +1,80 @@
+//! Enumerations stored as short strings, so they read the same on SQLite and PostgreSQL.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+macro_rules! string_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $value:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+        #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+        #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+        pub enum $name {
+            $(#[sea_orm(string_value = $value)] $variant,)+
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $value,)+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s { $($value => Ok(Self::$variant),)+ other => Err(format!("unknown {} `{}`", stringify!($name), other)) }
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// Whether a store is owned by the group or a partner that receives shared leads.
+    StoreKind { Own = "OWN", Partner = "PARTNER" }
+);
+string_enum!(
+    /// The departments of a 4S store (and of the group head office).
+    Department { Sales = "SALES", Service = "SERVICE", Insurance = "INSURANCE", Parts = "PARTS", Crm = "CRM", Management = "MANAGEMENT" }
+);
+string_enum!(
+    /// Staff roles, see DOMAIN.md.
+    Role {
+        GroupAdmin = "GROUP_ADMIN",
+        GroupCrm = "GROUP_CRM",
+        GroupAnalyst = "GROUP_ANALYST",
+        StoreManager = "STORE_MANAGER",
+        SalesConsultant = "SALES_CONSULTANT",
+        ServiceAdvisor = "SERVICE_ADVISOR",
+        InsuranceSpecialist = "INSURANCE_SPECIALIST",
+        PartsClerk = "PARTS_CLERK",
+        Partner = "PARTNER",
+        Integration = "INTEGRATION",
+    }
+);
+string_enum!(CustomerKind { Individual = "INDIVIDUAL", Corporate = "CORPORATE" });
+string_enum!(Gender { Male = "MALE", Female = "FEMALE", Unknown = "UNKNOWN" });
+string_enum!(
+    /// Where a customer stands in the group-wide lifecycle.
+    LifecycleStage { Prospect = "PROSPECT", Base = "BASE", Loyal = "LOYAL", Vip = "VIP", Lost = "LOST", Defeated = "DEFEATED" }
+);
+string_enum!(ContactKind { Phone = "PHONE", Email = "EMAIL", Wechat = "WECHAT" });
+string_enum!(
+    /// A customer's standing with one store.
+    RelationshipStatus { Prospect = "PROSPECT", Base = "BASE", Lost = "LOST", Defeated = "DEFEATED" }
+);
+string_enum!(SourceSystem { Sales = "SALES", Service = "SERVICE", Insurance = "INSURANCE", Parts = "PARTS", Crm = "CRM", Import = "IMPORT" });
+string_enum!(OwnershipRole { Owner = "OWNER", Driver = "DRIVER", Lessee = "LESSEE" });
+string_enum!(
+    /// O = order placed, H = buys within ~7 days, A = ~15 days, B = ~30 days, C = later.
+    LeadGrade { O = "O", H = "H", A = "A", B = "B", C = "C" }
+);
+string_enum!(LeadStatus { Open = "OPEN", Won = "WON", Defeated = "DEFEATED" });
+string_enum!(PaymentMethod { Cash = "CASH", Loan = "LOAN", Installment = "INSTALLMENT" });
+string_enum!(RepairKind {
+    FirstMaintenance = "FIRST_MAINTENANCE",
+    Maintenance = "MAINTENANCE",
+    Repair = "REPAIR",
+    Warranty = "WARRANTY",
+    Accident = "ACCIDENT",
+    Inspection = "INSPECTION",
+});

@@ -1,0 +1,28 @@
+use sea_orm::entity::prelude::*;
+
+use crate::enums::{LeadGrade, LeadStatus};
+
+/// A sales lead of one store.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "lead")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub store_id: i32,
+    pub customer_id: i32,
+    pub grade: LeadGrade,
+    pub intended_model: Option<String>,
+    /// Budget in fen (1/100 yuan).
+    pub budget_cents: Option<i64>,
+    pub channel: Option<String>,
+    pub status: LeadStatus,
+    pub defeat_reason: Option<String>,
+    pub owner_id: Option<i32>,
+    pub next_follow_up_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

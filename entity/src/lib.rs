@@ -1,0 +1,17 @@
+//! sea-orm entities of Customer Hub: one module per table, no GraphQL here.
+
+pub mod contact_point;
+pub mod customer;
+pub mod customer_store;
+pub mod customer_tag;
+pub mod delivery;
+pub mod enums;
+pub mod insurance_policy;
+pub mod lead;
+pub mod parts_order;
+pub mod repair_order;
+pub mod source_record;
+pub mod staff;
+pub mod store;
+pub mod vehicle;
+pub mod vehicle_ownership;

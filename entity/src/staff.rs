@@ -1,0 +1,25 @@
+use sea_orm::entity::prelude::*;
+
+use crate::enums::{Department, Role};
+
+/// A staff account. Group-wide roles have no store.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "staff")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub username: String,
+    pub password_hash: String,
+    pub display_name: String,
+    pub store_id: Option<i32>,
+    pub department: Department,
+    pub role: Role,
+    pub active: bool,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,14 @@
+//! Schema migrations; one file per change, named mYYYYMMDD_NNNNNN_what.rs.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_unified_schema;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_unified_schema::Migration)]
+    }
+}

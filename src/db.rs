@@ -1,0 +1,35 @@
+//! Connecting to SQLite or PostgreSQL with the right per-connection settings.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+
+use crate::config::DbConfig;
+
+pub async fn connect(cfg: &DbConfig) -> Result<DatabaseConnection, DbErr> {
+    let timeout = Duration::from_millis(cfg.db_statement_timeout_ms);
+    let mut opts = ConnectOptions::new(cfg.database_url.clone());
+    opts.max_connections(cfg.db_max_connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    if cfg.database_url.starts_with("sqlite:") {
+        // Pragmas are per connection: set them through the connect options, so every
+        // pooled connection gets them.
+        opts.map_sqlx_sqlite_opts(move |o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(timeout)
+                .foreign_keys(true)
+        });
+    } else {
+        let ms = cfg.db_statement_timeout_ms;
+        opts.map_sqlx_postgres_opts(move |o| o.options([("statement_timeout", ms.to_string())]));
+    }
+    Database::connect(opts).await
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}

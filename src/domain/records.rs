@@ -1,0 +1,186 @@
+//! Batched, scoped reads of the records attached to customers and vehicles. The GraphQL
+//! loaders are thin wrappers around these, so every nested list obeys the caller's scope.
+
+use std::collections::HashMap;
+
+use entity::{
+    contact_point, customer_store, customer_tag, delivery, insurance_policy, lead, parts_order, repair_order, staff,
+    store, vehicle, vehicle_ownership,
+};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select};
+
+use super::scope::{Reach, Scope};
+use crate::error::AppResult;
+
+/// A table whose rows the caller's scope restricts.
+pub trait Scoped: EntityTrait {
+    /// The column that orders rows of one parent (newest last unless said otherwise).
+    fn order_column() -> Self::Column;
+    fn restrict(select: Select<Self>, scope: &Scope) -> Select<Self>;
+}
+
+/// A table whose rows belong to a parent identified by an `i32` key of kind `P`.
+pub trait ChildOf<P>: Scoped {
+    fn parent_column() -> Self::Column;
+    fn parent_of(model: &Self::Model) -> i32;
+}
+
+/// Parent kinds.
+pub struct Customer;
+pub struct Vehicle;
+
+/// Records that a store owns: each department sees its own store's records unless its
+/// reach is group-wide.
+macro_rules! store_record {
+    ($module:ident, $order:ident) => {
+        impl Scoped for $module::Entity {
+            fn order_column() -> Self::Column {
+                $module::Column::$order
+            }
+            fn restrict(select: Select<Self>, scope: &Scope) -> Select<Self> {
+                let select = select.filter(scope.customer_condition($module::Column::CustomerId));
+                scope.store_records(scope.customer_reach(), select, $module::Column::StoreId)
+            }
+        }
+        impl ChildOf<Customer> for $module::Entity {
+            fn parent_column() -> Self::Column {
+                $module::Column::CustomerId
+            }
+            fn parent_of(model: &Self::Model) -> i32 {
+                model.customer_id
+            }
+        }
+    };
+}
+
+store_record!(lead, CreatedAt);
+store_record!(delivery, DeliveredOn);
+store_record!(repair_order, OpenedAt);
+store_record!(insurance_policy, StartsOn);
+store_record!(parts_order, OrderedOn);
+
+/// Records that belong to a customer and are visible whenever the customer is.
+macro_rules! customer_attached {
+    ($module:ident, $order:ident) => {
+        impl Scoped for $module::Entity {
+            fn order_column() -> Self::Column {
+                $module::Column::$order
+            }
+            fn restrict(select: Select<Self>, scope: &Scope) -> Select<Self> {
+                select.filter(scope.customer_condition($module::Column::CustomerId))
+            }
+        }
+        impl ChildOf<Customer> for $module::Entity {
+            fn parent_column() -> Self::Column {
+                $module::Column::CustomerId
+            }
+            fn parent_of(model: &Self::Model) -> i32 {
+                model.customer_id
+            }
+        }
+    };
+}
+
+customer_attached!(contact_point, Id);
+customer_attached!(customer_tag, Tag);
+customer_attached!(customer_store, Id);
+customer_attached!(vehicle_ownership, FromDate);
+
+impl ChildOf<Vehicle> for vehicle_ownership::Entity {
+    fn parent_column() -> Self::Column {
+        vehicle_ownership::Column::VehicleId
+    }
+    fn parent_of(model: &Self::Model) -> i32 {
+        model.vehicle_id
+    }
+}
+
+impl ChildOf<Vehicle> for repair_order::Entity {
+    fn parent_column() -> Self::Column {
+        repair_order::Column::VehicleId
+    }
+    fn parent_of(model: &Self::Model) -> i32 {
+        model.vehicle_id
+    }
+}
+
+impl Scoped for vehicle::Entity {
+    fn order_column() -> Self::Column {
+        vehicle::Column::Id
+    }
+    /// A vehicle is visible when one of its (past or present) holders is.
+    fn restrict(select: Select<Self>, scope: &Scope) -> Select<Self> {
+        match scope.customer_reach() {
+            Reach::Group => select,
+            _ => select.filter(
+                vehicle::Column::Id.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(vehicle_ownership::Column::VehicleId)
+                        .from(vehicle_ownership::Entity)
+                        .cond_where(scope.customer_condition(vehicle_ownership::Column::CustomerId))
+                        .to_owned(),
+                ),
+            ),
+        }
+    }
+}
+
+/// Stores and staff names are organisation data every signed-in caller may read.
+macro_rules! open_to_staff {
+    ($module:ident) => {
+        impl Scoped for $module::Entity {
+            fn order_column() -> Self::Column {
+                $module::Column::Id
+            }
+            fn restrict(select: Select<Self>, _scope: &Scope) -> Select<Self> {
+                select
+            }
+        }
+    };
+}
+
+open_to_staff!(store);
+open_to_staff!(staff);
+
+/// Children of many parents in one statement, grouped by parent and ordered.
+pub async fn children_of<P, E>(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    parents: &[i32],
+) -> AppResult<HashMap<i32, Vec<E::Model>>>
+where
+    E: ChildOf<P>,
+{
+    let rows = E::restrict(E::find(), scope)
+        .filter(E::parent_column().is_in(parents.iter().copied()))
+        .order_by_asc(E::order_column())
+        .all(db)
+        .await?;
+    let mut grouped: HashMap<i32, Vec<E::Model>> = HashMap::new();
+    for row in rows {
+        grouped.entry(E::parent_of(&row)).or_default().push(row);
+    }
+    Ok(grouped)
+}
+
+/// Rows by primary key in one statement; rows outside the scope are simply absent.
+pub async fn by_ids<E>(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    ids: &[i32],
+    id_col: E::Column,
+) -> AppResult<Vec<E::Model>>
+where
+    E: Scoped,
+{
+    Ok(E::restrict(E::find(), scope).filter(id_col.is_in(ids.iter().copied())).all(db).await?)
+}
+
+impl Scoped for entity::customer::Entity {
+    fn order_column() -> Self::Column {
+        entity::customer::Column::Id
+    }
+    fn restrict(select: Select<Self>, scope: &Scope) -> Select<Self> {
+        scope.customers(select)
+    }
+}

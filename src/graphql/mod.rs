@@ -1,0 +1,89 @@
+//! The GraphQL API: one query and one mutation object per domain, merged.
+
+pub mod customers;
+pub mod enums;
+pub mod loaders;
+pub mod org;
+pub mod pagination;
+pub mod records;
+pub mod vehicles;
+
+use std::sync::Arc;
+
+use async_graphql::{Context, EmptySubscription, ID, MergedObject, Schema};
+use rust_decimal::Decimal;
+use sea_orm::DatabaseConnection;
+
+use crate::auth::TokenKeys;
+use crate::domain::Scope;
+use crate::error::AppError;
+
+#[derive(MergedObject, Default)]
+pub struct Query(org::OrgQuery, customers::CustomerQuery, vehicles::VehicleQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(org::AuthMutation);
+
+pub type HubSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Limits that protect the server from expensive queries.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub depth: usize,
+    pub complexity: usize,
+    pub introspection: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { depth: 16, complexity: 20_000, introspection: true }
+    }
+}
+
+pub fn build_schema(db: DatabaseConnection, keys: TokenKeys, limits: &Limits) -> HubSchema {
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .data(db)
+        .data(keys)
+        .limit_depth(limits.depth)
+        .limit_complexity(limits.complexity);
+    if !limits.introspection {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder.finish()
+}
+
+/// The SDL of the schema, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish().sdl()
+}
+
+/// Prepares a request for one caller: their scope and a fresh set of loaders.
+pub fn with_caller(
+    request: async_graphql::Request,
+    db: &DatabaseConnection,
+    scope: Option<Scope>,
+) -> async_graphql::Request {
+    match scope {
+        Some(scope) => loaders::install(request, db, Arc::new(scope)),
+        None => request,
+    }
+}
+
+pub(crate) fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
+    ctx.data_unchecked::<DatabaseConnection>()
+}
+
+/// The caller's scope; every field but `login` requires one.
+pub(crate) fn scope<'a>(ctx: &Context<'a>) -> Result<&'a Scope, AppError> {
+    ctx.data_opt::<Arc<Scope>>().map(|s| s.as_ref()).ok_or(AppError::Unauthenticated)
+}
+
+/// Ids are numbers; anything else names no record.
+pub(crate) fn parse_id(id: &ID) -> Option<i32> {
+    id.parse().ok()
+}
+
+/// Money is stored in fen and shown in yuan with two decimals.
+pub(crate) fn yuan(cents: i64) -> Decimal {
+    Decimal::new(cents, 2)
+}

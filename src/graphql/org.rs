@@ -1,0 +1,106 @@
+//! Stores, staff, login and `me`.
+
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{staff, store};
+
+use super::enums::{Department, Role, StoreKind};
+use super::{db, loaders, scope};
+use crate::auth::TokenKeys;
+use crate::domain;
+use crate::error::AppError;
+
+pub struct Store(pub store::Model);
+
+#[Object]
+impl Store {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn kind(&self) -> StoreKind {
+        self.0.kind.into()
+    }
+    async fn city(&self) -> &str {
+        &self.0.city
+    }
+    /// Brands sold or serviced at this store.
+    async fn brands(&self) -> Vec<String> {
+        serde_json::from_value(self.0.brands.clone()).unwrap_or_default()
+    }
+}
+
+pub struct Staff(pub staff::Model);
+
+#[Object]
+impl Staff {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    async fn username(&self) -> &str {
+        &self.0.username
+    }
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+    async fn role(&self) -> Role {
+        self.0.role.into()
+    }
+    async fn department(&self) -> Department {
+        self.0.department.into()
+    }
+    /// The store this staff member works at; null for group-wide roles.
+    async fn store(&self, ctx: &Context<'_>) -> Result<Option<Store>> {
+        let Some(id) = self.0.store_id else { return Ok(None) };
+        Ok(loaders::one::<store::Entity>(ctx, id).await?.map(Store))
+    }
+    async fn active(&self) -> bool {
+        self.0.active
+    }
+}
+
+#[derive(Default)]
+pub struct OrgQuery;
+
+#[Object]
+impl OrgQuery {
+    /// Every store of the group, by code.
+    async fn stores(&self, ctx: &Context<'_>) -> Result<Vec<Store>> {
+        scope(ctx)?;
+        Ok(domain::org::stores(db(ctx)).await?.into_iter().map(Store).collect())
+    }
+
+    /// The signed-in staff member.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Staff> {
+        let scope = scope(ctx)?;
+        let me = domain::org::staff(db(ctx), scope.actor.staff_id).await?.ok_or(AppError::Unauthenticated)?;
+        Ok(Staff(me))
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct LoginPayload {
+    /// Send as `Authorization: Bearer <token>`.
+    token: String,
+    expires_at: DateTime<Utc>,
+    staff: Staff,
+}
+
+#[derive(Default)]
+pub struct AuthMutation;
+
+#[Object]
+impl AuthMutation {
+    /// Exchanges a username and password for an access token. The same error answers an
+    /// unknown user and a wrong password.
+    async fn login(&self, ctx: &Context<'_>, username: String, password: String) -> Result<LoginPayload> {
+        let keys = ctx.data_unchecked::<TokenKeys>();
+        let session = domain::auth::login(db(ctx), keys, &username, &password).await?;
+        Ok(LoginPayload { token: session.token, expires_at: session.expires_at, staff: Staff(session.staff) })
+    }
+}

@@ -1,0 +1,91 @@
+//! Vehicles and who held them.
+
+use async_graphql::{Context, ID, Object, Result};
+use chrono::NaiveDate;
+use entity::{customer, repair_order, store, vehicle, vehicle_ownership};
+
+use super::customers::Customer;
+use super::enums::OwnershipRole;
+use super::org::Store;
+use super::records::RepairOrder;
+use super::{db, loaders, scope};
+use crate::domain::{self, records::Vehicle as ByVehicle};
+
+pub struct Vehicle(pub vehicle::Model);
+
+#[Object]
+impl Vehicle {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    async fn vin(&self) -> &str {
+        &self.0.vin
+    }
+    /// As displayed, e.g. 浙A·12345.
+    async fn plate(&self) -> Option<&str> {
+        self.0.plate.as_deref()
+    }
+    async fn brand(&self) -> &str {
+        &self.0.brand
+    }
+    async fn model(&self) -> &str {
+        &self.0.model
+    }
+    async fn model_year(&self) -> Option<i32> {
+        self.0.model_year
+    }
+    async fn colour(&self) -> Option<&str> {
+        self.0.colour.as_deref()
+    }
+    async fn purchase_date(&self) -> Option<NaiveDate> {
+        self.0.purchase_date
+    }
+    async fn last_mileage(&self) -> Option<i32> {
+        self.0.last_mileage
+    }
+    async fn selling_store(&self, ctx: &Context<'_>) -> Result<Option<Store>> {
+        let Some(id) = self.0.selling_store_id else { return Ok(None) };
+        Ok(loaders::one::<store::Entity>(ctx, id).await?.map(Store))
+    }
+    /// Everyone who owned, drove or leased this vehicle, oldest first.
+    async fn ownership_history(&self, ctx: &Context<'_>) -> Result<Vec<VehicleOwnership>> {
+        let rows = loaders::children::<ByVehicle, vehicle_ownership::Entity>(ctx, self.0.id).await?;
+        Ok(rows.into_iter().map(VehicleOwnership).collect())
+    }
+    /// Service history of this vehicle, oldest first.
+    async fn repair_orders(&self, ctx: &Context<'_>) -> Result<Vec<RepairOrder>> {
+        let rows = loaders::children::<ByVehicle, repair_order::Entity>(ctx, self.0.id).await?;
+        Ok(rows.into_iter().map(RepairOrder).collect())
+    }
+}
+
+pub struct VehicleOwnership(pub vehicle_ownership::Model);
+
+#[Object]
+impl VehicleOwnership {
+    async fn role(&self) -> OwnershipRole {
+        self.0.role.into()
+    }
+    async fn from(&self) -> NaiveDate {
+        self.0.from_date
+    }
+    /// Null while current.
+    async fn to(&self) -> Option<NaiveDate> {
+        self.0.to_date
+    }
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
+        Ok(loaders::one::<customer::Entity>(ctx, self.0.customer_id).await?.map(Customer))
+    }
+}
+
+#[derive(Default)]
+pub struct VehicleQuery;
+
+#[Object]
+impl VehicleQuery {
+    /// A vehicle by VIN, in any case. Null when not found.
+    async fn vehicle(&self, ctx: &Context<'_>, vin: String) -> Result<Option<Vehicle>> {
+        let scope = scope(ctx)?;
+        Ok(domain::vehicles::by_vin(db(ctx), scope, &vin).await?.map(Vehicle))
+    }
+}

@@ -1,0 +1,10 @@
+//! Customer Hub: the group-wide customer hub of a car-dealer group.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;

@@ -1,0 +1,130 @@
+//! The `customer-hub` command line.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use customer_hub::auth::TokenKeys;
+use customer_hub::config::{DbConfig, Environment, ServeConfig};
+use customer_hub::graphql::{self, Limits};
+use customer_hub::http::{self, AppState};
+use customer_hub::{db, demo};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "customer-hub", version, about = "The group-wide customer hub of a car-dealer group")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the GraphQL API (applies pending migrations first).
+    Serve(ServeConfig),
+    /// Apply pending database migrations.
+    Migrate(DbConfig),
+    /// Seed the demo dealer group into an empty database.
+    SeedDemo(DbConfig),
+    /// Print the GraphQL schema (SDL), as committed in schema.graphql.
+    ExportSchema,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_env("HUB_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_target(false)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::ExportSchema => {
+            print!("{}", graphql::sdl());
+            Ok(())
+        }
+        Command::Migrate(cfg) => {
+            let conn = db::connect(&cfg).await.map_err(|e| format!("cannot open the database: {e}"))?;
+            db::migrate(&conn).await.map_err(|e| format!("migration failed: {e}"))?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::SeedDemo(cfg) => {
+            let conn = db::connect(&cfg).await.map_err(|e| format!("cannot open the database: {e}"))?;
+            db::migrate(&conn).await.map_err(|e| format!("migration failed: {e}"))?;
+            seed(&conn).await
+        }
+        Command::Serve(cfg) => serve(cfg).await,
+    }
+}
+
+async fn seed(conn: &sea_orm::DatabaseConnection) -> Result<(), String> {
+    let seeded = demo::seed(conn, &demo::DemoConfig::default())
+        .await
+        .map_err(|e| format!("seeding the demo group failed: {e}"))?;
+    if seeded {
+        tracing::info!("demo dealer group seeded");
+    } else {
+        tracing::info!("demo dealer group already present; nothing to do");
+    }
+    Ok(())
+}
+
+async fn serve(cfg: ServeConfig) -> Result<(), String> {
+    cfg.validate()?;
+    let conn = db::connect(&cfg.db).await.map_err(|e| format!("cannot open the database: {e}"))?;
+    db::migrate(&conn).await.map_err(|e| format!("migration failed: {e}"))?;
+    if cfg.demo {
+        seed(&conn).await?;
+        println!("{}", demo::accounts_banner());
+    }
+    let keys = match &cfg.jwt_secret {
+        Some(secret) => TokenKeys::new(secret.as_bytes(), cfg.token_ttl_secs),
+        None => {
+            tracing::warn!("HUB_JWT_SECRET not set: using a random secret; tokens end with this process");
+            TokenKeys::random(cfg.token_ttl_secs)
+        }
+    };
+    let limits = Limits { introspection: cfg.environment == Environment::Development, ..Limits::default() };
+    let schema = graphql::build_schema(conn.clone(), keys.clone(), &limits);
+    let state = AppState { db: conn.clone(), schema, keys, environment: cfg.environment };
+    let listener =
+        tokio::net::TcpListener::bind(cfg.listen).await.map_err(|e| format!("cannot listen on {}: {e}", cfg.listen))?;
+    tracing::info!("Customer Hub listening on http://{}/graphql", cfg.listen);
+    axum::serve(listener, http::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
+    conn.close().await.map_err(|e| format!("closing the database: {e}"))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
