@@ -1,0 +1,8 @@
+//! In-process API tests. Each test gets a fresh database: SQLite by default, PostgreSQL
+//! when HUB_TEST_DATABASE_URL is set (one database per test).
+
+mod auth;
+mod common;
+mod customers;
+mod http;
+mod schema;
