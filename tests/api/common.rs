@@ -34,10 +34,7 @@ async fn fresh_database() -> DatabaseConnection {
     match std::env::var("HUB_TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let admin = Database::connect(&admin_url).await.expect("HUB_TEST_DATABASE_URL is set but unreachable");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {unique}"))
-                .await
-                .expect("create test database");
+            admin.execute_unprepared(&format!("CREATE DATABASE {unique}")).await.expect("create test database");
             admin.close().await.ok();
             let base = admin_url.rsplit_once('/').map(|(base, _)| base).expect("URL with a database name");
             let cfg = customer_hub::config::DbConfig {

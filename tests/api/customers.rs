@@ -60,7 +60,13 @@ async fn customer_by_id_returns_linked_records_and_null_for_unknown_ids() {
         .count(&app.db)
         .await
         .expect("count");
-    let data = app.data("admin", "query($id: ID!) { customer(id: $id) { id repairOrders { id mileage } } }", json!({"id": id.to_string()})).await;
+    let data = app
+        .data(
+            "admin",
+            "query($id: ID!) { customer(id: $id) { id repairOrders { id mileage } } }",
+            json!({"id": id.to_string()}),
+        )
+        .await;
     assert_eq!(data["customer"]["repairOrders"].as_array().expect("list").len() as u64, expected_orders);
     for missing in ["999999", "abc", "-1"] {
         let data = app.data("admin", "query($id: ID!) { customer(id: $id) { id } }", json!({"id": missing})).await;
@@ -72,7 +78,8 @@ async fn customer_by_id_returns_linked_records_and_null_for_unknown_ids() {
 async fn merged_customer_ids_resolve_to_the_survivor() {
     use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
     let app = TestApp::new().await;
-    let mut loser = customer::Entity::find_by_id(2).one(&app.db).await.expect("q").expect("customer 2").into_active_model();
+    let mut loser =
+        customer::Entity::find_by_id(2).one(&app.db).await.expect("q").expect("customer 2").into_active_model();
     loser.merged_into = Set(Some(1));
     let _: customer::Model = loser.update(&app.db).await.expect("merge");
     let data = app.data("admin", "{ customer(id: \"2\") { id } }", json!({})).await;

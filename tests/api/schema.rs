@@ -3,7 +3,8 @@ use sea_orm::DbBackend;
 
 #[test]
 fn committed_schema_matches_the_code() {
-    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).expect("schema.graphql");
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).expect("schema.graphql");
     let generated = customer_hub::graphql::sdl();
     assert!(
         committed == generated,
@@ -18,7 +19,12 @@ async fn suite_runs_on_the_requested_database() {
     let app = TestApp::new().await;
     let want_pg = std::env::var("HUB_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
     if want_pg {
-        assert_eq!(app.backend(), DbBackend::Postgres, "PostgreSQL was required but the suite ran on {:?}", app.backend());
+        assert_eq!(
+            app.backend(),
+            DbBackend::Postgres,
+            "PostgreSQL was required but the suite ran on {:?}",
+            app.backend()
+        );
     } else if std::env::var("HUB_TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty()) {
         assert_eq!(app.backend(), DbBackend::Postgres);
     } else {
@@ -65,7 +71,18 @@ async fn demo_group_has_every_role_and_valid_identifiers() {
         .flat_map(|s| serde_json::from_value::<Vec<String>>(s.brands.clone()).unwrap_or_default())
         .collect();
     assert!(brands.len() >= 3, "{brands:?}");
-    for name in ["admin", "crm", "analyst", "zj01.manager", "zj01.sales", "zj01.service", "zj01.insurance", "zj01.parts", "zj01.integration", "pt01.partner"] {
+    for name in [
+        "admin",
+        "crm",
+        "analyst",
+        "zj01.manager",
+        "zj01.sales",
+        "zj01.service",
+        "zj01.insurance",
+        "zj01.parts",
+        "zj01.integration",
+        "pt01.partner",
+    ] {
         app.staff(name).await;
     }
     for v in vehicle::Entity::find().all(&app.db).await.expect("vehicles") {
