@@ -44,6 +44,56 @@ pub struct ServeConfig {
     /// Seed the demo dealer group (once) and print the demo accounts. Loopback only.
     #[arg(long)]
     pub demo: bool,
+    #[command(flatten)]
+    pub http: HttpConfig,
+}
+
+/// Limits and policies of the HTTP surface.
+#[derive(Debug, Clone, Args)]
+pub struct HttpConfig {
+    /// Origins allowed to call the API from a browser (comma-separated); none by default.
+    #[arg(long, env = "HUB_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Accept batched requests (a JSON array of operations).
+    #[arg(long, env = "HUB_ALLOW_BATCH", default_value_t = false)]
+    pub allow_batch: bool,
+    /// Most operations in one batch, when batching is on.
+    #[arg(long, env = "HUB_MAX_BATCH", default_value_t = 10)]
+    pub max_batch: usize,
+    /// Largest request body in bytes.
+    #[arg(long, env = "HUB_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
+    pub max_body_bytes: usize,
+    /// Whole-request timeout in milliseconds.
+    #[arg(long, env = "HUB_REQUEST_TIMEOUT_MS", default_value_t = 15_000)]
+    pub request_timeout_ms: u64,
+    /// Query depth limit.
+    #[arg(long, env = "HUB_MAX_DEPTH", default_value_t = 16)]
+    pub max_depth: usize,
+    /// Query complexity limit (each field costs 1, lists multiply by their page size).
+    #[arg(long, env = "HUB_MAX_COMPLEXITY", default_value_t = 20_000)]
+    pub max_complexity: usize,
+    /// Most aliases in one document.
+    #[arg(long, env = "HUB_MAX_ALIASES", default_value_t = 30)]
+    pub max_aliases: usize,
+    /// Most selected fields in one document.
+    #[arg(long, env = "HUB_MAX_FIELDS", default_value_t = 600)]
+    pub max_fields: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            cors_origins: Vec::new(),
+            allow_batch: false,
+            max_batch: 10,
+            max_body_bytes: 256 * 1024,
+            request_timeout_ms: 15_000,
+            max_depth: 16,
+            max_complexity: 20_000,
+            max_aliases: 30,
+            max_fields: 600,
+        }
+    }
 }
 
 impl ServeConfig {

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use entity::enums::*;
 use entity::{
-    contact_point, customer, customer_store, customer_tag, delivery, insurance_policy, lead, parts_order, repair_order,
-    source_record, staff, store, vehicle, vehicle_ownership,
+    contact_point, customer, customer_store, customer_tag, delivery, insurance_policy, lead, lead_share, parts_order,
+    repair_order, source_record, staff, store, vehicle, vehicle_ownership,
 };
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -204,6 +204,7 @@ struct Rows {
     vehicles: Vec<vehicle::ActiveModel>,
     ownerships: Vec<vehicle_ownership::ActiveModel>,
     leads: Vec<lead::ActiveModel>,
+    shares: Vec<lead_share::ActiveModel>,
     deliveries: Vec<delivery::ActiveModel>,
     repairs: Vec<repair_order::ActiveModel>,
     policies: Vec<insurance_policy::ActiveModel>,
@@ -316,6 +317,7 @@ pub async fn seed(db: &DatabaseConnection, cfg: &DemoConfig) -> Result<bool, DbE
         vehicles => vehicle::Entity, "vehicle";
         ownerships => vehicle_ownership::Entity, "vehicle_ownership";
         leads => lead::Entity, "lead";
+        shares => lead_share::Entity, "lead_share";
         deliveries => delivery::Entity, "delivery";
         repairs => repair_order::Entity, "repair_order";
         policies => insurance_policy::Entity, "insurance_policy";
@@ -536,6 +538,25 @@ fn customer_history(g: &mut Generator, id: i32, store_staff: &[Option<StaffIds>]
             created,
             &channel,
         );
+        // Some open leads of a brand the partner store also sells are shared with it.
+        let partner = STORES.iter().position(|s| s.kind == StoreKind::Partner);
+        if let Some(partner) = partner
+            && !defeated
+            && STORES[partner].brands.contains(&wanted.brand)
+            && g.chance(0.25)
+        {
+            let lead_id = g.rows.leads.len() as i32;
+            g.rows.shares.push(
+                lead_share::Model {
+                    id: g.rows.shares.len() as i32 + 1,
+                    lead_id,
+                    store_id: partner as i32 + 1,
+                    shared_by: staff.sales,
+                    shared_at: created,
+                }
+                .into_active_model(),
+            );
+        }
         return;
     }
 

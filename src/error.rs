@@ -11,6 +11,7 @@ use async_graphql::ErrorExtensions;
 pub enum AppError {
     Unauthenticated,
     BadCredentials,
+    TooManyAttempts,
     Forbidden(String),
     NotFound(&'static str),
     BadInput {
@@ -36,6 +37,7 @@ impl AppError {
         match self {
             Self::Unauthenticated => "authentication required".into(),
             Self::BadCredentials => "invalid username or password".into(),
+            Self::TooManyAttempts => "too many failed logins for this username; try again in 15 minutes".into(),
             Self::Forbidden(m) | Self::Conflict(m) => m.clone(),
             Self::NotFound(what) => format!("{what} not found"),
             Self::BadInput { message, .. } => message.clone(),
@@ -46,6 +48,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unauthenticated | Self::BadCredentials => "UNAUTHENTICATED",
+            Self::TooManyAttempts => "TOO_MANY_ATTEMPTS",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
             Self::BadInput { .. } => "BAD_USER_INPUT",

@@ -1,24 +1,33 @@
-//! The HTTP surface: POST /graphql, GraphiQL in development, health and readiness.
+//! The HTTP surface, following the GraphQL-over-HTTP specification: POST /graphql with
+//! JSON bodies only, queries (never mutations) over GET, the response media type
+//! negotiated from Accept, GraphiQL in development, health and readiness.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql::{ErrorExtensionValues, Response as GqlResponse, ServerError, Value};
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use async_graphql::parser::types::OperationType;
+use async_graphql::{BatchRequest, BatchResponse, ErrorExtensionValues, Response as GqlResponse, ServerError, Value};
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Router};
 use sea_orm::DatabaseConnection;
+use serde::Deserialize;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Instrument;
 
 use crate::auth::TokenKeys;
-use crate::config::Environment;
+use crate::config::{Environment, HttpConfig};
+use crate::domain::audit::RequestMeta;
 use crate::domain::{self, Scope};
 use crate::error::AppError;
+use crate::graphql::document::{self, DocumentLimits};
 use crate::graphql::{self, HubSchema};
 
 #[derive(Clone)]
@@ -27,26 +36,33 @@ pub struct AppState {
     pub schema: HubSchema,
     pub keys: TokenKeys,
     pub environment: Environment,
+    pub http: HttpConfig,
 }
 
-/// Largest accepted request body.
-const BODY_LIMIT: usize = 256 * 1024;
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/graphql", get(graphiql).post(graphql_post))
+    let mut router = Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
-}
-
-async fn graphiql(State(state): State<AppState>) -> Response {
-    match state.environment {
-        Environment::Development => Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response(),
-        Environment::Production => StatusCode::NOT_FOUND.into_response(),
+        .layer(RequestBodyLimitLayer::new(state.http.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_millis(state.http.request_timeout_ms),
+        ));
+    if !state.http.cors_origins.is_empty() {
+        let origins: Vec<HeaderValue> =
+            state.http.cors_origins.iter().filter_map(|o| HeaderValue::from_str(o.trim()).ok()).collect();
+        router = router.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(origins))
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT]),
+        );
     }
+    router.layer(TraceLayer::new_for_http()).with_state(state)
 }
 
 async fn ready(State(state): State<AppState>) -> Response {
@@ -54,6 +70,298 @@ async fn ready(State(state): State<AppState>) -> Response {
         Ok(Ok(())) => "ready".into_response(),
         _ => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response(),
     }
+}
+
+/// A response carrying one GraphQL error with a code, outside normal execution.
+fn error_response(status: StatusCode, code: &str, message: &str, request_id: &str, media: &'static str) -> Response {
+    let mut error = ServerError::new(message, None);
+    let mut ext = ErrorExtensionValues::default();
+    ext.set("code", code);
+    ext.set("requestId", request_id);
+    error.extensions = Some(ext);
+    let body = serde_json::to_vec(&GqlResponse::from_errors(vec![error])).unwrap_or_default();
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+/// The media type to answer with, from the Accept header; `None` when the client
+/// accepts neither GraphQL response type (406).
+fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return Some(JSON) };
+    let ranges: Vec<&str> = accept.split(',').map(|r| r.split(';').next().unwrap_or("").trim()).collect();
+    if ranges.contains(&GRAPHQL_RESPONSE) {
+        Some(GRAPHQL_RESPONSE)
+    } else if ranges.iter().any(|r| matches!(*r, JSON | "application/*" | "*/*")) {
+        Some(JSON)
+    } else {
+        None
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case(JSON))
+}
+
+/// Per-request facts the handlers share.
+struct Call {
+    request_id: String,
+    client_addr: Option<String>,
+    media: &'static str,
+}
+
+async fn graphql_post(
+    State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let span = tracing::info_span!("graphql", request_id = %request_id);
+    async move {
+        let Some(media) = negotiate(&headers) else {
+            return error_response(
+                StatusCode::NOT_ACCEPTABLE,
+                "NOT_ACCEPTABLE",
+                "accept application/graphql-response+json or application/json",
+                &request_id,
+                JSON,
+            );
+        };
+        // Only JSON bodies: forms, multipart and text/plain are what a cross-site page
+        // can send without a preflight, so they never reach execution.
+        if !is_json(&headers) {
+            return error_response(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "POST bodies must be application/json",
+                &request_id,
+                media,
+            );
+        }
+        let batch: BatchRequest = match serde_json::from_slice(&body) {
+            Ok(batch) => batch,
+            Err(_) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    "the body is not a GraphQL request in JSON",
+                    &request_id,
+                    media,
+                );
+            }
+        };
+        let call = Call { request_id, client_addr: connect.map(|c| c.0.0.ip().to_string()), media };
+        match batch {
+            BatchRequest::Single(request) => execute(&state, &headers, &call, request, false).await,
+            BatchRequest::Batch(requests) => {
+                if !state.http.allow_batch {
+                    return error_response(
+                        StatusCode::BAD_REQUEST,
+                        "BATCH_NOT_ALLOWED",
+                        "batched requests are not enabled",
+                        &call.request_id,
+                        media,
+                    );
+                }
+                if requests.len() > state.http.max_batch {
+                    let message = format!("at most {} operations per batch", state.http.max_batch);
+                    return error_response(
+                        StatusCode::BAD_REQUEST,
+                        "BATCH_TOO_LARGE",
+                        &message,
+                        &call.request_id,
+                        media,
+                    );
+                }
+                let mut responses = Vec::with_capacity(requests.len());
+                for request in requests {
+                    match run(&state, &headers, &call, request, false).await {
+                        Ok((_, response)) => responses.push(response),
+                        Err(early) => return early,
+                    }
+                }
+                respond(StatusCode::OK, &call, &BatchResponse::Batch(responses))
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GetParams {
+    query: Option<String>,
+    variables: Option<String>,
+    operation_name: Option<String>,
+}
+
+async fn graphql_get(
+    State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    Query(params): Query<GetParams>,
+) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let Some(query) = params.query else {
+        return match state.environment {
+            Environment::Development => Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response(),
+            Environment::Production => StatusCode::NOT_FOUND.into_response(),
+        };
+    };
+    let Some(media) = negotiate(&headers) else {
+        return error_response(
+            StatusCode::NOT_ACCEPTABLE,
+            "NOT_ACCEPTABLE",
+            "accept application/graphql-response+json or application/json",
+            &request_id,
+            JSON,
+        );
+    };
+    let variables = match params.variables.as_deref().map(serde_json::from_str::<serde_json::Value>).transpose() {
+        Ok(v) => v,
+        Err(_) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "variables must be a JSON object",
+                &request_id,
+                media,
+            );
+        }
+    };
+    let mut request = async_graphql::Request::new(query);
+    if let Some(variables) = variables {
+        request = request.variables(async_graphql::Variables::from_json(variables));
+    }
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    let call = Call { request_id: request_id.clone(), client_addr: connect.map(|c| c.0.0.ip().to_string()), media };
+    let span = tracing::info_span!("graphql", request_id = %request_id);
+    execute(&state, &headers, &call, request, true).instrument(span).await
+}
+
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    call: &Call,
+    request: async_graphql::Request,
+    via_get: bool,
+) -> Response {
+    match run(state, headers, call, request, via_get).await {
+        Ok((status, response)) => respond(status, call, &response),
+        Err(early) => early,
+    }
+}
+
+fn respond<T: serde::Serialize>(status: StatusCode, call: &Call, body: &T) -> Response {
+    let bytes = match serde_json::to_vec(body) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            tracing::error!(error = %e, "serialising a response failed");
+            return error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error",
+                &call.request_id,
+                call.media,
+            );
+        }
+    };
+    let mut response = (status, bytes).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(call.media));
+    if let Ok(value) = HeaderValue::from_str(&call.request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+/// Authenticates, checks and executes one operation. `Err` is an HTTP-level refusal.
+async fn run(
+    state: &AppState,
+    headers: &HeaderMap,
+    call: &Call,
+    request: async_graphql::Request,
+    via_get: bool,
+) -> Result<(StatusCode, GqlResponse), Response> {
+    let limits = DocumentLimits { max_aliases: state.http.max_aliases, max_fields: state.http.max_fields };
+    match document::check(&request.query, request.operation_name.as_deref(), limits) {
+        Ok(Some(checked)) if via_get && checked.operation == Some(OperationType::Mutation) => {
+            let mut response = error_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "mutations are only accepted over POST",
+                &call.request_id,
+                call.media,
+            );
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return Err(response);
+        }
+        Ok(_) => {}
+        Err(e) => {
+            let status = if call.media == GRAPHQL_RESPONSE { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+            return Err(error_response(status, e.code(), &e.message(), &call.request_id, call.media));
+        }
+    }
+    let scope = match bearer(headers) {
+        None => None,
+        Some(Err(())) => return Err(unauthenticated(call)),
+        Some(Ok(token)) => match domain::auth::authenticate(&state.db, &state.keys, token).await {
+            Ok(actor) => Some(Scope::new(actor)),
+            Err(AppError::Internal(e)) => {
+                tracing::error!(error = %e, "authentication lookup failed");
+                return Err(error_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL",
+                    &format!("internal error; quote request id {} when reporting it", call.request_id),
+                    &call.request_id,
+                    call.media,
+                ));
+            }
+            Err(_) => return Err(unauthenticated(call)),
+        },
+    };
+    let anonymous = scope.is_none();
+    let meta = RequestMeta { request_id: call.request_id.clone(), client_addr: call.client_addr.clone() };
+    let request = graphql::with_caller(request, &state.db, scope, meta);
+    let mut response = state.schema.execute(request).await;
+    finish_errors(&mut response, &call.request_id);
+    // An anonymous call to anything but `login` is an authentication failure.
+    let needs_login = anonymous
+        && response.errors.iter().any(|e| {
+            e.message == AppError::Unauthenticated.message()
+                && matches!(e.extensions.as_ref().and_then(|x| x.get("code")), Some(Value::String(c)) if c == "UNAUTHENTICATED")
+        });
+    if needs_login {
+        return Err(unauthenticated(call));
+    }
+    let status = if call.media == GRAPHQL_RESPONSE && response.data == Value::Null && !response.errors.is_empty() {
+        // Requests that fail before execution (syntax, validation) are 400 under the
+        // graphql-response+json media type.
+        if response.errors.iter().all(|e| e.path.is_empty()) { StatusCode::BAD_REQUEST } else { StatusCode::OK }
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, response))
+}
+
+fn unauthenticated(call: &Call) -> Response {
+    error_response(
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHENTICATED",
+        "authentication required: the token is missing, malformed, expired or revoked",
+        &call.request_id,
+        call.media,
+    )
 }
 
 fn bearer(headers: &HeaderMap) -> Option<Result<&str, ()>> {
@@ -64,53 +372,9 @@ fn bearer(headers: &HeaderMap) -> Option<Result<&str, ()>> {
             .ok()
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
+            .filter(|t| !t.is_empty())
             .ok_or(()),
     )
-}
-
-fn unauthenticated(request_id: &str) -> Response {
-    let mut error =
-        ServerError::new("authentication required: the token is missing, malformed, expired or revoked", None);
-    let mut ext = ErrorExtensionValues::default();
-    ext.set("code", "UNAUTHENTICATED");
-    ext.set("requestId", request_id);
-    error.extensions = Some(ext);
-    let body = GqlResponse::from_errors(vec![error]);
-    let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
-    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    response
-}
-
-async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let span = tracing::info_span!("graphql", request_id = %request_id);
-    execute(state, headers, request, request_id).instrument(span).await
-}
-
-async fn execute(state: AppState, headers: HeaderMap, request: GraphQLRequest, request_id: String) -> Response {
-    let scope = match bearer(&headers) {
-        None => None,
-        Some(Err(())) => return with_request_id(unauthenticated(&request_id), &request_id),
-        Some(Ok(token)) => match domain::auth::authenticate(&state.db, &state.keys, token).await {
-            Ok(actor) => Some(Scope::new(actor)),
-            Err(AppError::Internal(e)) => {
-                tracing::error!(error = %e, "authentication lookup failed");
-                None
-            }
-            Err(_) => return with_request_id(unauthenticated(&request_id), &request_id),
-        },
-    };
-    let request = graphql::with_caller(request.into_inner(), &state.db, scope);
-    let mut response = state.schema.execute(request).await;
-    finish_errors(&mut response, &request_id);
-    with_request_id(GraphQLResponse::from(response).into_response(), &request_id)
-}
-
-fn with_request_id(mut response: Response, request_id: &str) -> Response {
-    if let Ok(value) = HeaderValue::from_str(request_id) {
-        response.headers_mut().insert("x-request-id", value);
-    }
-    response
 }
 
 /// Gives every error a `code` and the request id; internal errors keep a generic message.

@@ -92,13 +92,18 @@ async fn serve(cfg: ServeConfig) -> Result<(), String> {
             TokenKeys::random(cfg.token_ttl_secs)
         }
     };
-    let limits = Limits { introspection: cfg.environment == Environment::Development, ..Limits::default() };
+    let limits = Limits {
+        depth: cfg.http.max_depth,
+        complexity: cfg.http.max_complexity,
+        introspection: cfg.environment == Environment::Development,
+    };
     let schema = graphql::build_schema(conn.clone(), keys.clone(), &limits);
-    let state = AppState { db: conn.clone(), schema, keys, environment: cfg.environment };
+    let state = AppState { db: conn.clone(), schema, keys, environment: cfg.environment, http: cfg.http.clone() };
     let listener =
         tokio::net::TcpListener::bind(cfg.listen).await.map_err(|e| format!("cannot listen on {}: {e}", cfg.listen))?;
     tracing::info!("Customer Hub listening on http://{}/graphql", cfg.listen);
-    axum::serve(listener, http::router(state))
+    let app = http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))?;

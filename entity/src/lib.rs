@@ -1,5 +1,7 @@
 //! sea-orm entities of Customer Hub: one module per table, no GraphQL here.
 
+pub mod api_key;
+pub mod audit_log;
 pub mod contact_point;
 pub mod customer;
 pub mod customer_store;
@@ -8,8 +10,11 @@ pub mod delivery;
 pub mod enums;
 pub mod insurance_policy;
 pub mod lead;
+pub mod lead_share;
+pub mod login_throttle;
 pub mod parts_order;
 pub mod repair_order;
+pub mod revoked_token;
 pub mod source_record;
 pub mod staff;
 pub mod store;

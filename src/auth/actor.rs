@@ -8,12 +8,18 @@ pub struct Actor {
     pub role: Role,
     pub store_id: Option<i32>,
     pub department: Department,
-    /// The id of the token this request came with.
+    /// The id of the token this request came with (`apikey:<id>` for API keys).
     pub token_id: String,
+    /// When that token expires; `None` for API keys.
+    pub token_expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Actor {
-    pub fn from_staff(staff: &entity::staff::Model, token_id: String) -> Self {
+    pub fn from_staff(
+        staff: &entity::staff::Model,
+        token_id: String,
+        token_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Self {
         Self {
             staff_id: staff.id,
             username: staff.username.clone(),
@@ -21,6 +27,7 @@ impl Actor {
             store_id: staff.store_id,
             department: staff.department,
             token_id,
+            token_expires_at,
         }
     }
 }

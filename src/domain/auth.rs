@@ -1,11 +1,26 @@
-//! Logging in and turning a bearer token into an `Actor`.
+//! Logging in, tokens (refresh, logout), API keys of integration accounts, and turning a
+//! bearer credential into an `Actor`.
 
-use chrono::{DateTime, Utc};
-use entity::staff;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use chrono::{DateTime, Duration, Utc};
+use entity::enums::Role;
+use entity::{api_key, login_throttle, revoked_token, staff};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
+};
 
+use super::Scope;
+use super::access::{Action, Resource};
+use super::audit::{self, Entry, RequestMeta};
+use super::normalize;
 use crate::auth::{Actor, TokenKeys, password};
 use crate::error::{AppError, AppResult};
+
+/// Failed logins within `FAILURE_WINDOW` that lock a username for `LOCKOUT`.
+const MAX_FAILURES: i32 = 5;
+const FAILURE_WINDOW: Duration = Duration::minutes(15);
+const LOCKOUT: Duration = Duration::minutes(15);
+/// API keys start with this, so they are told apart from access tokens.
+pub const API_KEY_PREFIX: &str = "hubk_";
 
 pub struct Session {
     pub token: String,
@@ -13,31 +28,244 @@ pub struct Session {
     pub staff: staff::Model,
 }
 
+fn issue(keys: &TokenKeys, staff: staff::Model) -> Session {
+    let (token, claims) = keys.issue(&staff, Utc::now());
+    let expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now);
+    Session { token, expires_at, staff }
+}
+
 /// Checks the password of an active account and issues a token. An unknown user, a
-/// disabled one and a wrong password all get the same error after the same work.
-pub async fn login(db: &DatabaseConnection, keys: &TokenKeys, username: &str, pass: &str) -> AppResult<Session> {
-    let found = staff::Entity::find().filter(staff::Column::Username.eq(username.trim())).one(db).await?;
+/// disabled one and a wrong password all get the same error after the same work; five
+/// failures in 15 minutes lock the username (known or not) for 15 minutes.
+pub async fn login(
+    db: &DatabaseConnection,
+    keys: &TokenKeys,
+    meta: &RequestMeta,
+    username: &str,
+    pass: &str,
+) -> AppResult<Session> {
+    let username = username.trim();
+    let now = Utc::now();
+    let found = staff::Entity::find().filter(staff::Column::Username.eq(username)).one(db).await?;
+    let throttle = login_throttle::Entity::find_by_id(username.to_owned()).one(db).await?;
     let hash = found.as_ref().map(|s| s.password_hash.clone());
     let pass = pass.to_owned();
+    // The hash is verified even when locked, so a locked answer takes as long as any other.
     let verified = tokio::task::spawn_blocking(move || password::verify(&pass, hash.as_deref()))
         .await
         .map_err(AppError::internal)?;
+    let locked = throttle.as_ref().and_then(|t| t.locked_until).is_some_and(|until| until > now);
+    if locked {
+        return Err(AppError::TooManyAttempts);
+    }
+    let txn = db.begin().await?;
     match found {
         Some(staff) if verified && staff.active => {
-            let (token, claims) = keys.issue(&staff, Utc::now());
-            let expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now);
-            Ok(Session { token, expires_at, staff })
+            if throttle.is_some() {
+                login_throttle::Entity::delete_by_id(username.to_owned()).exec(&txn).await?;
+            }
+            let actor = Actor::from_staff(&staff, String::new(), None);
+            audit::record(&txn, Some(&actor), meta, Entry::new("LOGIN", "staff", [staff.id as i64])).await?;
+            txn.commit().await?;
+            Ok(issue(keys, staff))
         }
-        _ => Err(AppError::BadCredentials),
+        _ => {
+            let (failures, window_start) = match &throttle {
+                Some(t) if now - t.window_start < FAILURE_WINDOW => (t.failures + 1, t.window_start),
+                _ => (1, now),
+            };
+            let row = login_throttle::ActiveModel {
+                username: Set(username.to_owned()),
+                failures: Set(failures),
+                window_start: Set(window_start),
+                locked_until: Set((failures >= MAX_FAILURES).then_some(now + LOCKOUT)),
+            };
+            login_throttle::Entity::insert(row)
+                .on_conflict(
+                    sea_orm::sea_query::OnConflict::column(login_throttle::Column::Username)
+                        .update_columns([
+                            login_throttle::Column::Failures,
+                            login_throttle::Column::WindowStart,
+                            login_throttle::Column::LockedUntil,
+                        ])
+                        .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await?;
+            let attempted = format!("login attempt as `{username}`");
+            audit::record(&txn, None, meta, Entry::new("LOGIN_FAILED", "staff", []).purpose(&attempted)).await?;
+            txn.commit().await?;
+            Err(AppError::BadCredentials)
+        }
     }
 }
 
-/// Validates a bearer token and loads the staff member it names; refuses tokens of
-/// disabled or deleted accounts at once.
-pub async fn authenticate(db: &DatabaseConnection, keys: &TokenKeys, token: &str) -> AppResult<Actor> {
-    let claims = keys.decode(token).ok_or(AppError::Unauthenticated)?;
+/// Validates a bearer credential — an access token or an integration API key — and
+/// loads the staff member it names. Revoked tokens and keys and disabled accounts are
+/// refused at once.
+pub async fn authenticate(db: &DatabaseConnection, keys: &TokenKeys, credential: &str) -> AppResult<Actor> {
+    if let Some(secret) = credential.strip_prefix(API_KEY_PREFIX) {
+        let key = api_key::Entity::find()
+            .filter(api_key::Column::KeyHash.eq(normalize::id_hash(secret)))
+            .filter(api_key::Column::RevokedAt.is_null())
+            .one(db)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        let staff = active_staff(db, key.staff_id).await?;
+        if staff.role != Role::Integration {
+            return Err(AppError::Unauthenticated);
+        }
+        return Ok(Actor::from_staff(&staff, format!("apikey:{}", key.id), None));
+    }
+    let claims = keys.decode(credential).ok_or(AppError::Unauthenticated)?;
     let staff_id: i32 = claims.sub.parse().map_err(|_| AppError::Unauthenticated)?;
-    let staff =
-        staff::Entity::find_by_id(staff_id).one(db).await?.filter(|s| s.active).ok_or(AppError::Unauthenticated)?;
-    Ok(Actor::from_staff(&staff, claims.jti))
+    if revoked_token::Entity::find_by_id(claims.jti.clone()).one(db).await?.is_some() {
+        return Err(AppError::Unauthenticated);
+    }
+    let staff = active_staff(db, staff_id).await?;
+    Ok(Actor::from_staff(&staff, claims.jti, DateTime::from_timestamp(claims.exp, 0)))
+}
+
+async fn active_staff(db: &DatabaseConnection, id: i32) -> AppResult<staff::Model> {
+    staff::Entity::find_by_id(id).one(db).await?.filter(|s| s.active).ok_or(AppError::Unauthenticated)
+}
+
+async fn revoke_current<C: sea_orm::ConnectionTrait>(conn: &C, actor: &Actor) -> AppResult<()> {
+    let Some(expires_at) = actor.token_expires_at else {
+        return Err(AppError::bad_input("token", "API keys are revoked with revokeApiKey, not logout or refresh"));
+    };
+    revoked_token::ActiveModel {
+        jti: Set(actor.token_id.clone()),
+        staff_id: Set(actor.staff_id),
+        expires_at: Set(expires_at),
+        revoked_at: Set(Utc::now()),
+    }
+    .insert(conn)
+    .await?;
+    // Forget revocations of tokens that have expired anyway.
+    revoked_token::Entity::delete_many()
+        .filter(revoked_token::Column::ExpiresAt.lt(Utc::now() - Duration::minutes(5)))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Issues a fresh token for the caller and revokes the one the request came with.
+pub async fn refresh(
+    db: &DatabaseConnection,
+    keys: &TokenKeys,
+    scope: &Scope,
+    meta: &RequestMeta,
+) -> AppResult<Session> {
+    let staff = active_staff(db, scope.actor.staff_id).await?;
+    let txn = db.begin().await?;
+    revoke_current(&txn, &scope.actor).await?;
+    audit::record(&txn, Some(&scope.actor), meta, Entry::new("REFRESH_TOKEN", "staff", [staff.id as i64])).await?;
+    txn.commit().await?;
+    Ok(issue(keys, staff))
+}
+
+/// Revokes the token the request came with.
+pub async fn logout(db: &DatabaseConnection, scope: &Scope, meta: &RequestMeta) -> AppResult<()> {
+    let txn = db.begin().await?;
+    revoke_current(&txn, &scope.actor).await?;
+    audit::record(&txn, Some(&scope.actor), meta, Entry::new("LOGOUT", "staff", [scope.actor.staff_id as i64])).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn staff_by_username<C: sea_orm::ConnectionTrait>(conn: &C, username: &str) -> AppResult<staff::Model> {
+    staff::Entity::find()
+        .filter(staff::Column::Username.eq(username.trim()))
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("staff member"))
+}
+
+/// A new API key for an INTEGRATION account; the key is returned once and only its
+/// hash is kept.
+pub async fn create_api_key(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    meta: &RequestMeta,
+    username: &str,
+    name: &str,
+) -> AppResult<(api_key::Model, String)> {
+    scope.require(Resource::Accounts, Action::Create)?;
+    if name.trim().is_empty() {
+        return Err(AppError::bad_input("name", "give the key a name, e.g. the source system it is for"));
+    }
+    let txn = db.begin().await?;
+    let owner = staff_by_username(&txn, username).await?;
+    if owner.role != Role::Integration {
+        return Err(AppError::bad_input("username", "API keys are only for INTEGRATION accounts"));
+    }
+    let secret = {
+        use base64::Engine;
+        use rand::RngCore;
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    };
+    let key = api_key::ActiveModel {
+        staff_id: Set(owner.id),
+        name: Set(name.trim().to_owned()),
+        prefix: Set(format!("{API_KEY_PREFIX}{}", &secret[..6])),
+        key_hash: Set(normalize::id_hash(&secret)),
+        created_by: Set(scope.actor.staff_id),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(&txn, Some(&scope.actor), meta, Entry::new("CREATE_API_KEY", "api_key", [key.id as i64])).await?;
+    txn.commit().await?;
+    Ok((key, format!("{API_KEY_PREFIX}{secret}")))
+}
+
+pub async fn revoke_api_key(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    meta: &RequestMeta,
+    id: i32,
+) -> AppResult<api_key::Model> {
+    scope.require(Resource::Accounts, Action::Update)?;
+    let txn = db.begin().await?;
+    let key = api_key::Entity::find_by_id(id).one(&txn).await?.ok_or(AppError::NotFound("API key"))?;
+    let mut active = key.into_active_model();
+    active.revoked_at = Set(Some(Utc::now()));
+    let key = active.update(&txn).await?;
+    audit::record(&txn, Some(&scope.actor), meta, Entry::new("REVOKE_API_KEY", "api_key", [id as i64])).await?;
+    txn.commit().await?;
+    Ok(key)
+}
+
+/// Enables or disables a staff account; a disabled account's tokens and keys stop
+/// working with the next request.
+pub async fn set_staff_active(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    meta: &RequestMeta,
+    username: &str,
+    active: bool,
+) -> AppResult<staff::Model> {
+    scope.require(Resource::Accounts, Action::Update)?;
+    let txn = db.begin().await?;
+    let member = staff_by_username(&txn, username).await?;
+    if member.id == scope.actor.staff_id && !active {
+        return Err(AppError::bad_input("username", "you cannot disable your own account"));
+    }
+    let mut row = member.into_active_model();
+    row.active = Set(active);
+    let member = row.update(&txn).await?;
+    let action = if active { "ENABLE_STAFF" } else { "DISABLE_STAFF" };
+    audit::record(
+        &txn,
+        Some(&scope.actor),
+        meta,
+        Entry::new(action, "staff", [member.id as i64]).fields(vec!["active"]),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(member)
 }

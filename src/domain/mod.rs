@@ -1,10 +1,14 @@
 //! Business rules per domain. No GraphQL types here; every read goes through `Scope`.
 
+pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod customers;
+pub mod mask;
 pub mod normalize;
 pub mod org;
 pub mod records;
+pub mod sales;
 pub mod scope;
 pub mod vehicles;
 

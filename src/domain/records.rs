@@ -9,6 +9,7 @@ use entity::{
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select};
 
+use super::access::{Action, Resource};
 use super::scope::{Reach, Scope};
 use crate::error::AppResult;
 
@@ -30,16 +31,22 @@ pub struct Customer;
 pub struct Vehicle;
 
 /// Records that a store owns: each department sees its own store's records unless its
-/// reach is group-wide.
+/// reach is group-wide, and only while the customer is visible too.
 macro_rules! store_record {
-    ($module:ident, $order:ident) => {
+    ($module:ident, $resource:ident, $order:ident, $owner:expr) => {
         impl Scoped for $module::Entity {
             fn order_column() -> Self::Column {
                 $module::Column::$order
             }
             fn restrict(select: Select<Self>, scope: &Scope) -> Select<Self> {
-                let select = select.filter(scope.customer_condition($module::Column::CustomerId));
-                scope.store_records(scope.customer_reach(), select, $module::Column::StoreId)
+                select.filter(scope.store_record_condition(
+                    Resource::$resource,
+                    Action::Read,
+                    $module::Column::StoreId,
+                    $module::Column::CustomerId,
+                    $module::Column::Id,
+                    $owner,
+                ))
             }
         }
         impl ChildOf<Customer> for $module::Entity {
@@ -53,11 +60,11 @@ macro_rules! store_record {
     };
 }
 
-store_record!(lead, CreatedAt);
-store_record!(delivery, DeliveredOn);
-store_record!(repair_order, OpenedAt);
-store_record!(insurance_policy, StartsOn);
-store_record!(parts_order, OrderedOn);
+store_record!(lead, Lead, CreatedAt, Some(lead::Column::OwnerId));
+store_record!(delivery, Delivery, DeliveredOn, None);
+store_record!(repair_order, RepairOrder, OpenedAt, None);
+store_record!(insurance_policy, InsurancePolicy, StartsOn, None);
+store_record!(parts_order, PartsOrder, OrderedOn, None);
 
 /// Records that belong to a customer and are visible whenever the customer is.
 macro_rules! customer_attached {
@@ -108,10 +115,12 @@ impl Scoped for vehicle::Entity {
     fn order_column() -> Self::Column {
         vehicle::Column::Id
     }
-    /// A vehicle is visible when one of its (past or present) holders is.
+    /// A vehicle is visible to roles that read vehicles when one of its (past or
+    /// present) holders is a visible customer.
     fn restrict(select: Select<Self>, scope: &Scope) -> Select<Self> {
-        match scope.customer_reach() {
+        match scope.reach(Resource::Vehicle, Action::Read) {
             Reach::Group => select,
+            Reach::Nothing => select.filter(sea_orm::sea_query::Expr::value(false)),
             _ => select.filter(
                 vehicle::Column::Id.in_subquery(
                     sea_orm::sea_query::Query::select()
@@ -125,22 +134,25 @@ impl Scoped for vehicle::Entity {
     }
 }
 
-/// Stores and staff names are organisation data every signed-in caller may read.
-macro_rules! open_to_staff {
+/// Stores and staff names are organisation data, readable by roles that may read it.
+macro_rules! organisation {
     ($module:ident) => {
         impl Scoped for $module::Entity {
             fn order_column() -> Self::Column {
                 $module::Column::Id
             }
-            fn restrict(select: Select<Self>, _scope: &Scope) -> Select<Self> {
-                select
+            fn restrict(select: Select<Self>, scope: &Scope) -> Select<Self> {
+                match scope.reach(Resource::Organisation, Action::Read) {
+                    Reach::Nothing => select.filter(sea_orm::sea_query::Expr::value(false)),
+                    _ => select,
+                }
             }
         }
     };
 }
 
-open_to_staff!(store);
-open_to_staff!(staff);
+organisation!(store);
+organisation!(staff);
 
 /// Children of many parents in one statement, grouped by parent and ordered.
 pub async fn children_of<P, E>(

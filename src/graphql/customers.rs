@@ -1,7 +1,7 @@
 //! The customer golden record and the ways to find it.
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
     contact_point, customer, customer_store, customer_tag, delivery, insurance_policy, lead, parts_order, repair_order,
@@ -13,8 +13,10 @@ use super::org::{Staff, Store};
 use super::pagination::{IdCursor, cursor, page_size};
 use super::records::{Delivery, InsurancePolicy, Lead, PartsOrder, RepairOrder};
 use super::vehicles::Vehicle;
-use super::{db, loaders, parse_id, scope};
-use crate::domain::{self, records::Customer as ByCustomer};
+use super::{db, loaders, meta, parse_id, scope};
+use crate::domain::access::{Action, Resource};
+use crate::domain::{self, mask, records::Customer as ByCustomer};
+use crate::error::AppError;
 
 pub struct Customer(pub customer::Model);
 
@@ -32,15 +34,18 @@ impl Customer {
     async fn gender(&self) -> Option<Gender> {
         self.0.gender.map(Into::into)
     }
-    async fn birthday(&self) -> Option<NaiveDate> {
-        self.0.birthday
+    /// Masked (`1990-**-**`); `revealCustomer` shows it whole.
+    async fn birthday(&self) -> Option<String> {
+        self.0.birthday.map(mask::birthday)
     }
-    /// National ID (individuals) or unified social credit code (companies).
-    async fn id_number(&self) -> Option<&str> {
-        self.0.id_number.as_deref()
+    /// National ID (individuals) or unified social credit code (companies), masked
+    /// (`330102********1234`); `revealCustomer` shows it whole.
+    async fn id_number(&self) -> Option<String> {
+        self.0.id_number.as_deref().map(mask::id_number)
     }
-    async fn address(&self) -> Option<&str> {
-        self.0.address.as_deref()
+    /// Masked after the city; `revealCustomer` shows it whole.
+    async fn address(&self) -> Option<String> {
+        self.0.address.as_deref().map(mask::address)
     }
     async fn city(&self) -> Option<&str> {
         self.0.city.as_deref()
@@ -121,13 +126,13 @@ impl ContactPoint {
     async fn kind(&self) -> ContactKind {
         self.0.kind.into()
     }
-    /// As normalized: phones as +86 and 11 digits.
-    async fn number(&self) -> &str {
-        &self.0.normalized
-    }
-    /// As the source system typed it.
-    async fn raw(&self) -> &str {
-        &self.0.value
+    /// Masked: `138****5678` for phones, `so***@example.cn` for e-mail;
+    /// `revealCustomer` shows it whole.
+    async fn number(&self) -> String {
+        match self.0.kind {
+            entity::enums::ContactKind::Phone => mask::phone(&self.0.normalized),
+            _ => mask::handle(&self.0.normalized),
+        }
     }
     async fn primary(&self) -> bool {
         self.0.is_primary
@@ -165,6 +170,7 @@ impl CustomerQuery {
     /// A customer by id; a merged id resolves to its survivor. Null when not found.
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
         let scope = scope(ctx)?;
+        scope.require(Resource::Customer, Action::Read)?;
         let Some(id) = parse_id(&id) else { return Ok(None) };
         Ok(domain::customers::by_id(db(ctx), scope, id).await?.map(Customer))
     }
@@ -172,6 +178,7 @@ impl CustomerQuery {
     /// The customer holding this phone number, typed any common way.
     async fn customer_by_phone(&self, ctx: &Context<'_>, phone: String) -> Result<Option<Customer>> {
         let scope = scope(ctx)?;
+        scope.require(Resource::Customer, Action::Read)?;
         Ok(domain::customers::by_phone(db(ctx), scope, &phone).await?.map(Customer))
     }
 
@@ -184,11 +191,92 @@ impl CustomerQuery {
         after: Option<String>,
     ) -> Result<Connection<IdCursor, Customer, EmptyFields, EmptyFields>> {
         let scope = scope(ctx)?;
+        scope.require(Resource::Customer, Action::Read)?;
         let limit = page_size(first)?;
         let after = cursor("after", after)?;
         let (rows, more) = domain::customers::page(db(ctx), scope, after.map(|c| c.0), limit).await?;
         let mut connection = Connection::new(after.is_some(), more);
-        connection.edges.extend(rows.into_iter().map(|c| Edge::new(IdCursor(c.id), Customer(c))));
+        connection.edges.extend(rows.into_iter().map(|c| Edge::new(IdCursor(c.id.into()), Customer(c))));
         Ok(connection)
+    }
+}
+
+/// A customer's personal data, unmasked. Only `revealCustomer` returns it, and every
+/// call is audited.
+pub struct PersonalData(pub domain::customers::PersonalData);
+
+#[Object]
+impl PersonalData {
+    async fn customer_id(&self) -> ID {
+        self.0.customer.id.into()
+    }
+    /// Phones as +86 and 11 digits, primary first.
+    async fn phones(&self) -> Vec<&str> {
+        self.contacts(entity::enums::ContactKind::Phone)
+    }
+    async fn emails(&self) -> Vec<&str> {
+        self.contacts(entity::enums::ContactKind::Email)
+    }
+    async fn wechat_ids(&self) -> Vec<&str> {
+        self.contacts(entity::enums::ContactKind::Wechat)
+    }
+    async fn id_number(&self) -> Option<&str> {
+        self.0.customer.id_number.as_deref()
+    }
+    async fn address(&self) -> Option<&str> {
+        self.0.customer.address.as_deref()
+    }
+    async fn birthday(&self) -> Option<NaiveDate> {
+        self.0.customer.birthday
+    }
+}
+
+impl PersonalData {
+    fn contacts(&self, kind: entity::enums::ContactKind) -> Vec<&str> {
+        self.0.contacts.iter().filter(|c| c.kind == kind).map(|c| c.normalized.as_str()).collect()
+    }
+}
+
+#[derive(InputObject)]
+pub struct CustomerProfileInput {
+    /// The `version` you read; the change fails with CONFLICT if it moved since.
+    expected_version: i32,
+    notes: Option<String>,
+    address: Option<String>,
+    city: Option<String>,
+    /// Replaces all tags.
+    tags: Option<Vec<String>>,
+}
+
+#[derive(Default)]
+pub struct CustomerMutation;
+
+#[Object]
+impl CustomerMutation {
+    /// Shows a customer's personal data unmasked, for a stated purpose (audited).
+    async fn reveal_customer(&self, ctx: &Context<'_>, id: ID, purpose: String) -> Result<PersonalData> {
+        let scope = scope(ctx)?;
+        let id = parse_id(&id).ok_or(AppError::NotFound("customer"))?;
+        Ok(PersonalData(domain::customers::reveal(db(ctx), scope, meta(ctx), id, &purpose).await?))
+    }
+
+    /// Corrects a customer's profile, with optimistic locking on `version`.
+    async fn update_customer_profile(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: CustomerProfileInput,
+    ) -> Result<Customer> {
+        let scope = scope(ctx)?;
+        let id = parse_id(&id).ok_or(AppError::NotFound("customer"))?;
+        let change = domain::customers::ProfileChange {
+            notes: input.notes,
+            address: input.address,
+            city: input.city,
+            tags: input.tags,
+        };
+        let updated =
+            domain::customers::update_profile(db(ctx), scope, meta(ctx), id, input.expected_version, change).await?;
+        Ok(Customer(updated))
     }
 }

@@ -1,6 +1,8 @@
 //! The GraphQL API: one query and one mutation object per domain, merged.
 
+pub mod audit;
 pub mod customers;
+pub mod document;
 pub mod enums;
 pub mod loaders;
 pub mod org;
@@ -16,13 +18,14 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::TokenKeys;
 use crate::domain::Scope;
+use crate::domain::audit::RequestMeta;
 use crate::error::AppError;
 
 #[derive(MergedObject, Default)]
-pub struct Query(org::OrgQuery, customers::CustomerQuery, vehicles::VehicleQuery);
+pub struct Query(org::OrgQuery, customers::CustomerQuery, vehicles::VehicleQuery, audit::AuditQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(org::AuthMutation);
+pub struct Mutation(org::AuthMutation, customers::CustomerMutation, records::SalesMutation);
 
 pub type HubSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -57,16 +60,24 @@ pub fn sdl() -> String {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish().sdl()
 }
 
-/// Prepares a request for one caller: their scope and a fresh set of loaders.
+/// Prepares a request for one caller: where it came from, their scope and a fresh set
+/// of loaders.
 pub fn with_caller(
     request: async_graphql::Request,
     db: &DatabaseConnection,
     scope: Option<Scope>,
+    meta: RequestMeta,
 ) -> async_graphql::Request {
+    let request = request.data(meta);
     match scope {
         Some(scope) => loaders::install(request, db, Arc::new(scope)),
         None => request,
     }
+}
+
+pub(crate) fn meta<'a>(ctx: &Context<'a>) -> &'a RequestMeta {
+    static NONE: std::sync::LazyLock<RequestMeta> = std::sync::LazyLock::new(RequestMeta::default);
+    ctx.data_opt::<RequestMeta>().unwrap_or(&NONE)
 }
 
 pub(crate) fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {

@@ -11,7 +11,7 @@ pub const MAX_PAGE_SIZE: i32 = 100;
 
 /// An opaque keyset cursor: the id of the last row seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IdCursor(pub i32);
+pub struct IdCursor(pub i64);
 
 impl CursorType for IdCursor {
     type Error = &'static str;

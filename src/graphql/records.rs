@@ -1,7 +1,7 @@
 //! Department records: sales leads and deliveries, repair orders, insurance policies,
 //! parts orders.
 
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{delivery, insurance_policy, lead, parts_order, repair_order, staff, store, vehicle};
 use rust_decimal::Decimal;
@@ -9,7 +9,9 @@ use rust_decimal::Decimal;
 use super::enums::{LeadGrade, LeadStatus, PaymentMethod, RepairKind};
 use super::org::{Staff, Store};
 use super::vehicles::Vehicle;
-use super::{loaders, yuan};
+use super::{db, loaders, meta, parse_id, scope, yuan};
+use crate::domain;
+use crate::error::AppError;
 
 async fn store_of(ctx: &Context<'_>, id: i32) -> Result<Option<Store>> {
     Ok(loaders::one::<store::Entity>(ctx, id).await?.map(Store))
@@ -186,5 +188,75 @@ impl PartsOrder {
     }
     async fn ordered_on(&self) -> NaiveDate {
         self.0.ordered_on
+    }
+}
+
+#[derive(InputObject)]
+pub struct NewLeadInput {
+    customer_id: ID,
+    grade: LeadGrade,
+    intended_model: Option<String>,
+    /// Budget in yuan.
+    budget: Option<Decimal>,
+    channel: Option<String>,
+    next_follow_up_at: Option<DateTime<Utc>>,
+}
+
+#[derive(InputObject)]
+pub struct LeadUpdateInput {
+    grade: Option<LeadGrade>,
+    status: Option<LeadStatus>,
+    /// Required when the status becomes DEFEATED.
+    defeat_reason: Option<String>,
+    next_follow_up_at: Option<DateTime<Utc>>,
+}
+
+/// Yuan with at most two decimals to fen.
+fn cents(field: &str, amount: Decimal) -> Result<i64, AppError> {
+    let fen = amount * Decimal::ONE_HUNDRED;
+    if fen.fract() != Decimal::ZERO {
+        return Err(AppError::bad_input(field, "amounts have at most two decimals"));
+    }
+    i64::try_from(fen).map_err(|_| AppError::bad_input(field, "amount out of range"))
+}
+
+#[derive(Default)]
+pub struct SalesMutation;
+
+#[Object]
+impl SalesMutation {
+    /// A new lead of the caller's store, owned by the caller.
+    async fn create_lead(&self, ctx: &Context<'_>, input: NewLeadInput) -> Result<Lead> {
+        let scope = scope(ctx)?;
+        let customer_id = parse_id(&input.customer_id).ok_or(AppError::NotFound("customer"))?;
+        let new = domain::sales::NewLead {
+            customer_id,
+            grade: input.grade.into(),
+            intended_model: input.intended_model,
+            budget_cents: input.budget.map(|b| cents("budget", b)).transpose()?,
+            channel: input.channel,
+            next_follow_up_at: input.next_follow_up_at,
+        };
+        Ok(Lead(domain::sales::create(db(ctx), scope, meta(ctx), new).await?))
+    }
+
+    /// Records a follow-up on a lead: grade, status, defeat reason, next follow-up.
+    async fn update_lead(&self, ctx: &Context<'_>, id: ID, input: LeadUpdateInput) -> Result<Lead> {
+        let scope = scope(ctx)?;
+        let id = parse_id(&id).ok_or(AppError::NotFound("lead"))?;
+        let change = domain::sales::LeadChange {
+            grade: input.grade.map(Into::into),
+            status: input.status.map(Into::into),
+            defeat_reason: input.defeat_reason,
+            next_follow_up_at: input.next_follow_up_at,
+        };
+        Ok(Lead(domain::sales::update(db(ctx), scope, meta(ctx), id, change).await?))
+    }
+
+    /// Shares a lead with a partner store, which then sees the lead and its customer.
+    async fn share_lead(&self, ctx: &Context<'_>, id: ID, store_code: String) -> Result<Lead> {
+        let scope = scope(ctx)?;
+        let id = parse_id(&id).ok_or(AppError::NotFound("lead"))?;
+        Ok(Lead(domain::sales::share(db(ctx), scope, meta(ctx), id, &store_code).await?))
     }
 }

@@ -9,6 +9,7 @@ use super::enums::OwnershipRole;
 use super::org::Store;
 use super::records::RepairOrder;
 use super::{db, loaders, scope};
+use crate::domain::access::{Action, Resource};
 use crate::domain::{self, records::Vehicle as ByVehicle};
 
 pub struct Vehicle(pub vehicle::Model);
@@ -86,6 +87,7 @@ impl VehicleQuery {
     /// A vehicle by VIN, in any case. Null when not found.
     async fn vehicle(&self, ctx: &Context<'_>, vin: String) -> Result<Option<Vehicle>> {
         let scope = scope(ctx)?;
+        scope.require(Resource::Vehicle, Action::Read)?;
         Ok(domain::vehicles::by_vin(db(ctx), scope, &vin).await?.map(Vehicle))
     }
 }

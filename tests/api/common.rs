@@ -5,9 +5,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use async_graphql::{Request, Response, Variables};
 use customer_hub::auth::{Actor, TokenKeys};
-use customer_hub::config::Environment;
+use customer_hub::config::{Environment, HttpConfig};
 use customer_hub::demo::{self, DemoConfig};
 use customer_hub::domain::Scope;
+use customer_hub::domain::audit::RequestMeta;
 use customer_hub::graphql::{self, HubSchema, Limits};
 use customer_hub::http::AppState;
 use entity::staff;
@@ -78,7 +79,13 @@ impl TestApp {
     }
 
     pub fn state(&self, environment: Environment) -> AppState {
-        AppState { db: self.db.clone(), schema: self.schema.clone(), keys: self.keys.clone(), environment }
+        AppState {
+            db: self.db.clone(),
+            schema: self.schema.clone(),
+            keys: self.keys.clone(),
+            environment,
+            http: HttpConfig::default(),
+        }
     }
 
     pub async fn staff(&self, username: &str) -> staff::Model {
@@ -91,7 +98,7 @@ impl TestApp {
     }
 
     pub async fn actor(&self, username: &str) -> Actor {
-        Actor::from_staff(&self.staff(username).await, "test-token".into())
+        Actor::from_staff(&self.staff(username).await, "test-token".into(), None)
     }
 
     pub async fn token(&self, username: &str) -> String {
@@ -105,7 +112,8 @@ impl TestApp {
             None => None,
         };
         let request = Request::new(query).variables(Variables::from_json(variables));
-        let request = graphql::with_caller(request, &self.db, scope);
+        let meta = RequestMeta { request_id: "test-request".into(), client_addr: Some("127.0.0.1".into()) };
+        let request = graphql::with_caller(request, &self.db, scope, meta);
         self.schema.execute(request).await
     }
 
