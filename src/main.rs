@@ -27,6 +27,8 @@ enum Command {
     SeedDemo(DbConfig),
     /// Print the GraphQL schema (SDL), as committed in schema.graphql.
     ExportSchema,
+    /// Print the permission matrix (role × record × action → scope) as a Markdown table.
+    Permissions,
 }
 
 #[tokio::main]
@@ -46,6 +48,10 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
+        Command::Permissions => {
+            print!("{}", customer_hub::domain::access::markdown_table());
+            Ok(())
+        }
         Command::ExportSchema => {
             print!("{}", graphql::sdl());
             Ok(())

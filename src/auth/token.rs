@@ -7,13 +7,15 @@ use serde::{Deserialize, Serialize};
 pub const ISSUER: &str = "customer-hub";
 pub const AUDIENCE: &str = "customer-hub-api";
 const LEEWAY_SECS: u64 = 30;
+const MAX_TTL_SECS: i64 = 3600;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     /// Staff id.
     pub sub: String,
     pub role: String,
-    /// Store id; null for group-wide roles.
+    /// Store id; null for group-wide roles, but always present.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub store: Option<i32>,
     pub department: String,
     pub iss: String,
@@ -42,7 +44,7 @@ impl TokenKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
-            ttl_secs: ttl_secs.min(3600),
+            ttl_secs: ttl_secs.min(MAX_TTL_SECS),
         }
     }
 
@@ -71,8 +73,10 @@ impl TokenKeys {
         (token, claims)
     }
 
-    /// Checks signature, algorithm, issuer, audience and expiry; `None` for any failure.
+    /// Checks signature, algorithm, issuer, audience, expiry and lifetime; `None` for any
+    /// failure.
     pub fn decode(&self, token: &str) -> Option<Claims> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok().map(|data| data.claims)
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?.claims;
+        (claims.exp - claims.iat <= MAX_TTL_SECS).then_some(claims)
     }
 }

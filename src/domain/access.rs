@@ -135,7 +135,10 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Leve
     use Level::*;
     use Resource::*;
     match (role, resource, action) {
-        // Group administrator: everything, group-wide.
+        // Group administrator: everything, group-wide; the audit log, personal data and
+        // aggregates are only ever read.
+        (Role::GroupAdmin, AuditLog | PersonalData | Aggregates, Read) => Some(Group),
+        (Role::GroupAdmin, AuditLog | PersonalData | Aggregates, _) => None,
         (Role::GroupAdmin, _, _) => Some(Group),
 
         // Group CRM / call center: every customer and record of the group; may correct
@@ -158,7 +161,8 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Leve
             | Aggregates,
             Read,
         ) => Some(Store),
-        (Role::StoreManager, Customer | Lead, Create | Update) => Some(Store),
+        (Role::StoreManager, Customer, Update) => Some(Store),
+        (Role::StoreManager, Lead, Create | Update) => Some(Store),
         (Role::StoreManager, Organisation, Read) => Some(Group),
 
         // Sales consultant: the store's customers, leads and deliveries; changes own leads.

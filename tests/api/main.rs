@@ -1,8 +1,11 @@
 //! In-process API tests. Each test gets a fresh database: SQLite by default, PostgreSQL
 //! when HUB_TEST_DATABASE_URL is set (one database per test).
 
+mod access;
 mod auth;
 mod common;
 mod customers;
 mod http;
+mod http_rules;
 mod schema;
+mod tokens;

@@ -1,0 +1,481 @@
+//! Access control per role: root fields, nested fields, loaders and mutations, with
+//! out-of-scope records looking exactly like missing ones.
+
+use std::collections::{BTreeSet, HashSet};
+
+use entity::enums::ContactKind;
+use entity::{audit_log, contact_point, customer, customer_store, repair_order, vehicle, vehicle_ownership};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::{Value, json};
+
+use crate::common::{TestApp, error_codes};
+
+/// Every role's demo account (store roles at ZJ01).
+const PERSONAS: &[&str] = &[
+    "admin",
+    "crm",
+    "analyst",
+    "zj01.manager",
+    "zj01.sales",
+    "zj01.service",
+    "zj01.insurance",
+    "zj01.parts",
+    "pt01.partner",
+    "zj01.integration",
+];
+
+struct Fixture {
+    app: TestApp,
+    /// A customer known only to store 1 (ZJ01), with service and insurance history.
+    ours: i32,
+    /// A customer known only to store 2 (ZJ02).
+    theirs: i32,
+    theirs_phone: String,
+    theirs_vin: String,
+}
+
+async fn stores_of(app: &TestApp, customer: i32) -> BTreeSet<i32> {
+    customer_store::Entity::find()
+        .filter(customer_store::Column::CustomerId.eq(customer))
+        .all(&app.db)
+        .await
+        .expect("relationships")
+        .into_iter()
+        .map(|r| r.store_id)
+        .collect()
+}
+
+async fn only_at_store_with_service(app: &TestApp, store: i32) -> i32 {
+    let orders = repair_order::Entity::find()
+        .filter(repair_order::Column::StoreId.eq(store))
+        .order_by_asc(repair_order::Column::Id)
+        .all(&app.db)
+        .await
+        .expect("orders");
+    for order in orders {
+        if stores_of(app, order.customer_id).await == BTreeSet::from([store]) {
+            return order.customer_id;
+        }
+    }
+    panic!("no customer served only by store {store}");
+}
+
+async fn fixture() -> Fixture {
+    let app = TestApp::with_customers(150).await;
+    let ours = only_at_store_with_service(&app, 1).await;
+    let theirs = only_at_store_with_service(&app, 2).await;
+    let theirs_phone = contact_point::Entity::find()
+        .filter(contact_point::Column::CustomerId.eq(theirs))
+        .filter(contact_point::Column::Kind.eq(ContactKind::Phone))
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("phone")
+        .value;
+    let ownership = vehicle_ownership::Entity::find()
+        .filter(vehicle_ownership::Column::CustomerId.eq(theirs))
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("vehicle");
+    let theirs_vin =
+        vehicle::Entity::find_by_id(ownership.vehicle_id).one(&app.db).await.expect("q").expect("vehicle").vin;
+    Fixture { app, ours, theirs, theirs_phone, theirs_vin }
+}
+
+const CUSTOMER_360: &str = "query($id: ID!) { customer(id: $id) { id name idNumber address birthday phones { number } vehicles { vin } leads { id } deliveries { id } repairOrders { id } insurancePolicies { id } partsOrders { id } stores { store { code } } } }";
+
+/// What one persona gets for one root field.
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    Found,
+    Missing,
+    Forbidden,
+}
+
+async fn outcome(app: &TestApp, persona: &str, query: &str, vars: Value, field: &str) -> Outcome {
+    let response = app.run(Some(persona), query, vars).await;
+    let codes = error_codes(&response);
+    if codes == ["FORBIDDEN"] {
+        assert_eq!(response.data.into_json().expect("json"), Value::Null, "{persona}: forbidden must carry no data");
+        return Outcome::Forbidden;
+    }
+    assert!(codes.is_empty(), "{persona} {query}: {codes:?} {:?}", response.errors);
+    let data = response.data.into_json().expect("json");
+    if data[field].is_null() { Outcome::Missing } else { Outcome::Found }
+}
+
+#[tokio::test]
+async fn root_fields_per_role() {
+    use Outcome::*;
+    let f = fixture().await;
+    let ours = json!({"id": f.ours.to_string()});
+    let theirs = json!({"id": f.theirs.to_string()});
+    let nobody = json!({"id": "99999999"});
+    // persona, own-store customer, other-store customer, other-store vehicle, stores, audit log
+    let table = [
+        ("admin", Found, Found, Found, Found, Found),
+        ("crm", Found, Found, Found, Found, Forbidden),
+        ("analyst", Forbidden, Forbidden, Forbidden, Found, Forbidden),
+        ("zj01.manager", Found, Missing, Missing, Found, Forbidden),
+        ("zj01.sales", Found, Missing, Missing, Found, Forbidden),
+        ("zj01.service", Found, Missing, Missing, Found, Forbidden),
+        ("zj01.insurance", Found, Missing, Missing, Found, Forbidden),
+        ("zj01.parts", Found, Missing, Missing, Found, Forbidden),
+        ("pt01.partner", Missing, Missing, Forbidden, Found, Forbidden),
+        ("zj01.integration", Forbidden, Forbidden, Forbidden, Forbidden, Forbidden),
+    ];
+    assert_eq!(table.len(), PERSONAS.len());
+    let q = "query($id: ID!) { customer(id: $id) { id } }";
+    for (persona, own, other, car, stores, audit) in table {
+        assert_eq!(outcome(&f.app, persona, q, ours.clone(), "customer").await, own, "{persona}: own-store customer");
+        assert_eq!(
+            outcome(&f.app, persona, q, theirs.clone(), "customer").await,
+            other,
+            "{persona}: other-store customer"
+        );
+        let nonexistent = outcome(&f.app, persona, q, nobody.clone(), "customer").await;
+        assert_eq!(nonexistent, if own == Forbidden { Forbidden } else { Missing }, "{persona}: nonexistent");
+        let v = outcome(
+            &f.app,
+            persona,
+            "query($v: String!) { vehicle(vin: $v) { vin } }",
+            json!({"v": f.theirs_vin}),
+            "vehicle",
+        )
+        .await;
+        assert_eq!(v, car, "{persona}: other-store vehicle");
+        assert_eq!(
+            outcome(&f.app, persona, "{ stores { code } }", json!({}), "stores").await,
+            stores,
+            "{persona}: stores"
+        );
+        let a = outcome(&f.app, persona, "{ auditLog(first: 5) { edges { node { action } } } }", json!({}), "auditLog")
+            .await;
+        assert_eq!(a, audit, "{persona}: audit log");
+    }
+}
+
+#[tokio::test]
+async fn nested_records_follow_store_and_department() {
+    let f = fixture().await;
+    let vars = json!({"id": f.ours.to_string()});
+    let admin = f.app.data("admin", CUSTOMER_360, vars.clone()).await;
+    let count = |data: &Value, field: &str| data["customer"][field].as_array().map(Vec::len).unwrap_or(0);
+    for field in ["repairOrders", "insurancePolicies", "vehicles"] {
+        assert!(count(&admin, field) > 0, "fixture customer needs {field}");
+    }
+    // persona → the nested lists it may see (others must be empty).
+    let table: &[(&str, &[&str])] = &[
+        ("crm", &["vehicles", "leads", "deliveries", "repairOrders", "insurancePolicies", "partsOrders"]),
+        ("zj01.manager", &["vehicles", "leads", "deliveries", "repairOrders", "insurancePolicies", "partsOrders"]),
+        ("zj01.sales", &["vehicles", "leads", "deliveries"]),
+        ("zj01.service", &["vehicles", "repairOrders"]),
+        ("zj01.insurance", &["vehicles", "insurancePolicies"]),
+        ("zj01.parts", &["vehicles", "partsOrders"]),
+    ];
+    for (persona, visible) in table {
+        let data = f.app.data(persona, CUSTOMER_360, vars.clone()).await;
+        for field in ["vehicles", "leads", "deliveries", "repairOrders", "insurancePolicies", "partsOrders"] {
+            let expected = if visible.contains(&field) { count(&admin, field) } else { 0 };
+            assert_eq!(count(&data, field), expected, "{persona}: {field}");
+        }
+        // Personal data is masked for everyone in queries.
+        let phone = data["customer"]["phones"][0]["number"].as_str().expect("phone");
+        assert!(phone.contains("****"), "{persona}: {phone}");
+        if let Some(id) = data["customer"]["idNumber"].as_str() {
+            assert!(id.contains("********"), "{persona}: {id}");
+        }
+        if let Some(birthday) = data["customer"]["birthday"].as_str() {
+            assert!(birthday.ends_with("-**-**"), "{persona}: {birthday}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_store_sees_only_its_own_repair_orders_of_a_shared_customer() {
+    let app = TestApp::with_customers(300).await;
+    // A customer served by two stores.
+    let orders = repair_order::Entity::find().all(&app.db).await.expect("orders");
+    let mut by_customer: std::collections::HashMap<i32, BTreeSet<i32>> = Default::default();
+    for o in &orders {
+        by_customer.entry(o.customer_id).or_default().insert(o.store_id);
+    }
+    let (customer, stores) =
+        by_customer.into_iter().find(|(_, s)| s.len() > 1).expect("a customer served by two stores");
+    for store in stores {
+        let persona = format!("zj0{store}.service");
+        let data = app
+            .data(
+                &persona,
+                "query($id: ID!) { customer(id: $id) { repairOrders { id store { id } } } }",
+                json!({"id": customer.to_string()}),
+            )
+            .await;
+        let seen: Vec<&Value> = data["customer"]["repairOrders"].as_array().expect("list").iter().collect();
+        let expected = orders.iter().filter(|o| o.customer_id == customer && o.store_id == store).count();
+        assert_eq!(seen.len(), expected, "{persona}");
+        let store_id = store.to_string();
+        assert!(seen.iter().all(|o| o["store"]["id"].as_str() == Some(store_id.as_str())), "{persona}: {seen:?}");
+    }
+}
+
+#[tokio::test]
+async fn another_stores_customer_is_unreachable_by_every_path() {
+    let f = fixture().await;
+    let persona = "zj01.sales";
+    // By phone.
+    let by_phone = f
+        .app
+        .data(persona, "query($p: String!) { customerByPhone(phone: $p) { id } }", json!({"p": f.theirs_phone}))
+        .await;
+    assert!(by_phone["customerByPhone"].is_null());
+    // Through the connection: every customer listed has a relationship with store 1.
+    let mut after: Option<String> = None;
+    let mut listed = HashSet::new();
+    loop {
+        let data = f
+            .app
+            .data(persona, "query($a: String) { customers(first: 100, after: $a) { edges { node { id } } pageInfo { hasNextPage endCursor } } }", json!({"a": after}))
+            .await;
+        for edge in data["customers"]["edges"].as_array().expect("edges") {
+            listed.insert(edge["node"]["id"].as_str().expect("id").parse::<i32>().expect("number"));
+        }
+        if !data["customers"]["pageInfo"]["hasNextPage"].as_bool().expect("bool") {
+            break;
+        }
+        after = data["customers"]["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+    let store_customers: HashSet<i32> = customer_store::Entity::find()
+        .filter(customer_store::Column::StoreId.eq(1))
+        .all(&f.app.db)
+        .await
+        .expect("q")
+        .into_iter()
+        .map(|r| r.customer_id)
+        .collect();
+    assert_eq!(listed, store_customers);
+    assert!(!listed.contains(&f.theirs));
+    // Through a nested edge: the other store's vehicle does not lead to its owner.
+    let through_vehicle = f
+        .app
+        .data(
+            persona,
+            "query($v: String!) { vehicle(vin: $v) { ownershipHistory { customer { id } } } }",
+            json!({"v": f.theirs_vin}),
+        )
+        .await;
+    assert!(through_vehicle["vehicle"].is_null());
+    // Through mutations: the same NOT_FOUND as for an id that does not exist.
+    let mut messages = Vec::new();
+    for id in [f.theirs.to_string(), "99999999".to_owned()] {
+        let reveal = f
+            .app
+            .run(
+                Some(persona),
+                "mutation($id: ID!) { revealCustomer(id: $id, purpose: \"call back\") { phones } }",
+                json!({"id": id}),
+            )
+            .await;
+        assert_eq!(error_codes(&reveal), ["NOT_FOUND"], "reveal {id}");
+        let update = f
+            .app
+            .run(Some(persona), "mutation($id: ID!) { updateCustomerProfile(id: $id, input: { expectedVersion: 1, notes: \"x\" }) { id } }", json!({"id": id}))
+            .await;
+        assert_eq!(error_codes(&update), ["NOT_FOUND"], "update {id}");
+        let lead = f
+            .app
+            .run(
+                Some(persona),
+                "mutation($id: ID!) { createLead(input: { customerId: $id, grade: A }) { id } }",
+                json!({"id": id}),
+            )
+            .await;
+        assert_eq!(error_codes(&lead), ["NOT_FOUND"], "lead {id}");
+        messages.push((
+            reveal.errors[0].message.clone(),
+            update.errors[0].message.clone(),
+            lead.errors[0].message.clone(),
+        ));
+    }
+    assert_eq!(messages[0], messages[1], "out of scope must read exactly like nonexistent");
+    let untouched = customer::Entity::find_by_id(f.theirs).one(&f.app.db).await.expect("q").expect("customer");
+    assert_eq!(untouched.version, 1);
+    assert_eq!(
+        audit_log::Entity::find().filter(audit_log::Column::Action.eq("REVEAL")).all(&f.app.db).await.expect("q").len(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn the_analyst_never_gets_a_name_or_a_phone() {
+    let f = fixture().await;
+    for query in [
+        format!("{{ customer(id: \"{}\") {{ name }} }}", f.ours),
+        format!("{{ customerByPhone(phone: \"{}\") {{ name phones {{ number }} }} }}", f.theirs_phone),
+        "{ customers(first: 5) { edges { node { name } } } }".to_owned(),
+        format!("{{ vehicle(vin: \"{}\") {{ ownershipHistory {{ customer {{ name }} }} }} }}", f.theirs_vin),
+        format!("mutation {{ revealCustomer(id: \"{}\", purpose: \"analysis\") {{ phones }} }}", f.ours),
+    ] {
+        let response = f.app.run(Some("analyst"), &query, json!({})).await;
+        assert_eq!(error_codes(&response), ["FORBIDDEN"], "{query}");
+        assert_eq!(response.data.into_json().expect("json"), Value::Null, "{query}");
+    }
+}
+
+#[tokio::test]
+async fn reveal_is_explicit_and_audited() {
+    let f = fixture().await;
+    let q = "mutation($id: ID!, $p: String!) { revealCustomer(id: $id, purpose: $p) { customerId phones idNumber address birthday } }";
+    let vars = json!({"id": f.ours.to_string(), "p": "回访: 首保提醒"});
+    let data = f.app.data("zj01.service", q, vars.clone()).await;
+    let phones = data["revealCustomer"]["phones"].as_array().expect("phones");
+    assert!(phones[0].as_str().expect("phone").starts_with("+86"));
+    assert!(!phones[0].as_str().expect("phone").contains('*'));
+    let entries =
+        audit_log::Entity::find().filter(audit_log::Column::Action.eq("REVEAL")).all(&f.app.db).await.expect("q");
+    assert_eq!(entries.len(), 1);
+    let entry = &entries[0];
+    assert_eq!(entry.username.as_deref(), Some("zj01.service"));
+    assert_eq!(entry.role.as_deref(), Some("SERVICE_ADVISOR"));
+    assert_eq!(entry.store_id, Some(1));
+    assert_eq!(entry.record_kind, "customer");
+    assert_eq!(customer_hub::domain::audit::record_ids(entry), vec![i64::from(f.ours)]);
+    assert_eq!(entry.purpose.as_deref(), Some("回访: 首保提醒"));
+    assert_eq!(entry.request_id.as_deref(), Some("test-request"));
+    assert_eq!(entry.client_addr.as_deref(), Some("127.0.0.1"));
+    // Roles without the right, and reveals without a purpose, change nothing.
+    let parts = f.app.run(Some("zj01.parts"), q, vars.clone()).await;
+    assert_eq!(error_codes(&parts), ["FORBIDDEN"]);
+    let no_purpose = f.app.run(Some("zj01.service"), q, json!({"id": f.ours.to_string(), "p": " "})).await;
+    assert_eq!(error_codes(&no_purpose), ["BAD_USER_INPUT"]);
+    let entries =
+        audit_log::Entity::find().filter(audit_log::Column::Action.eq("REVEAL")).all(&f.app.db).await.expect("q");
+    assert_eq!(entries.len(), 1);
+}
+
+#[tokio::test]
+async fn profile_updates_are_locked_optimistically_and_audited() {
+    let f = fixture().await;
+    let q = "mutation($id: ID!, $v: Int!, $tags: [String!]) { updateCustomerProfile(id: $id, input: { expectedVersion: $v, notes: \"prefers WeChat\", tags: $tags }) { version notes tags } }";
+    let data = f
+        .app
+        .data("zj01.sales", q, json!({"id": f.ours.to_string(), "v": 1, "tags": ["家庭用车", " VIP ", "VIP"]}))
+        .await;
+    assert_eq!(data["updateCustomerProfile"]["version"], 2);
+    assert_eq!(data["updateCustomerProfile"]["tags"], json!(["VIP", "家庭用车"]));
+    let stale = f.app.run(Some("zj01.sales"), q, json!({"id": f.ours.to_string(), "v": 1, "tags": []})).await;
+    assert_eq!(error_codes(&stale), ["CONFLICT"]);
+    let row = customer::Entity::find_by_id(f.ours).one(&f.app.db).await.expect("q").expect("customer");
+    assert_eq!(row.version, 2);
+    let entries = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("UPDATE_CUSTOMER"))
+        .all(&f.app.db)
+        .await
+        .expect("q");
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].fields, json!(["tags", "notes"]));
+    // Insurance specialists read customers but may not change them.
+    let denied = f.app.run(Some("zj01.insurance"), q, json!({"id": f.ours.to_string(), "v": 2, "tags": []})).await;
+    assert_eq!(error_codes(&denied), ["FORBIDDEN"]);
+}
+
+#[tokio::test]
+async fn leads_take_store_and_owner_from_the_token_and_can_be_shared_with_a_partner() {
+    let f = fixture().await;
+    let create = "mutation($id: ID!) { createLead(input: { customerId: $id, grade: H, intendedModel: \"途观L\", budget: \"215800.00\" }) { id grade status budget store { code } owner { username } } }";
+    let lead = f.app.data("zj01.manager", create, json!({"id": f.ours.to_string()})).await;
+    assert_eq!(lead["createLead"]["store"]["code"], "ZJ01");
+    assert_eq!(lead["createLead"]["owner"]["username"], "zj01.manager");
+    assert_eq!(lead["createLead"]["budget"], "215800.00");
+    let lead_id = lead["createLead"]["id"].as_str().expect("id").to_owned();
+
+    // A sales consultant may only change their own leads; this one is the manager's.
+    let update = "mutation($id: ID!, $s: LeadStatus, $r: String) { updateLead(id: $id, input: { status: $s, defeatReason: $r }) { status defeatReason } }";
+    let not_own = f.app.run(Some("zj01.sales"), update, json!({"id": lead_id, "s": "WON"})).await;
+    assert_eq!(error_codes(&not_own), ["NOT_FOUND"]);
+    let no_reason = f.app.run(Some("zj01.manager"), update, json!({"id": lead_id, "s": "DEFEATED"})).await;
+    assert_eq!(error_codes(&no_reason), ["BAD_USER_INPUT"]);
+
+    // The partner sees nothing until the lead is shared, then the lead and its customer.
+    let partner_view = "query($id: ID!) { customer(id: $id) { id name phones { number } leads { id } vehicles { vin } repairOrders { id } } }";
+    let before = f.app.data("pt01.partner", partner_view, json!({"id": f.ours.to_string()})).await;
+    assert!(before["customer"].is_null());
+    let wrong_store = f
+        .app
+        .run(
+            Some("zj01.manager"),
+            "mutation($id: ID!) { shareLead(id: $id, storeCode: \"ZJ02\") { id } }",
+            json!({"id": lead_id}),
+        )
+        .await;
+    assert_eq!(error_codes(&wrong_store), ["BAD_USER_INPUT"]);
+    f.app
+        .data(
+            "zj01.manager",
+            "mutation($id: ID!) { shareLead(id: $id, storeCode: \"PT01\") { id } }",
+            json!({"id": lead_id}),
+        )
+        .await;
+    let after = f.app.data("pt01.partner", partner_view, json!({"id": f.ours.to_string()})).await;
+    assert_eq!(after["customer"]["id"], f.ours.to_string());
+    assert_eq!(after["customer"]["leads"], json!([{"id": lead_id}]));
+    assert_eq!(after["customer"]["vehicles"], json!([]));
+    assert_eq!(after["customer"]["repairOrders"], json!([]));
+    let partner_update =
+        f.app.data("pt01.partner", update, json!({"id": lead_id, "s": "DEFEATED", "r": "购买了竞品品牌"})).await;
+    assert_eq!(partner_update["updateLead"]["status"], "DEFEATED");
+    let reshare = f
+        .app
+        .run(
+            Some("pt01.partner"),
+            "mutation($id: ID!) { shareLead(id: $id, storeCode: \"PT01\") { id } }",
+            json!({"id": lead_id}),
+        )
+        .await;
+    assert_eq!(error_codes(&reshare), ["FORBIDDEN"]);
+    let actions: Vec<String> = audit_log::Entity::find()
+        .order_by_asc(audit_log::Column::Id)
+        .all(&f.app.db)
+        .await
+        .expect("q")
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(actions, ["CREATE_LEAD", "SHARE_LEAD", "UPDATE_LEAD"]);
+}
+
+#[tokio::test]
+async fn the_audit_log_is_append_only_and_queryable_by_the_admin() {
+    let f = fixture().await;
+    let reveal = "mutation($id: ID!) { revealCustomer(id: $id, purpose: \"renewal call\") { customerId } }";
+    for _ in 0..3 {
+        f.app.data("zj01.insurance", reveal, json!({"id": f.ours.to_string()})).await;
+    }
+    for sql in ["UPDATE audit_log SET action = 'X'", "DELETE FROM audit_log"] {
+        assert!(f.app.db.execute_unprepared(sql).await.is_err(), "{sql} must be refused");
+    }
+    let q = "query($a: String) { auditLog(first: 2, after: $a, filter: { action: \"REVEAL\", recordId: \"%ID%\" }) { edges { node { action username purpose recordIds } } pageInfo { hasNextPage endCursor } } }"
+        .replace("%ID%", &f.ours.to_string());
+    let page1 = f.app.data("admin", &q, json!({})).await;
+    assert_eq!(page1["auditLog"]["edges"].as_array().expect("edges").len(), 2);
+    assert_eq!(page1["auditLog"]["edges"][0]["node"]["username"], "zj01.insurance");
+    assert_eq!(page1["auditLog"]["edges"][0]["node"]["recordIds"], json!([f.ours.to_string()]));
+    let page2 = f.app.data("admin", &q, json!({"a": page1["auditLog"]["pageInfo"]["endCursor"]})).await;
+    assert_eq!(page2["auditLog"]["edges"].as_array().expect("edges").len(), 1);
+    assert_eq!(page2["auditLog"]["pageInfo"]["hasNextPage"], false);
+}
+
+#[test]
+fn readme_shows_the_permission_matrix_of_the_code() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README.md");
+    let start = readme.find("<!-- permission-matrix:start -->").expect("start marker")
+        + "<!-- permission-matrix:start -->".len();
+    let end = readme.find("<!-- permission-matrix:end -->").expect("end marker");
+    let table = customer_hub::domain::access::markdown_table();
+    assert_eq!(
+        readme[start..end].trim(),
+        table.trim(),
+        "README.md's permission matrix differs from src/domain/access.rs"
+    );
+}

@@ -1,0 +1,1 @@
+//! HTTP rules of the GraphQL-over-HTTP surface.
