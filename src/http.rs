@@ -2,6 +2,9 @@
 //! JSON bodies only, queries (never mutations) over GET, the response media type
 //! negotiated from Accept, GraphiQL in development, health and readiness.
 
+// The refusals of this layer are HTTP responses; they are built once per request.
+#![allow(clippy::result_large_err)]
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -59,7 +62,8 @@ pub fn router(state: AppState) -> Router {
             CorsLayer::new()
                 .allow_origin(AllowOrigin::list(origins))
                 .allow_methods([Method::GET, Method::POST])
-                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT]),
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+                .expose_headers([header::HeaderName::from_static("x-request-id")]),
         );
     }
     router.layer(TraceLayer::new_for_http()).with_state(state)
@@ -82,6 +86,9 @@ fn error_response(status: StatusCode, code: &str, message: &str, request_id: &st
     let body = serde_json::to_vec(&GqlResponse::from_errors(vec![error])).unwrap_or_default();
     let mut response = (status, body).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
@@ -92,7 +99,13 @@ fn error_response(status: StatusCode, code: &str, message: &str, request_id: &st
 /// accepts neither GraphQL response type (406).
 fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return Some(JSON) };
-    let ranges: Vec<&str> = accept.split(',').map(|r| r.split(';').next().unwrap_or("").trim()).collect();
+    // Media ranges the client accepts at all (q=0 means "not this one").
+    let ranges: Vec<String> = accept
+        .split(',')
+        .filter(|range| !range.split(';').skip(1).any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000")))
+        .map(|range| range.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .collect();
+    let ranges: Vec<&str> = ranges.iter().map(String::as_str).collect();
     if ranges.contains(&GRAPHQL_RESPONSE) {
         Some(GRAPHQL_RESPONSE)
     } else if ranges.iter().any(|r| matches!(*r, JSON | "application/*" | "*/*")) {
@@ -181,12 +194,20 @@ async fn graphql_post(
                         media,
                     );
                 }
+                // Every operation is checked before any runs, so a refusal never hides an
+                // operation that already changed something.
+                for request in &requests {
+                    if let Err(refused) = check(&state, &call, request, false) {
+                        return refused;
+                    }
+                }
+                let scope = match authenticate(&state, &headers, &call).await {
+                    Ok(scope) => scope,
+                    Err(refused) => return refused,
+                };
                 let mut responses = Vec::with_capacity(requests.len());
                 for request in requests {
-                    match run(&state, &headers, &call, request, false).await {
-                        Ok((_, response)) => responses.push(response),
-                        Err(early) => return early,
-                    }
+                    responses.push(execute_checked(&state, &call, request, scope.clone()).await);
                 }
                 respond(StatusCode::OK, &call, &BatchResponse::Batch(responses))
             }
@@ -285,15 +306,13 @@ fn respond<T: serde::Serialize>(status: StatusCode, call: &Call, body: &T) -> Re
     response
 }
 
-/// Authenticates, checks and executes one operation. `Err` is an HTTP-level refusal.
-async fn run(
-    state: &AppState,
-    headers: &HeaderMap,
-    call: &Call,
-    request: async_graphql::Request,
-    via_get: bool,
-) -> Result<(StatusCode, GqlResponse), Response> {
-    let limits = DocumentLimits { max_aliases: state.http.max_aliases, max_fields: state.http.max_fields };
+/// Applies the document limits and method rules to one operation before it runs.
+fn check(state: &AppState, call: &Call, request: &async_graphql::Request, via_get: bool) -> Result<(), Response> {
+    let limits = DocumentLimits {
+        max_aliases: state.http.max_aliases,
+        max_fields: state.http.max_fields,
+        introspection: state.environment == Environment::Development,
+    };
     match document::check(&request.query, request.operation_name.as_deref(), limits) {
         Ok(Some(checked)) if via_get && checked.operation == Some(OperationType::Mutation) => {
             let mut response = error_response(
@@ -304,37 +323,65 @@ async fn run(
                 call.media,
             );
             response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
-            return Err(response);
+            Err(response)
         }
-        Ok(_) => {}
+        Ok(_) => Ok(()),
         Err(e) => {
             let status = if call.media == GRAPHQL_RESPONSE { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-            return Err(error_response(status, e.code(), &e.message(), &call.request_id, call.media));
+            Err(error_response(status, e.code(), &e.message(), &call.request_id, call.media))
         }
     }
-    let scope = match bearer(headers) {
-        None => None,
-        Some(Err(())) => return Err(unauthenticated(call)),
+}
+
+/// The caller's scope from the bearer credential; `None` when anonymous.
+async fn authenticate(state: &AppState, headers: &HeaderMap, call: &Call) -> Result<Option<Scope>, Response> {
+    match bearer(headers) {
+        None => Ok(None),
+        Some(Err(())) => Err(unauthenticated(call)),
         Some(Ok(token)) => match domain::auth::authenticate(&state.db, &state.keys, token).await {
-            Ok(actor) => Some(Scope::new(actor)),
+            Ok(actor) => Ok(Some(Scope::new(actor))),
             Err(AppError::Internal(e)) => {
                 tracing::error!(error = %e, "authentication lookup failed");
-                return Err(error_response(
+                let message = format!("internal error; quote request id {} when reporting it", call.request_id);
+                Err(error_response(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "INTERNAL",
-                    &format!("internal error; quote request id {} when reporting it", call.request_id),
+                    &message,
                     &call.request_id,
                     call.media,
-                ));
+                ))
             }
-            Err(_) => return Err(unauthenticated(call)),
+            Err(_) => Err(unauthenticated(call)),
         },
-    };
-    let anonymous = scope.is_none();
+    }
+}
+
+/// Executes one checked operation as `scope`.
+async fn execute_checked(
+    state: &AppState,
+    call: &Call,
+    request: async_graphql::Request,
+    scope: Option<Scope>,
+) -> GqlResponse {
     let meta = RequestMeta { request_id: call.request_id.clone(), client_addr: call.client_addr.clone() };
     let request = graphql::with_caller(request, &state.db, scope, meta);
     let mut response = state.schema.execute(request).await;
     finish_errors(&mut response, &call.request_id);
+    response
+}
+
+/// Checks, authenticates and executes one operation. `Err` is an HTTP-level refusal.
+async fn run(
+    state: &AppState,
+    headers: &HeaderMap,
+    call: &Call,
+    request: async_graphql::Request,
+    via_get: bool,
+) -> Result<(StatusCode, GqlResponse), Response> {
+    check(state, call, &request, via_get)?;
+    let scope = authenticate(state, headers, call).await?;
+    let anonymous = scope.is_none();
+    let response = execute_checked(state, call, request, scope).await;
     // An anonymous call to anything but `login` is an authentication failure.
     let needs_login = anonymous
         && response.errors.iter().any(|e| {

@@ -1,15 +1,21 @@
 //! Finding customers: by id, by phone, and page by page.
 
-use chrono::Utc;
-use entity::{contact_point, customer, customer_tag, enums::ContactKind};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::enums::{ContactKind, LeadGrade, LeadStatus, LifecycleStage, RelationshipStatus};
+use entity::{
+    contact_point, customer, customer_store, customer_tag, insurance_policy, lead, repair_order, vehicle,
+    vehicle_ownership,
+};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, TransactionTrait,
 };
 
 use super::access::{Action, Resource};
 use super::audit::{self, Entry, RequestMeta};
+use super::keyset::{self, Key, Page, PageArgs, SortValue};
+use super::scope::Reach;
 use super::{Scope, normalize};
 use crate::error::{AppError, AppResult};
 
@@ -55,22 +61,230 @@ pub async fn by_phone(db: &DatabaseConnection, scope: &Scope, phone: &str) -> Ap
     Ok(None)
 }
 
-/// One page of live (not merged) customers in id order, after `after`; fetches one row
-/// more than asked so the caller knows whether another page follows.
-pub async fn page(
+/// The customer with this national ID or credit code, however typed.
+pub async fn by_id_number(
     db: &DatabaseConnection,
     scope: &Scope,
-    after: Option<i64>,
-    limit: u64,
-) -> AppResult<(Vec<customer::Model>, bool)> {
-    let mut select = scope.customers(customer::Entity::find()).filter(customer::Column::MergedInto.is_null());
-    if let Some(after) = after {
-        select = select.filter(customer::Column::Id.gt(after));
+    id_number: &str,
+) -> AppResult<Option<customer::Model>> {
+    let normalized = normalize::national_id(id_number).unwrap_or_else(|_| id_number.trim().to_ascii_uppercase());
+    let found: Option<i32> = customer::Entity::find()
+        .select_only()
+        .column(customer::Column::Id)
+        .filter(customer::Column::IdNumberHash.eq(normalize::id_hash(&normalized)))
+        .order_by_asc(customer::Column::Id)
+        .into_tuple()
+        .one(db)
+        .await?;
+    match found {
+        Some(id) => by_id(db, scope, id).await,
+        None => Ok(None),
     }
-    let mut rows = select.order_by_asc(customer::Column::Id).limit(limit + 1).all(db).await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    Ok((rows, more))
+}
+
+/// Sort orders of customer lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerSort {
+    Id,
+    Name,
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// Filters of customer lists; every one narrows the list (AND). Filters on records
+/// (leads, service, insurance) only look at records the caller may read.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerFilter {
+    pub store_id: Option<i32>,
+    pub relationship_status: Option<RelationshipStatus>,
+    pub lead_grade: Option<LeadGrade>,
+    pub lifecycle_stage: Option<LifecycleStage>,
+    /// Customers carrying all of these tags.
+    pub tags: Vec<String>,
+    pub manager_id: Option<i32>,
+    pub vehicle_brand: Option<String>,
+    pub vehicle_model: Option<String>,
+    /// Churn lists: the latest visible repair order opened before this instant.
+    pub last_service_before: Option<DateTime<Utc>>,
+    pub last_service_after: Option<DateTime<Utc>>,
+    /// Renewal lists: a visible policy ending within [from, to].
+    pub insurance_ends_from: Option<NaiveDate>,
+    pub insurance_ends_to: Option<NaiveDate>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+}
+
+fn customers_where(statement: sea_orm::sea_query::SelectStatement) -> Condition {
+    Condition::all().add(customer::Column::Id.in_subquery(statement))
+}
+
+impl CustomerFilter {
+    fn condition(&self, scope: &Scope) -> Condition {
+        let mut cond = Condition::all();
+        if self.store_id.is_some() || self.relationship_status.is_some() || self.manager_id.is_some() {
+            let mut q = Query::select();
+            q.column(customer_store::Column::CustomerId).from(customer_store::Entity);
+            if let Some(store) = self.store_id {
+                q.and_where(customer_store::Column::StoreId.eq(store));
+            }
+            if let Some(status) = self.relationship_status {
+                q.and_where(customer_store::Column::Status.eq(status));
+            }
+            if let Some(manager) = self.manager_id {
+                q.and_where(customer_store::Column::ManagerId.eq(manager));
+            }
+            cond = cond.add(customers_where(q.to_owned()));
+        }
+        if let Some(grade) = self.lead_grade {
+            let visible = scope.store_record_condition(
+                Resource::Lead,
+                Action::Read,
+                lead::Column::StoreId,
+                lead::Column::CustomerId,
+                lead::Column::Id,
+                Some(lead::Column::OwnerId),
+            );
+            let q = Query::select()
+                .column(lead::Column::CustomerId)
+                .from(lead::Entity)
+                .and_where(lead::Column::Grade.eq(grade))
+                .and_where(lead::Column::Status.eq(LeadStatus::Open))
+                .cond_where(visible)
+                .to_owned();
+            cond = cond.add(customers_where(q));
+        }
+        if let Some(stage) = self.lifecycle_stage {
+            cond = cond.add(customer::Column::LifecycleStage.eq(stage));
+        }
+        for tag in &self.tags {
+            let q = Query::select()
+                .column(customer_tag::Column::CustomerId)
+                .from(customer_tag::Entity)
+                .and_where(customer_tag::Column::Tag.eq(tag.trim()))
+                .to_owned();
+            cond = cond.add(customers_where(q));
+        }
+        if self.vehicle_brand.is_some() || self.vehicle_model.is_some() {
+            if scope.reach(Resource::Vehicle, Action::Read) == Reach::Nothing {
+                return cond.add(Expr::value(false));
+            }
+            let mut q = Query::select();
+            q.column((vehicle_ownership::Entity, vehicle_ownership::Column::CustomerId))
+                .from(vehicle_ownership::Entity)
+                .inner_join(
+                    vehicle::Entity,
+                    Expr::col((vehicle::Entity, vehicle::Column::Id))
+                        .equals((vehicle_ownership::Entity, vehicle_ownership::Column::VehicleId)),
+                )
+                .and_where(Expr::col((vehicle_ownership::Entity, vehicle_ownership::Column::ToDate)).is_null());
+            if let Some(brand) = &self.vehicle_brand {
+                q.and_where(Expr::col((vehicle::Entity, vehicle::Column::Brand)).eq(brand.trim()));
+            }
+            if let Some(model) = &self.vehicle_model {
+                q.and_where(Expr::col((vehicle::Entity, vehicle::Column::Model)).eq(model.trim()));
+            }
+            cond = cond.add(customers_where(q.to_owned()));
+        }
+        if self.last_service_before.is_some() || self.last_service_after.is_some() {
+            let visible = scope.store_record_condition(
+                Resource::RepairOrder,
+                Action::Read,
+                repair_order::Column::StoreId,
+                repair_order::Column::CustomerId,
+                repair_order::Column::Id,
+                None,
+            );
+            let latest = Expr::col(repair_order::Column::OpenedAt).max();
+            let mut having = Condition::all();
+            if let Some(before) = self.last_service_before {
+                having = having.add(latest.clone().lt(before));
+            }
+            if let Some(after) = self.last_service_after {
+                having = having.add(latest.gte(after));
+            }
+            let q = Query::select()
+                .column(repair_order::Column::CustomerId)
+                .from(repair_order::Entity)
+                .cond_where(visible)
+                .group_by_col(repair_order::Column::CustomerId)
+                .cond_having(having)
+                .to_owned();
+            cond = cond.add(customers_where(q));
+        }
+        if self.insurance_ends_from.is_some() || self.insurance_ends_to.is_some() {
+            let visible = scope.store_record_condition(
+                Resource::InsurancePolicy,
+                Action::Read,
+                insurance_policy::Column::StoreId,
+                insurance_policy::Column::CustomerId,
+                insurance_policy::Column::Id,
+                None,
+            );
+            let mut q = Query::select();
+            q.column(insurance_policy::Column::CustomerId).from(insurance_policy::Entity).cond_where(visible);
+            if let Some(from) = self.insurance_ends_from {
+                q.and_where(insurance_policy::Column::EndsOn.gte(from));
+            }
+            if let Some(to) = self.insurance_ends_to {
+                q.and_where(insurance_policy::Column::EndsOn.lte(to));
+            }
+            cond = cond.add(customers_where(q.to_owned()));
+        }
+        if let Some(from) = self.created_from {
+            cond = cond.add(customer::Column::CreatedAt.gte(from));
+        }
+        if let Some(to) = self.created_to {
+            cond = cond.add(customer::Column::CreatedAt.lt(to));
+        }
+        cond
+    }
+}
+
+impl CustomerSort {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::Name => "name",
+            Self::CreatedAt => "createdAt",
+            Self::UpdatedAt => "updatedAt",
+        }
+    }
+
+    fn column(self) -> customer::Column {
+        match self {
+            Self::Id => customer::Column::Id,
+            Self::Name => customer::Column::Name,
+            Self::CreatedAt => customer::Column::CreatedAt,
+            Self::UpdatedAt => customer::Column::UpdatedAt,
+        }
+    }
+
+    /// The cursor key of `row` under this sort.
+    pub fn key(self, row: &customer::Model) -> Key {
+        let v = match self {
+            Self::Id => SortValue::Int(row.id.into()),
+            Self::Name => SortValue::Text(row.name.clone()),
+            Self::CreatedAt => SortValue::Time(row.created_at),
+            Self::UpdatedAt => SortValue::Time(row.updated_at),
+        };
+        Key { s: self.name().to_owned(), v, i: row.id.into() }
+    }
+}
+
+/// One page of live (not merged) customers the caller may read, filtered and sorted.
+pub async fn list(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    filter: &CustomerFilter,
+    sort: CustomerSort,
+    descending: bool,
+    args: &PageArgs,
+) -> AppResult<Page<customer::Model>> {
+    let select = scope
+        .customers(customer::Entity::find())
+        .filter(customer::Column::MergedInto.is_null())
+        .filter(filter.condition(scope));
+    keyset::page(db, select, sort.name(), sort.column(), customer::Column::Id, descending, args).await
 }
 
 /// Personal data of a customer, unmasked.

@@ -4,12 +4,15 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod customers;
+pub mod keyset;
 pub mod mask;
 pub mod normalize;
 pub mod org;
 pub mod records;
 pub mod sales;
 pub mod scope;
+pub mod search;
+pub mod timeline;
 pub mod vehicles;
 
 pub use scope::Scope;

@@ -196,3 +196,17 @@ impl Scoped for entity::customer::Entity {
         scope.customers(select)
     }
 }
+
+/// One page of `E` the caller may read, narrowed by `condition`, sorted by `sort` then id.
+pub async fn list<E: Scoped>(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    condition: sea_orm::Condition,
+    sort: (&str, E::Column),
+    id_col: E::Column,
+    descending: bool,
+    args: &super::keyset::PageArgs,
+) -> AppResult<super::keyset::Page<E::Model>> {
+    let select = E::restrict(E::find(), scope).filter(condition);
+    super::keyset::page(db, select, sort.0, sort.1, id_col, descending, args).await
+}

@@ -14,3 +14,11 @@ pub async fn by_vin(db: &DatabaseConnection, scope: &Scope, vin: &str) -> AppRes
         .one(db)
         .await?)
 }
+
+/// The vehicle with this plate (any case, spaces or middle dot), if the caller may see it.
+pub async fn by_plate(db: &DatabaseConnection, scope: &Scope, plate: &str) -> AppResult<Option<vehicle::Model>> {
+    Ok(vehicle::Entity::restrict(vehicle::Entity::find(), scope)
+        .filter(vehicle::Column::PlateNormalized.eq(normalize::plate(plate)))
+        .one(db)
+        .await?)
+}

@@ -1,22 +1,27 @@
 //! The customer golden record and the ways to find it.
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
-use async_graphql::{Context, ID, InputObject, Object, Result};
+use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
     contact_point, customer, customer_store, customer_tag, delivery, insurance_policy, lead, parts_order, repair_order,
     staff, store, vehicle, vehicle_ownership,
 };
 
-use super::enums::{ContactKind, CustomerKind, Gender, LifecycleStage, RelationshipStatus};
+use super::enums::{
+    ContactKind, CustomerKind, Department, Gender, LeadGrade, LeadStatus, LifecycleStage, RelationshipStatus,
+};
 use super::org::{Staff, Store};
-use super::pagination::{IdCursor, cursor, page_size};
+use super::pagination::{KeyCursor, connection, page_args, page_size};
 use super::records::{Delivery, InsurancePolicy, Lead, PartsOrder, RepairOrder};
 use super::vehicles::Vehicle;
 use super::{db, loaders, meta, parse_id, scope};
 use crate::domain::access::{Action, Resource};
-use crate::domain::{self, mask, records::Customer as ByCustomer};
+use crate::domain::{self, mask, records::Customer as ByCustomer, timeline};
 use crate::error::AppError;
+
+/// What a nested list (not paged) counts for in the query cost: its children times this.
+pub const LIST_COST: usize = 10;
 
 pub struct Customer(pub customer::Model);
 
@@ -71,11 +76,13 @@ impl Customer {
         Ok(rows.into_iter().map(|t| t.tag).collect())
     }
     /// Every phone, e-mail and WeChat id.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn contact_points(&self, ctx: &Context<'_>) -> Result<Vec<ContactPoint>> {
         let rows = loaders::children::<ByCustomer, contact_point::Entity>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(ContactPoint).collect())
     }
     /// Phone numbers, primary first.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn phones(&self, ctx: &Context<'_>) -> Result<Vec<ContactPoint>> {
         let mut rows: Vec<_> = loaders::children::<ByCustomer, contact_point::Entity>(ctx, self.0.id)
             .await?
@@ -86,33 +93,73 @@ impl Customer {
         Ok(rows.into_iter().map(ContactPoint).collect())
     }
     /// The customer's relationship with each store that knows them.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn stores(&self, ctx: &Context<'_>) -> Result<Vec<StoreRelationship>> {
         let rows = loaders::children::<ByCustomer, customer_store::Entity>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(StoreRelationship).collect())
     }
     /// Vehicles the customer holds now (owner, driver or lessee).
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn vehicles(&self, ctx: &Context<'_>) -> Result<Vec<Vehicle>> {
         let held = loaders::children::<ByCustomer, vehicle_ownership::Entity>(ctx, self.0.id).await?;
         let current = held.iter().filter(|o| o.to_date.is_none()).map(|o| o.vehicle_id);
         Ok(loaders::many::<vehicle::Entity>(ctx, current).await?.into_iter().map(Vehicle).collect())
     }
-    async fn leads(&self, ctx: &Context<'_>) -> Result<Vec<Lead>> {
+    /// Leads, oldest first; `status: OPEN` for the ones still being worked.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
+    async fn leads(&self, ctx: &Context<'_>, status: Option<LeadStatus>) -> Result<Vec<Lead>> {
         let rows = loaders::children::<ByCustomer, lead::Entity>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(Lead).collect())
+        let status = status.map(entity::enums::LeadStatus::from);
+        Ok(rows.into_iter().filter(|l| status.is_none_or(|s| l.status == s)).map(Lead).collect())
     }
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn deliveries(&self, ctx: &Context<'_>) -> Result<Vec<Delivery>> {
         let rows = loaders::children::<ByCustomer, delivery::Entity>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(Delivery).collect())
     }
     /// Repair orders, oldest first.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn repair_orders(&self, ctx: &Context<'_>) -> Result<Vec<RepairOrder>> {
         let rows = loaders::children::<ByCustomer, repair_order::Entity>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(RepairOrder).collect())
     }
+    /// The most recent repair order (for "when did they last come in").
+    async fn latest_repair_order(&self, ctx: &Context<'_>) -> Result<Option<RepairOrder>> {
+        let rows = loaders::children::<ByCustomer, repair_order::Entity>(ctx, self.0.id).await?;
+        Ok(rows.into_iter().max_by_key(|r| (r.opened_at, r.id)).map(RepairOrder))
+    }
+    /// Every touch point across departments and stores, newest first, Relay style.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn timeline(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<TimelineCursor, TimelineEntry, EmptyFields, EmptyFields>> {
+        let limit = page_size(first)? as usize;
+        let after = after
+            .map(|c| TimelineCursor::decode_cursor(&c).map(|c| c.0).map_err(|e| AppError::bad_input("after", e)))
+            .transpose()?;
+        let id = self.0.id;
+        let (leads, deliveries, repairs, policies, parts) = futures_util::try_join!(
+            loaders::children::<ByCustomer, lead::Entity>(ctx, id),
+            loaders::children::<ByCustomer, delivery::Entity>(ctx, id),
+            loaders::children::<ByCustomer, repair_order::Entity>(ctx, id),
+            loaders::children::<ByCustomer, insurance_policy::Entity>(ctx, id),
+            loaders::children::<ByCustomer, parts_order::Entity>(ctx, id),
+        )?;
+        let events = timeline::merge(leads, deliveries, repairs, policies, parts);
+        let (events, more) = timeline::page(events, after, limit);
+        let mut connection = Connection::new(after.is_some(), more);
+        connection.edges.extend(events.into_iter().map(|e| Edge::new(TimelineCursor(e.key()), TimelineEntry(e))));
+        Ok(connection)
+    }
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn insurance_policies(&self, ctx: &Context<'_>) -> Result<Vec<InsurancePolicy>> {
         let rows = loaders::children::<ByCustomer, insurance_policy::Entity>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(InsurancePolicy).collect())
     }
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn parts_orders(&self, ctx: &Context<'_>) -> Result<Vec<PartsOrder>> {
         let rows = loaders::children::<ByCustomer, parts_order::Entity>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(PartsOrder).collect())
@@ -182,22 +229,91 @@ impl CustomerQuery {
         Ok(domain::customers::by_phone(db(ctx), scope, &phone).await?.map(Customer))
     }
 
-    /// Customers in id order, Relay style; at most 100 per page.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    /// Customers, Relay style (keyset cursors), filtered and sorted; at most 100 per page.
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
+    #[allow(clippy::too_many_arguments)]
     async fn customers(
         &self,
         ctx: &Context<'_>,
+        filter: Option<CustomerFilter>,
+        #[graphql(default)] sort: CustomerSort,
+        #[graphql(default)] descending: bool,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<IdCursor, Customer, EmptyFields, EmptyFields>> {
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Connection<KeyCursor, Customer, EmptyFields, EmptyFields>> {
         let scope = scope(ctx)?;
         scope.require(Resource::Customer, Action::Read)?;
-        let limit = page_size(first)?;
-        let after = cursor("after", after)?;
-        let (rows, more) = domain::customers::page(db(ctx), scope, after.map(|c| c.0), limit).await?;
-        let mut connection = Connection::new(after.is_some(), more);
-        connection.edges.extend(rows.into_iter().map(|c| Edge::new(IdCursor(c.id.into()), Customer(c))));
-        Ok(connection)
+        let args = page_args(first, after, last, before)?;
+        let filter = filter.map(CustomerFilter::into_domain).transpose()?.unwrap_or_default();
+        let sort: domain::customers::CustomerSort = sort.into();
+        let page = domain::customers::list(db(ctx), scope, &filter, sort, descending, &args).await?;
+        Ok(connection(page, |c| sort.key(c), Customer))
+    }
+}
+
+/// How customer lists are sorted (then by id).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[graphql(remote = "domain::customers::CustomerSort")]
+pub enum CustomerSort {
+    #[default]
+    Id,
+    Name,
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// Narrows a customer list; all given conditions must hold.
+#[derive(InputObject, Default)]
+pub struct CustomerFilter {
+    /// Customers with a relationship to this store.
+    store_id: Option<ID>,
+    relationship_status: Option<RelationshipStatus>,
+    /// Customers with an open lead of this grade.
+    lead_grade: Option<LeadGrade>,
+    lifecycle_stage: Option<LifecycleStage>,
+    /// Customers carrying all of these tags.
+    tags: Option<Vec<String>>,
+    /// Customers whose dedicated manager (at some store) is this staff member.
+    manager_id: Option<ID>,
+    /// Customers currently holding a vehicle of this brand …
+    vehicle_brand: Option<String>,
+    /// … and/or model.
+    vehicle_model: Option<String>,
+    /// Churn lists: customers whose latest repair order opened before this instant.
+    last_service_before: Option<DateTime<Utc>>,
+    last_service_after: Option<DateTime<Utc>>,
+    /// Renewal lists: customers with a policy ending on or after this day …
+    insurance_ends_from: Option<NaiveDate>,
+    /// … and on or before this day.
+    insurance_ends_to: Option<NaiveDate>,
+    created_from: Option<DateTime<Utc>>,
+    created_to: Option<DateTime<Utc>>,
+}
+
+fn id_arg(field: &str, id: Option<ID>) -> Result<Option<i32>, AppError> {
+    id.map(|id| id.parse().map_err(|_| AppError::bad_input(field, "not an id"))).transpose()
+}
+
+impl CustomerFilter {
+    fn into_domain(self) -> Result<domain::customers::CustomerFilter, AppError> {
+        Ok(domain::customers::CustomerFilter {
+            store_id: id_arg("storeId", self.store_id)?,
+            relationship_status: self.relationship_status.map(Into::into),
+            lead_grade: self.lead_grade.map(Into::into),
+            lifecycle_stage: self.lifecycle_stage.map(Into::into),
+            tags: self.tags.unwrap_or_default(),
+            manager_id: id_arg("managerId", self.manager_id)?,
+            vehicle_brand: self.vehicle_brand,
+            vehicle_model: self.vehicle_model,
+            last_service_before: self.last_service_before,
+            last_service_after: self.last_service_after,
+            insurance_ends_from: self.insurance_ends_from,
+            insurance_ends_to: self.insurance_ends_to,
+            created_from: self.created_from,
+            created_to: self.created_to,
+        })
     }
 }
 
@@ -278,5 +394,93 @@ impl CustomerMutation {
         let updated =
             domain::customers::update_profile(db(ctx), scope, meta(ctx), id, input.expected_version, change).await?;
         Ok(Customer(updated))
+    }
+}
+
+/// An opaque cursor into a customer's timeline.
+pub struct TimelineCursor(timeline::EventKey);
+
+impl CursorType for TimelineCursor {
+    type Error = &'static str;
+
+    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).map_err(|_| "malformed cursor")?;
+        serde_json::from_slice(&bytes).map(TimelineCursor).map_err(|_| "malformed cursor")
+    }
+
+    fn encode_cursor(&self) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&self.0).unwrap_or_default())
+    }
+}
+
+/// One touch point of a customer: when, where, which department, and the record.
+pub struct TimelineEntry(timeline::Event);
+
+#[Object]
+impl TimelineEntry {
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    async fn store(&self, ctx: &Context<'_>) -> Result<Option<Store>> {
+        Ok(loaders::one::<store::Entity>(ctx, self.0.store_id).await?.map(Store))
+    }
+    async fn department(&self) -> Department {
+        self.0.department.into()
+    }
+    /// LEAD, DELIVERY, REPAIR_ORDER, INSURANCE_POLICY or PARTS_ORDER.
+    async fn kind(&self) -> &'static str {
+        match self.0.record {
+            timeline::Record::Lead(_) => "LEAD",
+            timeline::Record::Delivery(_) => "DELIVERY",
+            timeline::Record::RepairOrder(_) => "REPAIR_ORDER",
+            timeline::Record::InsurancePolicy(_) => "INSURANCE_POLICY",
+            timeline::Record::PartsOrder(_) => "PARTS_ORDER",
+        }
+    }
+    /// One line for a feed, e.g. "FIRST_MAINTENANCE 0.00" or "lead H 途观L".
+    async fn summary(&self) -> String {
+        match &self.0.record {
+            timeline::Record::Lead(r) => {
+                format!("lead {} {} {}", r.grade.as_str(), r.status.as_str(), r.intended_model.as_deref().unwrap_or(""))
+                    .trim_end()
+                    .to_owned()
+            }
+            timeline::Record::Delivery(r) => format!("delivery {}", super::yuan(r.price_cents)),
+            timeline::Record::RepairOrder(r) => format!("{} {}", r.kind.as_str(), super::yuan(r.amount_cents)),
+            timeline::Record::InsurancePolicy(r) => format!("policy {} until {}", r.insurer, r.ends_on),
+            timeline::Record::PartsOrder(r) => format!("parts {}", super::yuan(r.amount_cents)),
+        }
+    }
+    async fn lead(&self) -> Option<Lead> {
+        match &self.0.record {
+            timeline::Record::Lead(r) => Some(Lead(r.clone())),
+            _ => None,
+        }
+    }
+    async fn delivery(&self) -> Option<Delivery> {
+        match &self.0.record {
+            timeline::Record::Delivery(r) => Some(Delivery(r.clone())),
+            _ => None,
+        }
+    }
+    async fn repair_order(&self) -> Option<RepairOrder> {
+        match &self.0.record {
+            timeline::Record::RepairOrder(r) => Some(RepairOrder(r.clone())),
+            _ => None,
+        }
+    }
+    async fn insurance_policy(&self) -> Option<InsurancePolicy> {
+        match &self.0.record {
+            timeline::Record::InsurancePolicy(r) => Some(InsurancePolicy(r.clone())),
+            _ => None,
+        }
+    }
+    async fn parts_order(&self) -> Option<PartsOrder> {
+        match &self.0.record {
+            timeline::Record::PartsOrder(r) => Some(PartsOrder(r.clone())),
+            _ => None,
+        }
     }
 }

@@ -10,12 +10,22 @@ use crate::error::AppError;
 pub struct DocumentLimits {
     pub max_aliases: usize,
     pub max_fields: usize,
+    /// Whether `__schema` and `__type` may be asked for (development only).
+    pub introspection: bool,
 }
 
 impl Default for DocumentLimits {
     fn default() -> Self {
-        Self { max_aliases: 30, max_fields: 600 }
+        Self { max_aliases: 30, max_fields: 600, introspection: true }
     }
+}
+
+fn asks_introspection(set: &Positioned<SelectionSet>) -> bool {
+    set.node.items.iter().any(|selection| match &selection.node {
+        Selection::Field(field) => matches!(field.node.name.node.as_str(), "__schema" | "__type"),
+        Selection::InlineFragment(inline) => asks_introspection(&inline.node.selection_set),
+        Selection::FragmentSpread(_) => false,
+    })
 }
 
 /// What a check learnt about a document that parses.
@@ -56,6 +66,16 @@ fn count(
 /// the engine, which reports the syntax error.
 pub fn check(query: &str, operation_name: Option<&str>, limits: DocumentLimits) -> Result<Option<Checked>, AppError> {
     let Ok(doc) = parse_query(query) else { return Ok(None) };
+    if !limits.introspection {
+        let root_sets: Vec<&Positioned<SelectionSet>> = match &doc.operations {
+            DocumentOperations::Single(op) => vec![&op.node.selection_set],
+            DocumentOperations::Multiple(ops) => ops.values().map(|op| &op.node.selection_set).collect(),
+        };
+        let in_fragments = doc.fragments.values().any(|f| asks_introspection(&f.node.selection_set));
+        if in_fragments || root_sets.into_iter().any(asks_introspection) {
+            return Err(AppError::Forbidden("introspection is disabled in production".into()));
+        }
+    }
     let (mut aliases, mut fields) = (0, 0);
     let operation = match &doc.operations {
         DocumentOperations::Single(op) => {

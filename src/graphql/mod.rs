@@ -8,6 +8,7 @@ pub mod loaders;
 pub mod org;
 pub mod pagination;
 pub mod records;
+pub mod search;
 pub mod vehicles;
 
 use std::sync::Arc;
@@ -22,7 +23,14 @@ use crate::domain::audit::RequestMeta;
 use crate::error::AppError;
 
 #[derive(MergedObject, Default)]
-pub struct Query(org::OrgQuery, customers::CustomerQuery, vehicles::VehicleQuery, audit::AuditQuery);
+pub struct Query(
+    org::OrgQuery,
+    customers::CustomerQuery,
+    search::SearchQuery,
+    vehicles::VehicleQuery,
+    records::RecordQuery,
+    audit::AuditQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(org::AuthMutation, customers::CustomerMutation, records::SalesMutation);

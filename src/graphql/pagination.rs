@@ -1,9 +1,11 @@
 //! Relay connections: opaque cursors and page-size rules shared by every list.
 
-use async_graphql::connection::CursorType;
+use async_graphql::OutputType;
+use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use crate::domain::keyset::{Key, Page, PageArgs};
 use crate::error::AppError;
 
 pub const DEFAULT_PAGE_SIZE: i32 = 20;
@@ -40,4 +42,45 @@ pub fn page_size(first: Option<i32>) -> Result<u64, AppError> {
         n if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n as u64),
         n => Err(AppError::bad_input("first", format!("first must be between 1 and {MAX_PAGE_SIZE}, got {n}"))),
     }
+}
+
+/// An opaque keyset cursor: the sort value and id of a row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyCursor(pub Key);
+
+impl CursorType for KeyCursor {
+    type Error = &'static str;
+
+    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
+        let bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| "malformed cursor")?;
+        serde_json::from_slice(&bytes).map(KeyCursor).map_err(|_| "malformed cursor")
+    }
+
+    fn encode_cursor(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&self.0).unwrap_or_default())
+    }
+}
+
+/// Validates Relay arguments into domain paging arguments.
+pub fn page_args(
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> Result<PageArgs, AppError> {
+    let decode = |arg: &'static str, value: Option<String>| {
+        value.map(|c| KeyCursor::decode_cursor(&c).map(|k| k.0).map_err(|e| AppError::bad_input(arg, e))).transpose()
+    };
+    Ok(PageArgs { first, after: decode("after", after)?, last, before: decode("before", before)? })
+}
+
+/// A Relay connection of one page.
+pub fn connection<M, N: OutputType>(
+    page: Page<M>,
+    key: impl Fn(&M) -> Key,
+    node: impl Fn(M) -> N,
+) -> Connection<KeyCursor, N, EmptyFields, EmptyFields> {
+    let mut connection = Connection::new(page.has_previous, page.has_next);
+    connection.edges.extend(page.rows.into_iter().map(|row| Edge::new(KeyCursor(key(&row)), node(row))));
+    connection
 }

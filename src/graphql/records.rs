@@ -1,17 +1,23 @@
 //! Department records: sales leads and deliveries, repair orders, insurance policies,
 //! parts orders.
 
-use async_graphql::{Context, ID, InputObject, Object, Result};
+use async_graphql::connection::{Connection, EmptyFields};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{delivery, insurance_policy, lead, parts_order, repair_order, staff, store, vehicle};
 use rust_decimal::Decimal;
 
 use super::enums::{LeadGrade, LeadStatus, PaymentMethod, RepairKind};
 use super::org::{Staff, Store};
+use super::pagination::{KeyCursor, connection, page_args};
 use super::vehicles::Vehicle;
 use super::{db, loaders, meta, parse_id, scope, yuan};
 use crate::domain;
+use crate::domain::access::{Action, Resource};
+use crate::domain::keyset::{Key, SortValue};
+use crate::domain::records;
 use crate::error::AppError;
+use sea_orm::{ColumnTrait, Condition};
 
 async fn store_of(ctx: &Context<'_>, id: i32) -> Result<Option<Store>> {
     Ok(loaders::one::<store::Entity>(ctx, id).await?.map(Store))
@@ -258,5 +264,227 @@ impl SalesMutation {
         let scope = scope(ctx)?;
         let id = parse_id(&id).ok_or(AppError::NotFound("lead"))?;
         Ok(Lead(domain::sales::share(db(ctx), scope, meta(ctx), id, &store_code).await?))
+    }
+}
+
+/// How lead lists are sorted (then by id).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LeadSort {
+    #[default]
+    CreatedAt,
+    Id,
+}
+
+#[derive(InputObject, Default)]
+pub struct LeadFilter {
+    store_id: Option<ID>,
+    status: Option<LeadStatus>,
+    grade: Option<LeadGrade>,
+    owner_id: Option<ID>,
+}
+
+/// How repair-order lists are sorted (then by id).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RepairOrderSort {
+    #[default]
+    OpenedAt,
+    Id,
+}
+
+#[derive(InputObject, Default)]
+pub struct RepairOrderFilter {
+    store_id: Option<ID>,
+    kind: Option<RepairKind>,
+    opened_from: Option<DateTime<Utc>>,
+    opened_to: Option<DateTime<Utc>>,
+}
+
+/// How policy lists are sorted (then by id).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InsurancePolicySort {
+    #[default]
+    EndsOn,
+    StartsOn,
+    Id,
+}
+
+#[derive(InputObject, Default)]
+pub struct InsurancePolicyFilter {
+    store_id: Option<ID>,
+    /// Policies ending on or after this day (renewal lists) …
+    ends_from: Option<NaiveDate>,
+    /// … and on or before this day.
+    ends_to: Option<NaiveDate>,
+}
+
+fn id_of(field: &str, id: Option<ID>) -> Result<Option<i32>, AppError> {
+    id.map(|id| id.parse().map_err(|_| AppError::bad_input(field, "not an id"))).transpose()
+}
+
+fn key(sort: &str, v: SortValue, id: i32) -> Key {
+    Key { s: sort.to_owned(), v, i: id.into() }
+}
+
+#[derive(Default)]
+pub struct RecordQuery;
+
+#[Object]
+impl RecordQuery {
+    /// Leads the caller may read, Relay style.
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
+    #[allow(clippy::too_many_arguments)]
+    async fn leads(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<LeadFilter>,
+        #[graphql(default)] sort: LeadSort,
+        #[graphql(default = true)] descending: bool,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Connection<KeyCursor, Lead, EmptyFields, EmptyFields>> {
+        let scope = scope(ctx)?;
+        scope.require(Resource::Lead, Action::Read)?;
+        let args = page_args(first, after, last, before)?;
+        let f = filter.unwrap_or_default();
+        let mut cond = Condition::all();
+        if let Some(store) = id_of("storeId", f.store_id)? {
+            cond = cond.add(lead::Column::StoreId.eq(store));
+        }
+        if let Some(status) = f.status {
+            cond = cond.add(lead::Column::Status.eq(entity::enums::LeadStatus::from(status)));
+        }
+        if let Some(grade) = f.grade {
+            cond = cond.add(lead::Column::Grade.eq(entity::enums::LeadGrade::from(grade)));
+        }
+        if let Some(owner) = id_of("ownerId", f.owner_id)? {
+            cond = cond.add(lead::Column::OwnerId.eq(owner));
+        }
+        let (name, col) = match sort {
+            LeadSort::CreatedAt => ("createdAt", lead::Column::CreatedAt),
+            LeadSort::Id => ("id", lead::Column::Id),
+        };
+        let page =
+            records::list::<lead::Entity>(db(ctx), scope, cond, (name, col), lead::Column::Id, descending, &args)
+                .await?;
+        Ok(connection(
+            page,
+            |r| match sort {
+                LeadSort::CreatedAt => key(name, SortValue::Time(r.created_at), r.id),
+                LeadSort::Id => key(name, SortValue::Int(r.id.into()), r.id),
+            },
+            Lead,
+        ))
+    }
+
+    /// Repair orders the caller may read, Relay style.
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
+    #[allow(clippy::too_many_arguments)]
+    async fn repair_orders(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<RepairOrderFilter>,
+        #[graphql(default)] sort: RepairOrderSort,
+        #[graphql(default = true)] descending: bool,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Connection<KeyCursor, RepairOrder, EmptyFields, EmptyFields>> {
+        let scope = scope(ctx)?;
+        scope.require(Resource::RepairOrder, Action::Read)?;
+        let args = page_args(first, after, last, before)?;
+        let f = filter.unwrap_or_default();
+        let mut cond = Condition::all();
+        if let Some(store) = id_of("storeId", f.store_id)? {
+            cond = cond.add(repair_order::Column::StoreId.eq(store));
+        }
+        if let Some(kind) = f.kind {
+            cond = cond.add(repair_order::Column::Kind.eq(entity::enums::RepairKind::from(kind)));
+        }
+        if let Some(from) = f.opened_from {
+            cond = cond.add(repair_order::Column::OpenedAt.gte(from));
+        }
+        if let Some(to) = f.opened_to {
+            cond = cond.add(repair_order::Column::OpenedAt.lt(to));
+        }
+        let (name, col) = match sort {
+            RepairOrderSort::OpenedAt => ("openedAt", repair_order::Column::OpenedAt),
+            RepairOrderSort::Id => ("id", repair_order::Column::Id),
+        };
+        let page = records::list::<repair_order::Entity>(
+            db(ctx),
+            scope,
+            cond,
+            (name, col),
+            repair_order::Column::Id,
+            descending,
+            &args,
+        )
+        .await?;
+        Ok(connection(
+            page,
+            |r| match sort {
+                RepairOrderSort::OpenedAt => key(name, SortValue::Time(r.opened_at), r.id),
+                RepairOrderSort::Id => key(name, SortValue::Int(r.id.into()), r.id),
+            },
+            RepairOrder,
+        ))
+    }
+
+    /// Insurance policies the caller may read, Relay style; by default the soonest
+    /// ending first (renewal work).
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
+    #[allow(clippy::too_many_arguments)]
+    async fn insurance_policies(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<InsurancePolicyFilter>,
+        #[graphql(default)] sort: InsurancePolicySort,
+        #[graphql(default)] descending: bool,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Connection<KeyCursor, InsurancePolicy, EmptyFields, EmptyFields>> {
+        let scope = scope(ctx)?;
+        scope.require(Resource::InsurancePolicy, Action::Read)?;
+        let args = page_args(first, after, last, before)?;
+        let f = filter.unwrap_or_default();
+        let mut cond = Condition::all();
+        if let Some(store) = id_of("storeId", f.store_id)? {
+            cond = cond.add(insurance_policy::Column::StoreId.eq(store));
+        }
+        if let Some(from) = f.ends_from {
+            cond = cond.add(insurance_policy::Column::EndsOn.gte(from));
+        }
+        if let Some(to) = f.ends_to {
+            cond = cond.add(insurance_policy::Column::EndsOn.lte(to));
+        }
+        let (name, col) = match sort {
+            InsurancePolicySort::EndsOn => ("endsOn", insurance_policy::Column::EndsOn),
+            InsurancePolicySort::StartsOn => ("startsOn", insurance_policy::Column::StartsOn),
+            InsurancePolicySort::Id => ("id", insurance_policy::Column::Id),
+        };
+        let page = records::list::<insurance_policy::Entity>(
+            db(ctx),
+            scope,
+            cond,
+            (name, col),
+            insurance_policy::Column::Id,
+            descending,
+            &args,
+        )
+        .await?;
+        Ok(connection(
+            page,
+            |r| match sort {
+                InsurancePolicySort::EndsOn => key(name, SortValue::Date(r.ends_on), r.id),
+                InsurancePolicySort::StartsOn => key(name, SortValue::Date(r.starts_on), r.id),
+                InsurancePolicySort::Id => key(name, SortValue::Int(r.id.into()), r.id),
+            },
+            InsurancePolicy,
+        ))
     }
 }

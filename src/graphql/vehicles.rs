@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Object, Result};
 use chrono::NaiveDate;
 use entity::{customer, repair_order, store, vehicle, vehicle_ownership};
 
-use super::customers::Customer;
+use super::customers::{Customer, LIST_COST};
 use super::enums::OwnershipRole;
 use super::org::Store;
 use super::records::RepairOrder;
@@ -49,11 +49,13 @@ impl Vehicle {
         Ok(loaders::one::<store::Entity>(ctx, id).await?.map(Store))
     }
     /// Everyone who owned, drove or leased this vehicle, oldest first.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn ownership_history(&self, ctx: &Context<'_>) -> Result<Vec<VehicleOwnership>> {
         let rows = loaders::children::<ByVehicle, vehicle_ownership::Entity>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(VehicleOwnership).collect())
     }
     /// Service history of this vehicle, oldest first.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn repair_orders(&self, ctx: &Context<'_>) -> Result<Vec<RepairOrder>> {
         let rows = loaders::children::<ByVehicle, repair_order::Entity>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(RepairOrder).collect())

@@ -1,0 +1,128 @@
+//! Keyset (cursor) pagination over any entity, sorted by one column plus the id as a
+//! tie-breaker: `first/after` walks forward, `last/before` walks backward. No offsets, so
+//! pages stay stable and fast however deep they go.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select, Value,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AppError, AppResult};
+
+pub const MAX_PAGE: u64 = 100;
+pub const DEFAULT_PAGE: u64 = 20;
+
+/// The value of the sort column of one row, as kept in a cursor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SortValue {
+    Int(i64),
+    Time(DateTime<Utc>),
+    Date(NaiveDate),
+    Text(String),
+}
+
+impl From<SortValue> for Value {
+    fn from(v: SortValue) -> Self {
+        match v {
+            SortValue::Int(i) => i.into(),
+            SortValue::Time(t) => t.into(),
+            SortValue::Date(d) => d.into(),
+            SortValue::Text(s) => s.into(),
+        }
+    }
+}
+
+/// A position in a sorted list: the sort value and id of a row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Key {
+    /// Which sort the key belongs to; a cursor of another sort is refused.
+    pub s: String,
+    pub v: SortValue,
+    pub i: i64,
+}
+
+/// Relay paging arguments, validated.
+#[derive(Debug, Clone, Default)]
+pub struct PageArgs {
+    pub first: Option<i32>,
+    pub after: Option<Key>,
+    pub last: Option<i32>,
+    pub before: Option<Key>,
+}
+
+pub struct Page<M> {
+    pub rows: Vec<M>,
+    pub has_previous: bool,
+    pub has_next: bool,
+}
+
+fn size(arg: &'static str, n: i32) -> AppResult<u64> {
+    if (1..=MAX_PAGE as i32).contains(&n) {
+        Ok(n as u64)
+    } else {
+        Err(AppError::bad_input(arg, format!("{arg} must be between 1 and {MAX_PAGE}, got {n}")))
+    }
+}
+
+/// Forward or backward, and how many rows.
+fn direction(args: &PageArgs) -> AppResult<(bool, u64)> {
+    match (args.first, args.last) {
+        (Some(_), Some(_)) => Err(AppError::bad_input("last", "give first or last, not both")),
+        (None, Some(n)) => Ok((false, size("last", n)?)),
+        (Some(n), None) => Ok((true, size("first", n)?)),
+        (None, None) if args.before.is_some() => Ok((false, DEFAULT_PAGE)),
+        (None, None) => Ok((true, DEFAULT_PAGE)),
+    }
+}
+
+/// Rows strictly after `key` in the order (`sort` `ascending`, then id).
+fn beyond<C: ColumnTrait>(sort: C, id: C, key: &Key, ascending: bool) -> Condition {
+    let value: Value = key.v.clone().into();
+    let past = |col: C, v: Value| -> SimpleExpr { if ascending { Expr::col(col).gt(v) } else { Expr::col(col).lt(v) } };
+    Condition::any()
+        .add(past(sort, value.clone()))
+        .add(Condition::all().add(Expr::col(sort).eq(value)).add(past(id, key.i.into())))
+}
+
+/// One page of `select`, sorted by `sort` (then `id`), `descending` or not.
+pub async fn page<E, C>(
+    db: &C,
+    select: Select<E>,
+    sort_name: &str,
+    sort: E::Column,
+    id: E::Column,
+    descending: bool,
+    args: &PageArgs,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    for key in [&args.after, &args.before].into_iter().flatten() {
+        if key.s != sort_name {
+            return Err(AppError::bad_input("after", "this cursor belongs to another sort order"));
+        }
+    }
+    let (forward, limit) = direction(args)?;
+    let mut select = select;
+    if let Some(after) = &args.after {
+        select = select.filter(beyond(sort, id, after, !descending));
+    }
+    if let Some(before) = &args.before {
+        select = select.filter(beyond(sort, id, before, descending));
+    }
+    // Walking backward reads the order reversed, then flips the rows back.
+    let ascending = forward != descending;
+    let order = if ascending { Order::Asc } else { Order::Desc };
+    let mut rows = select.order_by(sort, order.clone()).order_by(id, order).limit(limit + 1).all(db).await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    if forward {
+        Ok(Page { rows, has_previous: args.after.is_some(), has_next: more })
+    } else {
+        rows.reverse();
+        Ok(Page { rows, has_previous: more, has_next: args.before.is_some() })
+    }
+}

@@ -1,0 +1,101 @@
+//! One chronological feed of every touch point of a customer across departments and
+//! stores, merged from the records the caller may read.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use entity::enums::Department;
+use entity::{delivery, insurance_policy, lead, parts_order, repair_order};
+use serde::{Deserialize, Serialize};
+
+/// One touch point; exactly one record is set.
+#[derive(Debug, Clone)]
+pub enum Record {
+    Lead(lead::Model),
+    Delivery(delivery::Model),
+    RepairOrder(repair_order::Model),
+    InsurancePolicy(insurance_policy::Model),
+    PartsOrder(parts_order::Model),
+}
+
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub at: DateTime<Utc>,
+    pub store_id: i32,
+    pub department: Department,
+    pub record: Record,
+}
+
+/// A position in the feed (newest first): time, kind and id of the last entry seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct EventKey {
+    pub at: DateTime<Utc>,
+    pub kind: u8,
+    pub id: i32,
+}
+
+fn day(date: NaiveDate) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight exists"))
+}
+
+impl Event {
+    pub fn key(&self) -> EventKey {
+        let (kind, id) = match &self.record {
+            Record::Lead(r) => (0, r.id),
+            Record::Delivery(r) => (1, r.id),
+            Record::RepairOrder(r) => (2, r.id),
+            Record::InsurancePolicy(r) => (3, r.id),
+            Record::PartsOrder(r) => (4, r.id),
+        };
+        EventKey { at: self.at, kind, id }
+    }
+}
+
+/// Merges the records into one feed, newest first.
+pub fn merge(
+    leads: Vec<lead::Model>,
+    deliveries: Vec<delivery::Model>,
+    repairs: Vec<repair_order::Model>,
+    policies: Vec<insurance_policy::Model>,
+    parts: Vec<parts_order::Model>,
+) -> Vec<Event> {
+    let mut events = Vec::with_capacity(leads.len() + deliveries.len() + repairs.len() + policies.len() + parts.len());
+    events.extend(leads.into_iter().map(|r| Event {
+        at: r.created_at,
+        store_id: r.store_id,
+        department: Department::Sales,
+        record: Record::Lead(r),
+    }));
+    events.extend(deliveries.into_iter().map(|r| Event {
+        at: day(r.delivered_on),
+        store_id: r.store_id,
+        department: Department::Sales,
+        record: Record::Delivery(r),
+    }));
+    events.extend(repairs.into_iter().map(|r| Event {
+        at: r.opened_at,
+        store_id: r.store_id,
+        department: Department::Service,
+        record: Record::RepairOrder(r),
+    }));
+    events.extend(policies.into_iter().map(|r| Event {
+        at: day(r.starts_on),
+        store_id: r.store_id,
+        department: Department::Insurance,
+        record: Record::InsurancePolicy(r),
+    }));
+    events.extend(parts.into_iter().map(|r| Event {
+        at: day(r.ordered_on),
+        store_id: r.store_id,
+        department: Department::Parts,
+        record: Record::PartsOrder(r),
+    }));
+    events.sort_by_key(|e| std::cmp::Reverse(e.key()));
+    events
+}
+
+/// The page of `events` (newest first) after `after`, and whether more follow.
+pub fn page(events: Vec<Event>, after: Option<EventKey>, limit: usize) -> (Vec<Event>, bool) {
+    let mut rest: Vec<Event> = events.into_iter().filter(|e| after.is_none_or(|a| e.key() < a)).collect();
+    let more = rest.len() > limit;
+    rest.truncate(limit);
+    (rest, more)
+}

@@ -1,0 +1,104 @@
+//! Free-text customer search and the lookups by plate and national ID.
+
+use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields};
+use async_graphql::{Context, Enum, Object, Result};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use super::customers::Customer;
+use super::pagination::page_size;
+use super::vehicles::Vehicle;
+use super::{db, scope};
+use crate::domain;
+use crate::domain::access::{Action, Resource};
+use crate::domain::search::{self, SearchKey};
+use crate::error::AppError;
+
+/// What a search text matched.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::search::MatchedBy")]
+pub enum MatchedBy {
+    Phone,
+    Plate,
+    Vin,
+    IdNumber,
+    Name,
+}
+
+pub struct SearchHit(search::Hit);
+
+#[Object]
+impl SearchHit {
+    async fn customer(&self) -> Customer {
+        Customer(self.0.customer.clone())
+    }
+    async fn matched_by(&self) -> MatchedBy {
+        self.0.matched_by.into()
+    }
+    /// 0 an exact identifier (phone, plate, VIN, national ID), 1 the exact name, 2 a
+    /// name starting with the text, 3 a name containing it.
+    async fn rank(&self) -> i32 {
+        self.0.rank
+    }
+}
+
+pub struct SearchCursor(SearchKey);
+
+impl CursorType for SearchCursor {
+    type Error = &'static str;
+
+    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
+        let bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| "malformed cursor")?;
+        serde_json::from_slice(&bytes).map(SearchCursor).map_err(|_| "malformed cursor")
+    }
+
+    fn encode_cursor(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&self.0).unwrap_or_default())
+    }
+}
+
+#[derive(Default)]
+pub struct SearchQuery;
+
+#[Object]
+impl SearchQuery {
+    /// Finds customers by whatever is typed: a phone number (13800138000, 138-0013-8000,
+    /// +86 138 0013 8000, 0086…), a plate (浙A·12345, 浙a 12345), a VIN in any case, a
+    /// national ID, or part of a name. Ranked, best first.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        text: String,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<SearchCursor, SearchHit, EmptyFields, EmptyFields>> {
+        let scope = scope(ctx)?;
+        scope.require(Resource::Customer, Action::Read)?;
+        let limit = page_size(first)?;
+        let after = after
+            .map(|c| SearchCursor::decode_cursor(&c).map(|c| c.0).map_err(|e| AppError::bad_input("after", e)))
+            .transpose()?;
+        let page = search::search(db(ctx), scope, &text, limit, after).await?;
+        let mut connection = Connection::new(after.is_some(), page.has_next);
+        connection.edges.extend(page.hits.into_iter().map(|hit| {
+            let key = SearchKey { rank: hit.rank, id: hit.customer.id.into() };
+            Edge::new(SearchCursor(key), SearchHit(hit))
+        }));
+        Ok(connection)
+    }
+
+    /// A vehicle by plate, typed in any case, with or without spaces and middle dot.
+    async fn vehicle_by_plate(&self, ctx: &Context<'_>, plate: String) -> Result<Option<Vehicle>> {
+        let scope = scope(ctx)?;
+        scope.require(Resource::Vehicle, Action::Read)?;
+        Ok(domain::vehicles::by_plate(db(ctx), scope, &plate).await?.map(Vehicle))
+    }
+
+    /// A customer by national ID (18 digits; a lowercase x is fine) or credit code.
+    async fn customer_by_id_number(&self, ctx: &Context<'_>, id_number: String) -> Result<Option<Customer>> {
+        let scope = scope(ctx)?;
+        scope.require(Resource::Customer, Action::Read)?;
+        Ok(domain::customers::by_id_number(db(ctx), scope, &id_number).await?.map(Customer))
+    }
+}
