@@ -364,8 +364,7 @@ async fn execute_checked(
     scope: Option<Scope>,
 ) -> GqlResponse {
     let meta = RequestMeta { request_id: call.request_id.clone(), client_addr: call.client_addr.clone() };
-    let request = graphql::with_caller(request, &state.db, scope, meta);
-    let mut response = state.schema.execute(request).await;
+    let mut response = graphql::execute(&state.schema, &state.db, request, scope, meta).await;
     finish_errors(&mut response, &call.request_id);
     response
 }

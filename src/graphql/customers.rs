@@ -236,8 +236,8 @@ impl CustomerQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<CustomerFilter>,
-        #[graphql(default)] sort: CustomerSort,
-        #[graphql(default)] descending: bool,
+        sort: Option<CustomerSort>,
+        descending: Option<bool>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -246,6 +246,8 @@ impl CustomerQuery {
         let scope = scope(ctx)?;
         scope.require(Resource::Customer, Action::Read)?;
         let args = page_args(first, after, last, before)?;
+        let sort = sort.unwrap_or_default();
+        let descending = descending.unwrap_or(false);
         let filter = filter.map(CustomerFilter::into_domain).transpose()?.unwrap_or_default();
         let sort: domain::customers::CustomerSort = sort.into();
         let page = domain::customers::list(db(ctx), scope, &filter, sort, descending, &args).await?;

@@ -2,8 +2,17 @@
 //! a row the caller could not read directly; none is shared between requests.
 
 use std::collections::HashMap;
+use std::future::{Future, poll_fn};
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context as TaskContext, Poll};
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::task::{ArcWake, AtomicWaker, waker};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Request};
@@ -74,22 +83,106 @@ where
     }
 }
 
-/// Puts a fresh set of loaders for this caller into the request.
-pub fn install(request: Request, db: &DatabaseConnection, scope: Arc<Scope>) -> Request {
+/// Runs the batch loads of one request inside that request's own task, in rounds: the
+/// loads start only when the resolvers are idle (every resolver that can run has run
+/// and registered its keys), and the resolvers resume when the round is done. So keys
+/// are batched by the shape of the query, never by timing: a page costs the same few
+/// statements whatever its size.
+#[derive(Clone, Default)]
+pub struct LoadQueue {
+    inner: Arc<QueueInner>,
+}
+
+#[derive(Default)]
+struct QueueInner {
+    incoming: Mutex<Vec<BoxFuture<'static, ()>>>,
+    waker: AtomicWaker,
+}
+
+/// The waker handed to the resolvers: it notes that they asked to run again.
+#[derive(Default)]
+struct WorkWaker {
+    woken: AtomicBool,
+    parent: AtomicWaker,
+}
+
+impl ArcWake for WorkWaker {
+    fn wake_by_ref(this: &Arc<Self>) {
+        this.woken.store(true, Ordering::SeqCst);
+        this.parent.wake();
+    }
+}
+
+impl LoadQueue {
+    fn spawner(&self) -> impl Fn(BoxFuture<'static, ()>) + Send + Sync + 'static {
+        let inner = self.inner.clone();
+        move |load| {
+            inner.incoming.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(load);
+            inner.waker.wake();
+        }
+    }
+
+    /// Drives `work` together with the loads it queues, until `work` is done.
+    pub async fn drive<F: Future>(&self, work: F) -> F::Output {
+        let mut work = pin!(work);
+        let mut running: FuturesUnordered<BoxFuture<'static, ()>> = FuturesUnordered::new();
+        let flag = Arc::new(WorkWaker::default());
+        let work_waker = waker(flag.clone());
+        poll_fn(|cx| {
+            loop {
+                flag.parent.register(cx.waker());
+                self.inner.waker.register(cx.waker());
+                // A round of loads in flight finishes before the resolvers go on.
+                while let Poll::Ready(Some(())) = running.poll_next_unpin(cx) {}
+                if !running.is_empty() {
+                    return Poll::Pending;
+                }
+                // Run the resolvers until they wait on something other than themselves.
+                loop {
+                    flag.woken.store(false, Ordering::SeqCst);
+                    if let Poll::Ready(output) = work.as_mut().poll(&mut TaskContext::from_waker(&work_waker)) {
+                        return Poll::Ready(output);
+                    }
+                    if !flag.woken.swap(false, Ordering::SeqCst) {
+                        break;
+                    }
+                }
+                // Then start what they queued, and let the resolvers go on only when the
+                // whole round of loads is done: batches then follow the query's shape, not
+                // which load happened to finish first.
+                let queued = std::mem::take(&mut *self.inner.incoming.lock().unwrap_or_else(|p| p.into_inner()));
+                let started = !queued.is_empty();
+                running.extend(queued);
+                while let Poll::Ready(Some(())) = running.poll_next_unpin(cx) {}
+                if !running.is_empty() {
+                    return Poll::Pending;
+                }
+                if !started && !flag.woken.load(Ordering::SeqCst) {
+                    return Poll::Pending;
+                }
+            }
+        })
+        .await
+    }
+}
+
+/// Puts a fresh set of loaders for this caller into the request; their loads run on
+/// `queue`, which the caller drives (see `graphql::execute`).
+pub fn install(request: Request, db: &DatabaseConnection, scope: Arc<Scope>, queue: &LoadQueue) -> Request {
     macro_rules! children {
         ($request:expr, $($parent:ty => $entity:ty),+ $(,)?) => {
             $request$(.data(DataLoader::new(
                 ChildrenLoader::<$parent, $entity> { db: db.clone(), scope: scope.clone(), _kind: PhantomData },
-                tokio::spawn,
-            )))+
+                queue.spawner(),
+            ).delay(Duration::ZERO)))+
         };
     }
     macro_rules! by_id {
         ($request:expr, $($entity:ty),+ $(,)?) => {
             $request$(.data(DataLoader::new(
                 ByIdLoader::<$entity> { db: db.clone(), scope: scope.clone(), _kind: PhantomData },
-                tokio::spawn,
-            )))+
+                queue.spawner(),
+            ).delay(Duration::ZERO)))+
         };
     }
     let request = children!(request,

@@ -68,18 +68,23 @@ pub fn sdl() -> String {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish().sdl()
 }
 
-/// Prepares a request for one caller: where it came from, their scope and a fresh set
-/// of loaders.
-pub fn with_caller(
-    request: async_graphql::Request,
+/// Executes one request for one caller: where it came from, their scope, and a fresh
+/// set of loaders whose batches run inside this request.
+pub async fn execute(
+    schema: &HubSchema,
     db: &DatabaseConnection,
+    request: async_graphql::Request,
     scope: Option<Scope>,
     meta: RequestMeta,
-) -> async_graphql::Request {
+) -> async_graphql::Response {
     let request = request.data(meta);
     match scope {
-        Some(scope) => loaders::install(request, db, Arc::new(scope)),
-        None => request,
+        Some(scope) => {
+            let queue = loaders::LoadQueue::default();
+            let request = loaders::install(request, db, Arc::new(scope), &queue);
+            queue.drive(schema.execute(request)).await
+        }
+        None => schema.execute(request).await,
     }
 }
 

@@ -330,15 +330,15 @@ pub struct RecordQuery;
 
 #[Object]
 impl RecordQuery {
-    /// Leads the caller may read, Relay style.
+    /// Leads the caller may read, Relay style; newest first unless `descending: false`.
     #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
     #[allow(clippy::too_many_arguments)]
     async fn leads(
         &self,
         ctx: &Context<'_>,
         filter: Option<LeadFilter>,
-        #[graphql(default)] sort: LeadSort,
-        #[graphql(default = true)] descending: bool,
+        sort: Option<LeadSort>,
+        descending: Option<bool>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -347,6 +347,8 @@ impl RecordQuery {
         let scope = scope(ctx)?;
         scope.require(Resource::Lead, Action::Read)?;
         let args = page_args(first, after, last, before)?;
+        let sort = sort.unwrap_or_default();
+        let descending = descending.unwrap_or(true);
         let f = filter.unwrap_or_default();
         let mut cond = Condition::all();
         if let Some(store) = id_of("storeId", f.store_id)? {
@@ -378,15 +380,16 @@ impl RecordQuery {
         ))
     }
 
-    /// Repair orders the caller may read, Relay style.
+    /// Repair orders the caller may read, Relay style; newest first unless
+    /// `descending: false`.
     #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
     #[allow(clippy::too_many_arguments)]
     async fn repair_orders(
         &self,
         ctx: &Context<'_>,
         filter: Option<RepairOrderFilter>,
-        #[graphql(default)] sort: RepairOrderSort,
-        #[graphql(default = true)] descending: bool,
+        sort: Option<RepairOrderSort>,
+        descending: Option<bool>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -395,6 +398,8 @@ impl RecordQuery {
         let scope = scope(ctx)?;
         scope.require(Resource::RepairOrder, Action::Read)?;
         let args = page_args(first, after, last, before)?;
+        let sort = sort.unwrap_or_default();
+        let descending = descending.unwrap_or(true);
         let f = filter.unwrap_or_default();
         let mut cond = Condition::all();
         if let Some(store) = id_of("storeId", f.store_id)? {
@@ -441,8 +446,8 @@ impl RecordQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<InsurancePolicyFilter>,
-        #[graphql(default)] sort: InsurancePolicySort,
-        #[graphql(default)] descending: bool,
+        sort: Option<InsurancePolicySort>,
+        descending: Option<bool>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -451,6 +456,8 @@ impl RecordQuery {
         let scope = scope(ctx)?;
         scope.require(Resource::InsurancePolicy, Action::Read)?;
         let args = page_args(first, after, last, before)?;
+        let sort = sort.unwrap_or_default();
+        let descending = descending.unwrap_or(false);
         let f = filter.unwrap_or_default();
         let mut cond = Condition::all();
         if let Some(store) = id_of("storeId", f.store_id)? {

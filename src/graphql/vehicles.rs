@@ -1,16 +1,22 @@
 //! Vehicles and who held them.
 
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::connection::{Connection, EmptyFields};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::NaiveDate;
 use entity::{customer, repair_order, store, vehicle, vehicle_ownership};
+use sea_orm::{ColumnTrait, Condition};
 
 use super::customers::{Customer, LIST_COST};
 use super::enums::OwnershipRole;
 use super::org::Store;
+use super::pagination::{KeyCursor, connection, page_args};
 use super::records::RepairOrder;
 use super::{db, loaders, scope};
 use crate::domain::access::{Action, Resource};
+use crate::domain::keyset::{Key, SortValue};
+use crate::domain::records;
 use crate::domain::{self, records::Vehicle as ByVehicle};
+use crate::error::AppError;
 
 pub struct Vehicle(pub vehicle::Model);
 
@@ -81,11 +87,78 @@ impl VehicleOwnership {
     }
 }
 
+/// How vehicle lists are sorted (then by id).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VehicleSort {
+    #[default]
+    Id,
+    Vin,
+}
+
+#[derive(InputObject, Default)]
+pub struct VehicleFilter {
+    brand: Option<String>,
+    model: Option<String>,
+    /// Vehicles sold by this store.
+    selling_store_id: Option<ID>,
+}
+
 #[derive(Default)]
 pub struct VehicleQuery;
 
 #[Object]
 impl VehicleQuery {
+    /// Vehicles the caller may see, Relay style.
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
+    #[allow(clippy::too_many_arguments)]
+    async fn vehicles(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<VehicleFilter>,
+        sort: Option<VehicleSort>,
+        descending: Option<bool>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Connection<KeyCursor, Vehicle, EmptyFields, EmptyFields>> {
+        let scope = scope(ctx)?;
+        scope.require(Resource::Vehicle, Action::Read)?;
+        let args = page_args(first, after, last, before)?;
+        let sort = sort.unwrap_or_default();
+        let descending = descending.unwrap_or(false);
+        let f = filter.unwrap_or_default();
+        let mut cond = Condition::all();
+        if let Some(brand) = f.brand {
+            cond = cond.add(vehicle::Column::Brand.eq(brand.trim()));
+        }
+        if let Some(model) = f.model {
+            cond = cond.add(vehicle::Column::Model.eq(model.trim()));
+        }
+        if let Some(store) = f.selling_store_id {
+            let store: i32 = store.parse().map_err(|_| AppError::bad_input("sellingStoreId", "not an id"))?;
+            cond = cond.add(vehicle::Column::SellingStoreId.eq(store));
+        }
+        let (name, col) = match sort {
+            VehicleSort::Id => ("id", vehicle::Column::Id),
+            VehicleSort::Vin => ("vin", vehicle::Column::Vin),
+        };
+        let page =
+            records::list::<vehicle::Entity>(db(ctx), scope, cond, (name, col), vehicle::Column::Id, descending, &args)
+                .await?;
+        Ok(connection(
+            page,
+            |v| {
+                let value = match sort {
+                    VehicleSort::Id => SortValue::Int(v.id.into()),
+                    VehicleSort::Vin => SortValue::Text(v.vin.clone()),
+                };
+                Key { s: name.to_owned(), v: value, i: v.id.into() }
+            },
+            Vehicle,
+        ))
+    }
+
     /// A vehicle by VIN, in any case. Null when not found.
     async fn vehicle(&self, ctx: &Context<'_>, vin: String) -> Result<Option<Vehicle>> {
         let scope = scope(ctx)?;

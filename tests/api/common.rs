@@ -113,8 +113,7 @@ impl TestApp {
         };
         let request = Request::new(query).variables(Variables::from_json(variables));
         let meta = RequestMeta { request_id: "test-request".into(), client_addr: Some("127.0.0.1".into()) };
-        let request = graphql::with_caller(request, &self.db, scope, meta);
-        self.schema.execute(request).await
+        graphql::execute(&self.schema, &self.db, request, scope, meta).await
     }
 
     /// Runs a query that must succeed and returns its data as JSON.

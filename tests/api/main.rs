@@ -4,6 +4,7 @@
 mod access;
 mod auth;
 mod common;
+mod customer360;
 mod customers;
 mod http;
 mod http_rules;

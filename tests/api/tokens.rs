@@ -12,13 +12,14 @@ use crate::common::{TestApp, error_codes};
 async fn run_with_token(app: &TestApp, token: &str, query: &str) -> async_graphql::Response {
     let actor = authenticate(&app.db, &app.keys, token).await.expect("a valid credential");
     let scope = customer_hub::domain::Scope::new(actor);
-    let request = customer_hub::graphql::with_caller(
-        async_graphql::Request::new(query),
+    customer_hub::graphql::execute(
+        &app.schema,
         &app.db,
+        async_graphql::Request::new(query),
         Some(scope),
         Default::default(),
-    );
-    app.schema.execute(request).await
+    )
+    .await
 }
 
 #[tokio::test]
