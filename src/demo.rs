@@ -11,8 +11,8 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, Statement,
-    TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, IntoActiveModel,
+    PaginatorTrait, Statement, TransactionTrait,
 };
 use serde_json::json;
 
@@ -178,15 +178,6 @@ const PARTS: &[(&str, &str, i64)] = &[
 ];
 const TAGS: &[&str] = &["老客户转介绍", "价格敏感", "家庭用车", "商务用车", "二胎家庭", "新能源意向", "VIP"];
 
-fn seq_fix(backend: DbBackend, table: &str) -> Option<Statement> {
-    (backend == DbBackend::Postgres).then(|| {
-        Statement::from_string(
-            backend,
-            format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"),
-        )
-    })
-}
-
 fn at(date: NaiveDate, hour: u32) -> DateTime<Utc> {
     Utc.from_utc_datetime(&date.and_hms_opt(hour, 0, 0).expect("valid time"))
 }
@@ -219,6 +210,8 @@ struct StaffIds {
 }
 
 struct Generator {
+    /// The last id handed out per table (the `Rows` field name).
+    ids: std::collections::HashMap<&'static str, i32>,
     rng: ChaCha8Rng,
     today: NaiveDate,
     now: DateTime<Utc>,
@@ -228,6 +221,16 @@ struct Generator {
 }
 
 impl Generator {
+    fn next_id(&mut self, table: &'static str) -> i32 {
+        let id = self.ids.entry(table).or_insert(0);
+        *id += 1;
+        *id
+    }
+
+    fn last_id(&self, table: &'static str) -> i32 {
+        self.ids.get(table).copied().unwrap_or(0)
+    }
+
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         items.choose(&mut self.rng).expect("non-empty list")
     }
@@ -294,51 +297,102 @@ pub async fn seed(db: &DatabaseConnection, cfg: &DemoConfig) -> Result<bool, DbE
     if store::Entity::find().count(db).await? > 0 {
         return Ok(false);
     }
-    let rows = generate(cfg);
     let txn = db.begin().await?;
-    macro_rules! insert_all {
-        ($($field:ident => $entity:ty, $table:literal);+ $(;)?) => {$(
-            for chunk in rows.$field.chunks(400) {
-                <$entity>::insert_many(chunk.to_vec()).exec_without_returning(&txn).await?;
-            }
-            if let Some(stmt) = seq_fix(txn.get_database_backend(), $table) {
-                txn.execute_raw(stmt).await?;
-            }
-        )+};
+    let mut g = Generator::new(cfg);
+    let store_staff = organisation(&mut g);
+    flush(&txn, &mut g.rows).await?;
+    // Customers are generated and written a few thousand at a time, so a large group
+    // (the benchmarks seed 200,000) never sits in memory whole.
+    for start in (0..cfg.customers).step_by(CHUNK) {
+        for n in start..(start + CHUNK).min(cfg.customers) {
+            customer_history(&mut g, n as i32 + 1, &store_staff);
+        }
+        flush(&txn, &mut g.rows).await?;
     }
-    insert_all!(
-        stores => store::Entity, "store";
-        staff => staff::Entity, "staff";
-        customers => customer::Entity, "customer";
-        tags => customer_tag::Entity, "customer_tag";
-        contacts => contact_point::Entity, "contact_point";
-        relationships => customer_store::Entity, "customer_store";
-        sources => source_record::Entity, "source_record";
-        vehicles => vehicle::Entity, "vehicle";
-        ownerships => vehicle_ownership::Entity, "vehicle_ownership";
-        leads => lead::Entity, "lead";
-        shares => lead_share::Entity, "lead_share";
-        deliveries => delivery::Entity, "delivery";
-        repairs => repair_order::Entity, "repair_order";
-        policies => insurance_policy::Entity, "insurance_policy";
-        parts => parts_order::Entity, "parts_order";
-    );
+    if txn.get_database_backend() == DbBackend::Postgres {
+        for table in TABLES {
+            txn.execute_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"),
+            ))
+            .await?;
+        }
+    }
     txn.commit().await?;
     Ok(true)
 }
 
-fn generate(cfg: &DemoConfig) -> Rows {
-    let mut g = Generator {
-        rng: ChaCha8Rng::seed_from_u64(cfg.seed),
-        today: cfg.today,
-        now: at(cfg.today, 9),
-        rows: Rows::default(),
-        used_phones: Default::default(),
-        vin_serial: 0,
-    };
+/// Customers generated per write.
+const CHUNK: usize = 2_000;
+
+/// Tables the generator fills with explicit ids (PostgreSQL sequences are moved past them).
+const TABLES: [&str; 15] = [
+    "store",
+    "staff",
+    "customer",
+    "customer_tag",
+    "contact_point",
+    "customer_store",
+    "source_record",
+    "vehicle",
+    "vehicle_ownership",
+    "lead",
+    "lead_share",
+    "delivery",
+    "repair_order",
+    "insurance_policy",
+    "parts_order",
+];
+
+/// Writes and empties the generated rows, parents before children.
+async fn flush(txn: &DatabaseTransaction, rows: &mut Rows) -> Result<(), DbErr> {
+    let rows = std::mem::take(rows);
+    macro_rules! insert_all {
+        ($($field:ident => $entity:ty),+ $(,)?) => {$(
+            for chunk in rows.$field.chunks(400) {
+                <$entity>::insert_many(chunk.to_vec()).exec_without_returning(txn).await?;
+            }
+        )+};
+    }
+    insert_all!(
+        stores => store::Entity,
+        staff => staff::Entity,
+        customers => customer::Entity,
+        tags => customer_tag::Entity,
+        contacts => contact_point::Entity,
+        relationships => customer_store::Entity,
+        sources => source_record::Entity,
+        vehicles => vehicle::Entity,
+        ownerships => vehicle_ownership::Entity,
+        leads => lead::Entity,
+        shares => lead_share::Entity,
+        deliveries => delivery::Entity,
+        repairs => repair_order::Entity,
+        policies => insurance_policy::Entity,
+        parts => parts_order::Entity,
+    );
+    Ok(())
+}
+
+impl Generator {
+    fn new(cfg: &DemoConfig) -> Self {
+        Generator {
+            ids: Default::default(),
+            rng: ChaCha8Rng::seed_from_u64(cfg.seed),
+            today: cfg.today,
+            now: at(cfg.today, 9),
+            rows: Rows::default(),
+            used_phones: Default::default(),
+            vin_serial: 0,
+        }
+    }
+}
+
+/// The stores and their staff; per store, the ids of its department staff.
+fn organisation(g: &mut Generator) -> Vec<Option<StaffIds>> {
     let password_hash = password::hash(DEMO_PASSWORD);
     let add_staff = |g: &mut Generator, username: String, display: String, store: Option<i32>, dept, role| {
-        let id = g.rows.staff.len() as i32 + 1;
+        let id = g.next_id("staff");
         g.rows.staff.push(
             staff::Model {
                 id,
@@ -355,9 +409,9 @@ fn generate(cfg: &DemoConfig) -> Rows {
         );
         id
     };
-    add_staff(&mut g, "admin".into(), "集团管理员".into(), None, Department::Management, Role::GroupAdmin);
-    add_staff(&mut g, "crm".into(), "集团客服中心".into(), None, Department::Crm, Role::GroupCrm);
-    add_staff(&mut g, "analyst".into(), "集团数据分析".into(), None, Department::Management, Role::GroupAnalyst);
+    add_staff(g, "admin".into(), "集团管理员".into(), None, Department::Management, Role::GroupAdmin);
+    add_staff(g, "crm".into(), "集团客服中心".into(), None, Department::Crm, Role::GroupCrm);
+    add_staff(g, "analyst".into(), "集团数据分析".into(), None, Department::Management, Role::GroupAnalyst);
 
     let mut store_staff = Vec::new();
     for (i, spec) in STORES.iter().enumerate() {
@@ -377,7 +431,7 @@ fn generate(cfg: &DemoConfig) -> Rows {
         let prefix = spec.code.to_lowercase();
         if spec.kind == StoreKind::Partner {
             add_staff(
-                &mut g,
+                g,
                 format!("{prefix}.partner"),
                 format!("{}·合作伙伴", spec.name),
                 Some(store_id),
@@ -392,7 +446,7 @@ fn generate(cfg: &DemoConfig) -> Rows {
             let surname = *g.pick(SURNAMES);
             let given = *g.pick(GIVEN_MALE);
             let id = add_staff(
-                &mut g,
+                g,
                 format!("{prefix}.{suffix}"),
                 format!("{surname}{given}({title})"),
                 Some(store_id),
@@ -410,10 +464,7 @@ fn generate(cfg: &DemoConfig) -> Rows {
         store_staff.push(Some(ids));
     }
 
-    for n in 0..cfg.customers {
-        customer_history(&mut g, n as i32 + 1, &store_staff);
-    }
-    g.rows
+    store_staff
 }
 
 /// One customer with everything that happened to them.
@@ -482,10 +533,10 @@ fn customer_history(g: &mut Generator, id: i32, store_staff: &[Option<StaffIds>]
     }
     for tag in TAGS {
         if g.chance(0.06) {
-            g.rows.tags.push(
-                customer_tag::Model { id: g.rows.tags.len() as i32 + 1, customer_id: id, tag: (*tag).into() }
-                    .into_active_model(),
-            );
+            let row_id = g.next_id("tags");
+            g.rows
+                .tags
+                .push(customer_tag::Model { id: row_id, customer_id: id, tag: (*tag).into() }.into_active_model());
         }
     }
     let channel = (*g.pick(CHANNELS)).to_owned();
@@ -545,10 +596,11 @@ fn customer_history(g: &mut Generator, id: i32, store_staff: &[Option<StaffIds>]
             && STORES[partner].brands.contains(&wanted.brand)
             && g.chance(0.25)
         {
-            let lead_id = g.rows.leads.len() as i32;
+            let lead_id = g.last_id("leads");
+            let row_id = g.next_id("shares");
             g.rows.shares.push(
                 lead_share::Model {
-                    id: g.rows.shares.len() as i32 + 1,
+                    id: row_id,
                     lead_id,
                     store_id: partner as i32 + 1,
                     shared_by: staff.sales,
@@ -587,7 +639,7 @@ fn customer_history(g: &mut Generator, id: i32, store_staff: &[Option<StaffIds>]
             at(first_contact, 11),
             &channel,
         );
-        let vehicle_id = g.rows.vehicles.len() as i32 + 1;
+        let vehicle_id = g.next_id("vehicles");
         let electric = model.model.starts_with("ID.");
         let vin = g.vin(model, delivered.year());
         let plate = g.plate(spec.plate_prefix, electric);
@@ -613,9 +665,10 @@ fn customer_history(g: &mut Generator, id: i32, store_staff: &[Option<StaffIds>]
             }
             .into_active_model(),
         );
+        let row_id = g.next_id("ownerships");
         g.rows.ownerships.push(
             vehicle_ownership::Model {
-                id: g.rows.ownerships.len() as i32 + 1,
+                id: row_id,
                 vehicle_id,
                 customer_id: id,
                 role,
@@ -625,9 +678,10 @@ fn customer_history(g: &mut Generator, id: i32, store_staff: &[Option<StaffIds>]
             .into_active_model(),
         );
         let price = model.price_yuan * 100 - g.rng.gen_range(0..15) * 100_000;
+        let row_id = g.next_id("deliveries");
         g.rows.deliveries.push(
             delivery::Model {
-                id: g.rows.deliveries.len() as i32 + 1,
+                id: row_id,
                 vehicle_id,
                 customer_id: id,
                 store_id,
@@ -676,9 +730,10 @@ fn customer_history(g: &mut Generator, id: i32, store_staff: &[Option<StaffIds>]
             };
             let service_staff = store_staff[service_store].as_ref().expect("own store");
             let opened = at(visit, 9);
+            let row_id = g.next_id("repairs");
             g.rows.repairs.push(
                 repair_order::Model {
-                    id: g.rows.repairs.len() as i32 + 1,
+                    id: row_id,
                     store_id: service_store as i32 + 1,
                     vehicle_id,
                     customer_id: id,
@@ -711,7 +766,7 @@ fn customer_history(g: &mut Generator, id: i32, store_staff: &[Option<StaffIds>]
         let mut start = delivered;
         let mut previous: Option<i32> = None;
         while start <= g.today {
-            let policy_id = g.rows.policies.len() as i32 + 1;
+            let policy_id = g.next_id("policies");
             let insurer = (*g.pick(INSURERS)).to_owned();
             let coverage = (*g.pick(COVERAGES)).to_owned();
             let premium_cents = g.rng.gen_range(350_000..1_200_000);
@@ -747,9 +802,10 @@ fn customer_history(g: &mut Generator, id: i32, store_staff: &[Option<StaffIds>]
                 .collect();
             let amount: i64 = items.iter().map(|i| i["unitPriceCents"].as_i64().unwrap_or(0)).sum();
             let ordered = g.date_between(delivered, g.today);
+            let row_id = g.next_id("parts");
             g.rows.parts.push(
                 parts_order::Model {
-                    id: g.rows.parts.len() as i32 + 1,
+                    id: row_id,
                     store_id,
                     customer_id: id,
                     vehicle_id: Some(vehicle_id),
@@ -810,14 +866,21 @@ fn relationship(
     first: NaiveDate,
     channel: Option<String>,
 ) {
-    let exists =
-        g.rows.relationships.iter().any(|r| r.customer_id.as_ref() == &customer_id && r.store_id.as_ref() == &store_id);
+    // A customer's relationships are generated together, so they are the last rows.
+    let exists = g
+        .rows
+        .relationships
+        .iter()
+        .rev()
+        .take_while(|r| r.customer_id.as_ref() == &customer_id)
+        .any(|r| r.store_id.as_ref() == &store_id);
     if exists {
         return;
     }
+    let row_id = g.next_id("relationships");
     g.rows.relationships.push(
         customer_store::Model {
-            id: g.rows.relationships.len() as i32 + 1,
+            id: row_id,
             customer_id,
             store_id,
             status,
@@ -838,9 +901,10 @@ fn source(
     payload: serde_json::Value,
     first: NaiveDate,
 ) {
+    let row_id = g.next_id("sources");
     g.rows.sources.push(
         source_record::Model {
-            id: g.rows.sources.len() as i32 + 1,
+            id: row_id,
             system,
             store_id,
             external_id,
@@ -867,9 +931,10 @@ fn add_lead(
     created_at: DateTime<Utc>,
     channel: &str,
 ) {
+    let row_id = g.next_id("leads");
     g.rows.leads.push(
         lead::Model {
-            id: g.rows.leads.len() as i32 + 1,
+            id: row_id,
             store_id,
             customer_id,
             grade,
