@@ -90,14 +90,146 @@ pub fn national_id_check(first17: &str) -> Option<char> {
     Some(ID_CHECK[(sum % 11) as usize])
 }
 
-/// An 18-digit national ID upper-cased and checked by its checksum.
+/// A national ID as 18 characters, upper-cased and checked by its checksum and birth
+/// date; a legacy 15-digit ID is converted (century 19 inserted, check digit added).
 pub fn national_id(input: &str) -> Result<String, String> {
-    let id: String = input.trim().to_ascii_uppercase();
-    if id.len() == 18 && national_id_check(&id[..17]) == id.chars().last() {
-        Ok(id)
+    let raw: String = fold_width(input).chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+    let id = if raw.len() == 15 && raw.chars().all(|c| c.is_ascii_digit()) {
+        let first17 = format!("{}19{}", &raw[..6], &raw[6..]);
+        let check = national_id_check(&first17).ok_or_else(|| format!("`{input}` is not a valid national ID"))?;
+        format!("{first17}{check}")
     } else {
-        Err(format!("`{input}` is not a valid 18-digit national ID"))
+        raw
+    };
+    if id.len() != 18 || national_id_check(&id[..17]) != id.chars().last() {
+        return Err(format!("`{input}` is not a valid national ID (18 digits with a matching check digit)"));
     }
+    if chrono::NaiveDate::parse_from_str(&id[6..14], "%Y%m%d").is_err() {
+        return Err(format!("`{input}` has no valid birth date"));
+    }
+    Ok(id)
+}
+
+const USCC_CHARS: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+
+/// A unified social credit code (companies): 18 characters checked by GB 32100.
+pub fn credit_code(input: &str) -> Result<String, String> {
+    let code: String = fold_width(input).chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+    let values: Option<Vec<u32>> = code.chars().map(|c| USCC_CHARS.find(c).map(|i| i as u32)).collect();
+    let valid = code.len() == 18
+        && values.as_ref().is_some_and(|v| {
+            let sum: u32 = v[..17].iter().zip(USCC_WEIGHTS).map(|(a, w)| a * w).sum();
+            (31 - sum % 31) % 31 == v[17]
+        });
+    if valid { Ok(code) } else { Err(format!("`{input}` is not a valid unified social credit code")) }
+}
+
+/// A phone number: mobiles as `+86` and 11 digits, landlines as `0571-88886666`.
+pub fn phone(input: &str) -> Result<String, String> {
+    if let Ok(mobile) = mobile(input) {
+        return Ok(mobile);
+    }
+    let folded = fold_width(input);
+    let mut digits: String = folded.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
+    if !folded.chars().all(|c| c.is_ascii_digit() || " -+()（）.".contains(c)) || digits.is_empty() {
+        return Err(format!("`{input}` is not a phone number"));
+    }
+    for prefix in ["+86", "0086"] {
+        if let Some(rest) = digits.strip_prefix(prefix) {
+            digits = format!("0{rest}");
+        }
+    }
+    if !digits.starts_with('0') || digits.starts_with("00") {
+        return Err(format!("`{input}` is neither a mobile number nor a landline with its area code"));
+    }
+    let area_len = if digits.starts_with("010") || digits.starts_with("02") { 3 } else { 4 };
+    let local = &digits[area_len.min(digits.len())..];
+    if (7..=8).contains(&local.len()) && !local.starts_with('0') {
+        Ok(format!("{}-{local}", &digits[..area_len]))
+    } else {
+        Err(format!("`{input}` is neither a mobile number nor a landline with its area code"))
+    }
+}
+
+/// A VIN: upper-cased without spaces, 17 characters of A–Z and 0–9 except I, O and Q.
+pub fn vin_strict(input: &str) -> Result<String, String> {
+    let vin: String = fold_width(input).chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+    if vin.len() == 17 && vin.chars().all(|c| c.is_ascii_alphanumeric() && !matches!(c, 'I' | 'O' | 'Q')) {
+        Ok(vin)
+    } else {
+        Err(format!("`{input}` is not a VIN (17 characters, no I, O or Q)"))
+    }
+}
+
+/// Full-width ASCII (Ａ１，) folded to half-width, the ideographic space to a space.
+pub fn fold_width(input: &str) -> String {
+    input
+        .chars()
+        .map(|c| match c {
+            '\u{3000}' => ' ',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            other => other,
+        })
+        .collect()
+}
+
+/// A person's or company's name: trimmed, full-width folded, inner spaces collapsed.
+pub fn name(input: &str) -> Result<String, String> {
+    let folded = fold_width(input);
+    let name = folded.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() {
+        Err("the name is empty".into())
+    } else if name.chars().count() > 100 {
+        Err("the name is longer than 100 characters".into())
+    } else {
+        Ok(name)
+    }
+}
+
+/// A date as dealer systems export it: 2024-03-05, 2024/3/5, 2024.3.5, 2024年3月5日, 20240305.
+pub fn date(input: &str) -> Result<chrono::NaiveDate, String> {
+    let text = fold_width(input).trim().replace(['年', '月', '/', '.'], "-").replace('日', "");
+    let text = text.split_whitespace().next().unwrap_or("").to_owned();
+    let parsed = if text.len() == 8 && text.chars().all(|c| c.is_ascii_digit()) {
+        chrono::NaiveDate::parse_from_str(&text, "%Y%m%d")
+    } else {
+        chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+    };
+    parsed.map_err(|_| format!("`{input}` is not a date (2024-03-05, 2024/3/5 or 2024年3月5日)"))
+}
+
+/// A date and time (a time of day is optional; China time, stored in UTC).
+pub fn datetime(input: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    let folded = fold_width(input);
+    let mut parts = folded.trim().splitn(2, [' ', 'T']);
+    let day = date(parts.next().unwrap_or(""))?;
+    let time = match parts.next().map(str::trim).filter(|t| !t.is_empty()) {
+        None => chrono::NaiveTime::MIN,
+        Some(t) => chrono::NaiveTime::parse_from_str(t, "%H:%M:%S")
+            .or_else(|_| chrono::NaiveTime::parse_from_str(t, "%H:%M"))
+            .map_err(|_| format!("`{input}` has no valid time of day"))?,
+    };
+    let china = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    day.and_time(time)
+        .and_local_timezone(china)
+        .single()
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .ok_or_else(|| format!("`{input}` is not a valid time"))
+}
+
+/// An amount in yuan (`12,800.00`, `¥12800`, `12800元`) as integer fen.
+pub fn amount_cents(input: &str) -> Result<i64, String> {
+    let text: String =
+        fold_width(input).chars().filter(|c| !matches!(c, ',' | '，' | '¥' | '￥' | '元' | ' ')).collect();
+    let bad = || format!("`{input}` is not an amount (e.g. 12,800.00)");
+    let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
+    if whole.is_empty() || !whole.chars().all(|c| c.is_ascii_digit()) || frac.len() > 2 || !frac.chars().all(|c| c.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let whole: i64 = whole.parse().map_err(|_| bad())?;
+    let frac: i64 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
+    whole.checked_mul(100).and_then(|w| w.checked_add(frac)).ok_or_else(bad)
 }
 
 /// SHA-256 (hex) of a normalized identifier, for matching without reading it.
@@ -128,6 +260,49 @@ mod tests {
     fn vin_check_digit_matches_known_vin() {
         assert!(vin_is_valid("1M8GDM9AXKP042788"));
         assert!(!vin_is_valid("1M8GDM9A1KP042788"));
+    }
+
+    #[test]
+    fn landlines_keep_their_area_code() {
+        assert_eq!(phone("0571-88886666").as_deref(), Ok("0571-88886666"));
+        assert_eq!(phone("(010)12345678").as_deref(), Ok("010-12345678"));
+        assert_eq!(phone("+86 21 6666 8888").as_deref(), Ok("021-66668888"));
+        assert_eq!(phone("138 0013 8000").as_deref(), Ok("+8613800138000"));
+        assert!(phone("12345").is_err());
+        assert!(phone("call me").is_err());
+    }
+
+    #[test]
+    fn legacy_ids_are_converted_and_bad_ones_refused() {
+        assert_eq!(national_id("110105491231002").as_deref(), Ok("11010519491231002X"));
+        assert!(national_id("110105194913310021").is_err(), "month 13");
+        assert!(national_id("11010519491231002").is_err(), "17 digits");
+    }
+
+    #[test]
+    fn credit_codes_are_checked() {
+        assert_eq!(credit_code("91350100M000100Y43").as_deref(), Ok("91350100M000100Y43"));
+        assert!(credit_code("91350100M000100Y44").is_err());
+    }
+
+    #[test]
+    fn vins_names_dates_and_amounts() {
+        assert_eq!(vin_strict(" lsvab2bm0r000 0001").as_deref(), Ok("LSVAB2BM0R0000001"));
+        assert!(vin_strict("LSVAB2BM0R000000I").is_err());
+        assert!(vin_strict("LSVAB2BM0R00001").is_err());
+        assert_eq!(name("  王　伟 ").as_deref(), Ok("王 伟"));
+        assert_eq!(name("ＡＢＣ汽车").as_deref(), Ok("ABC汽车"));
+        let d = chrono::NaiveDate::from_ymd_opt(2024, 3, 5).unwrap();
+        for form in ["2024-03-05", "2024/3/5", "2024年3月5日", "2024.3.5", "20240305", "2024-03-05 10:00"] {
+            assert_eq!(date(form), Ok(d), "{form}");
+        }
+        assert!(date("2024-02-30").is_err());
+        assert_eq!(datetime("2024/3/5 08:30").unwrap().to_rfc3339(), "2024-03-05T00:30:00+00:00");
+        assert_eq!(amount_cents("12,800.00"), Ok(1_280_000));
+        assert_eq!(amount_cents("¥12800"), Ok(1_280_000));
+        assert_eq!(amount_cents("99.5"), Ok(9_950));
+        assert!(amount_cents("12.345").is_err());
+        assert!(amount_cents("-5").is_err());
     }
 
     #[test]
