@@ -22,7 +22,8 @@ use customer_hub::domain::Scope;
 use customer_hub::graphql::{self, HubSchema, Limits};
 use entity::staff;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Statement, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Statement,
+    Value,
 };
 use serde_json::json;
 
@@ -48,14 +49,21 @@ async fn setup(name: &'static str, url: String, customers: usize) -> Setup {
     if seeded {
         let rows: i64 = count(&db, "SELECT (SELECT COUNT(*) FROM customer) + (SELECT COUNT(*) FROM contact_point) + (SELECT COUNT(*) FROM vehicle) + (SELECT COUNT(*) FROM vehicle_ownership) + (SELECT COUNT(*) FROM repair_order) + (SELECT COUNT(*) FROM insurance_policy) + (SELECT COUNT(*) FROM lead) + (SELECT COUNT(*) FROM delivery) + (SELECT COUNT(*) FROM parts_order) + (SELECT COUNT(*) FROM customer_store) AS n").await;
         let secs = started.elapsed().as_secs_f64();
-        println!("{name}: seeded {customers} customers ({rows} rows) in {secs:.1} s ({:.0} rows/s)", rows as f64 / secs);
+        println!(
+            "{name}: seeded {customers} customers ({rows} rows) in {secs:.1} s ({:.0} rows/s)",
+            rows as f64 / secs
+        );
     } else {
         println!("{name}: reusing the seeded database");
     }
-    let admin = staff::Entity::find().filter(staff::Column::Username.eq("admin")).one(&db).await.expect("q").expect("admin");
+    let admin =
+        staff::Entity::find().filter(staff::Column::Username.eq("admin")).one(&db).await.expect("q").expect("admin");
     let actor = Actor::from_staff(&admin, "bench".into(), None);
     let phones: Vec<String> = db
-        .query_all_raw(Statement::from_string(db.get_database_backend(), "SELECT value FROM contact_point WHERE kind = 'PHONE' AND is_primary ORDER BY id"))
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT value FROM contact_point WHERE kind = 'PHONE' AND is_primary ORDER BY id",
+        ))
         .await
         .expect("phones")
         .into_iter()
@@ -63,12 +71,17 @@ async fn setup(name: &'static str, url: String, customers: usize) -> Setup {
         .step_by(97)
         .collect();
     let max_customer = count(&db, "SELECT MAX(id) AS n FROM customer").await;
-    let schema = graphql::build_schema(db.clone(), TokenKeys::new(b"bench-secret-bench-secret-bench-secret", 3600), &Limits::default());
+    let schema = graphql::build_schema(
+        db.clone(),
+        TokenKeys::new(b"bench-secret-bench-secret-bench-secret", 3600),
+        &Limits::default(),
+    );
     Setup { name, db, schema, actor, phones, max_customer }
 }
 
 async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
-    let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.expect("count").expect("row");
+    let row =
+        db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.expect("count").expect("row");
     row.try_get::<i64>("", "n").or_else(|_| row.try_get::<i32>("", "n").map(i64::from)).expect("n")
 }
 
@@ -77,8 +90,10 @@ const PAGE_50: &str = "query($a: String) { customers(first: 50, after: $a) { edg
 
 async fn graphql_360(s: &Setup, i: usize) -> usize {
     let phone = &s.phones[i % s.phones.len()];
-    let request = async_graphql::Request::new(FULL_360).variables(async_graphql::Variables::from_json(json!({"p": phone})));
-    let response = graphql::execute(&s.schema, &s.db, request, Some(Scope::new(s.actor.clone())), Default::default()).await;
+    let request =
+        async_graphql::Request::new(FULL_360).variables(async_graphql::Variables::from_json(json!({"p": phone})));
+    let response =
+        graphql::execute(&s.schema, &s.db, request, Some(Scope::new(s.actor.clone())), Default::default()).await;
     assert!(response.errors.is_empty(), "{:?}", response.errors);
     serde_json::to_vec(&response).expect("json").len()
 }
@@ -91,8 +106,10 @@ fn cursor_after(id: i64) -> String {
 
 async fn graphql_page(s: &Setup, i: usize) -> usize {
     let after = (i as i64 * 7919) % (s.max_customer - 60).max(1);
-    let request = async_graphql::Request::new(PAGE_50).variables(async_graphql::Variables::from_json(json!({"a": cursor_after(after)})));
-    let response = graphql::execute(&s.schema, &s.db, request, Some(Scope::new(s.actor.clone())), Default::default()).await;
+    let request = async_graphql::Request::new(PAGE_50)
+        .variables(async_graphql::Variables::from_json(json!({"a": cursor_after(after)})));
+    let response =
+        graphql::execute(&s.schema, &s.db, request, Some(Scope::new(s.actor.clone())), Default::default()).await;
     assert!(response.errors.is_empty(), "{:?}", response.errors);
     serde_json::to_vec(&response).expect("json").len()
 }
@@ -158,9 +175,8 @@ async fn sql_360(s: &Setup, i: usize) -> usize {
 
 async fn sql_page(s: &Setup, i: usize) -> usize {
     let after = (i as i64 * 7919) % (s.max_customer - 60).max(1);
-    let ids: Vec<i32> = s
-        .db
-        .query_all_raw(Statement::from_sql_and_values(
+    let ids: Vec<i32> =
+        s.db.query_all_raw(Statement::from_sql_and_values(
             s.db.get_database_backend(),
             if s.db.get_database_backend() == DbBackend::Postgres {
                 "SELECT id, name FROM customer WHERE merged_into IS NULL AND id > $1 ORDER BY id LIMIT 51"
@@ -236,13 +252,25 @@ async fn bench(s: Setup, requests: usize, concurrency: usize) {
     let b = measure(s.clone(), requests, concurrency, |s, i| async move { sql_360(&s, i).await }).await;
     println!(
         "| customerByPhone, full 360 | {:.0} | {} | {} | {:.0} | {} | {} | {:.2} |",
-        a.per_sec, ms(a.p50), ms(a.p99), b.per_sec, ms(b.p50), ms(b.p99), a.per_sec / b.per_sec
+        a.per_sec,
+        ms(a.p50),
+        ms(a.p99),
+        b.per_sec,
+        ms(b.p50),
+        ms(b.p99),
+        a.per_sec / b.per_sec
     );
     let a = measure(s.clone(), requests, concurrency, |s, i| async move { graphql_page(&s, i).await }).await;
     let b = measure(s.clone(), requests, concurrency, |s, i| async move { sql_page(&s, i).await }).await;
     println!(
         "| 50 customers with vehicles | {:.0} | {} | {} | {:.0} | {} | {} | {:.2} |",
-        a.per_sec, ms(a.p50), ms(a.p99), b.per_sec, ms(b.p50), ms(b.p99), a.per_sec / b.per_sec
+        a.per_sec,
+        ms(a.p50),
+        ms(a.p99),
+        b.per_sec,
+        ms(b.p50),
+        ms(b.p99),
+        a.per_sec / b.per_sec
     );
 }
 
@@ -265,7 +293,10 @@ async fn main() {
     match sea_orm::Database::connect(&pg_url).await {
         Ok(admin) => {
             let exists = admin
-                .query_one_raw(Statement::from_string(DbBackend::Postgres, format!("SELECT 1 AS n FROM pg_database WHERE datname = '{db_name}'")))
+                .query_one_raw(Statement::from_string(
+                    DbBackend::Postgres,
+                    format!("SELECT 1 AS n FROM pg_database WHERE datname = '{db_name}'"),
+                ))
                 .await
                 .ok()
                 .flatten()

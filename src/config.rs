@@ -61,7 +61,7 @@ pub struct HttpConfig {
     #[arg(long, env = "HUB_MAX_BATCH", default_value_t = 10)]
     pub max_batch: usize,
     /// Largest request body in bytes.
-    #[arg(long, env = "HUB_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
+    #[arg(long, env = "HUB_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
     /// Whole-request timeout in milliseconds.
     #[arg(long, env = "HUB_REQUEST_TIMEOUT_MS", default_value_t = 15_000)]
@@ -86,7 +86,7 @@ impl Default for HttpConfig {
             cors_origins: Vec::new(),
             allow_batch: false,
             max_batch: 10,
-            max_body_bytes: 256 * 1024,
+            max_body_bytes: 1024 * 1024,
             request_timeout_ms: 15_000,
             max_depth: 16,
             max_complexity: 20_000,

@@ -689,6 +689,7 @@ fn customer_history(g: &mut Generator, id: i32, store_staff: &[Option<StaffIds>]
                 delivered_on: delivered,
                 price_cents: price,
                 payment,
+                source_record_id: None,
             }
             .into_active_model(),
         );
@@ -743,6 +744,7 @@ fn customer_history(g: &mut Generator, id: i32, store_staff: &[Option<StaffIds>]
                     opened_at: opened,
                     closed_at: Some(opened + Duration::hours(g.rng.gen_range(2..72))),
                     amount_cents: amount,
+                    source_record_id: None,
                 }
                 .into_active_model(),
             );
@@ -782,6 +784,7 @@ fn customer_history(g: &mut Generator, id: i32, store_staff: &[Option<StaffIds>]
                     starts_on: start,
                     ends_on: start + Duration::days(365) - Duration::days(1),
                     renewal_of: previous,
+                    source_record_id: None,
                 }
                 .into_active_model(),
             );
@@ -812,6 +815,7 @@ fn customer_history(g: &mut Generator, id: i32, store_staff: &[Option<StaffIds>]
                     items: json!(items),
                     amount_cents: amount,
                     ordered_on: ordered,
+                    source_record_id: None,
                 }
                 .into_active_model(),
             );
@@ -912,6 +916,9 @@ fn source(
             payload,
             first_seen_at: at(first, 10),
             last_seen_at: g.now,
+            kind: Some("CUSTOMER".into()),
+            payload_hash: None,
+            match_reason: Some("demo data".into()),
         }
         .into_active_model(),
     );
@@ -946,6 +953,7 @@ fn add_lead(
             owner_id: Some(owner),
             next_follow_up_at,
             created_at,
+            source_record_id: None,
         }
         .into_active_model(),
     );

@@ -16,6 +16,8 @@ pub struct Model {
     /// Price in fen.
     pub price_cents: i64,
     pub payment: PaymentMethod,
+    /// The source record that brought this fact (none for facts entered in the hub).
+    pub source_record_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,8 @@ pub struct Model {
     pub starts_on: Date,
     pub ends_on: Date,
     pub renewal_of: Option<i32>,
+    /// The source record that brought this fact (none for facts entered in the hub).
+    pub source_record_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

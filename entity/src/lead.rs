@@ -20,6 +20,8 @@ pub struct Model {
     pub owner_id: Option<i32>,
     pub next_follow_up_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// The source record that brought this fact (none for facts entered in the hub).
+    pub source_record_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

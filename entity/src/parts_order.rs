@@ -14,6 +14,8 @@ pub struct Model {
     /// Amount in fen.
     pub amount_cents: i64,
     pub ordered_on: Date,
+    /// The source record that brought this fact (none for facts entered in the hub).
+    pub source_record_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

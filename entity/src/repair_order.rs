@@ -18,6 +18,8 @@ pub struct Model {
     pub closed_at: Option<DateTimeUtc>,
     /// Amount in fen.
     pub amount_cents: i64,
+    /// The source record that brought this fact (none for facts entered in the hub).
+    pub source_record_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

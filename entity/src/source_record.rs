@@ -15,6 +15,12 @@ pub struct Model {
     pub payload: Json,
     pub first_seen_at: DateTimeUtc,
     pub last_seen_at: DateTimeUtc,
+    /// What kind of record it is: DELIVERY, REPAIR_ORDER, INSURANCE_POLICY, PARTS_ORDER, LEAD or CUSTOMER.
+    pub kind: Option<String>,
+    /// SHA-256 of the normalized payload; an identical resend changes nothing.
+    pub payload_hash: Option<String>,
+    /// Why this record was attached to its customer.
+    pub match_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,12 +4,17 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_unified_schema;
 mod m20261124_000002_access;
+mod m20261124_000003_unification;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_unified_schema::Migration), Box::new(m20261124_000002_access::Migration)]
+        vec![
+            Box::new(m20261123_000001_unified_schema::Migration),
+            Box::new(m20261124_000002_access::Migration),
+            Box::new(m20261124_000003_unification::Migration),
+        ]
     }
 }

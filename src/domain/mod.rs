@@ -4,6 +4,8 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod customers;
+pub mod identity;
+pub mod ingest;
 pub mod keyset;
 pub mod mask;
 pub mod normalize;

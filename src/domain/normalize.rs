@@ -115,7 +115,8 @@ const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8,
 
 /// A unified social credit code (companies): 18 characters checked by GB 32100.
 pub fn credit_code(input: &str) -> Result<String, String> {
-    let code: String = fold_width(input).chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+    let code: String =
+        fold_width(input).chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
     let values: Option<Vec<u32>> = code.chars().map(|c| USCC_CHARS.find(c).map(|i| i as u32)).collect();
     let valid = code.len() == 18
         && values.as_ref().is_some_and(|v| {
@@ -224,7 +225,11 @@ pub fn amount_cents(input: &str) -> Result<i64, String> {
         fold_width(input).chars().filter(|c| !matches!(c, ',' | '，' | '¥' | '￥' | '元' | ' ')).collect();
     let bad = || format!("`{input}` is not an amount (e.g. 12,800.00)");
     let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
-    if whole.is_empty() || !whole.chars().all(|c| c.is_ascii_digit()) || frac.len() > 2 || !frac.chars().all(|c| c.is_ascii_digit()) {
+    if whole.is_empty()
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || frac.len() > 2
+        || !frac.chars().all(|c| c.is_ascii_digit())
+    {
         return Err(bad());
     }
     let whole: i64 = whole.parse().map_err(|_| bad())?;

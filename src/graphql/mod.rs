@@ -4,6 +4,7 @@ pub mod audit;
 pub mod customers;
 pub mod document;
 pub mod enums;
+pub mod ingest;
 pub mod loaders;
 pub mod org;
 pub mod pagination;
@@ -33,7 +34,7 @@ pub struct Query(
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(org::AuthMutation, customers::CustomerMutation, records::SalesMutation);
+pub struct Mutation(org::AuthMutation, customers::CustomerMutation, records::SalesMutation, ingest::IngestMutation);
 
 pub type HubSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -8,5 +8,6 @@ mod customer360;
 mod customers;
 mod http;
 mod http_rules;
+mod ingest;
 mod schema;
 mod tokens;
