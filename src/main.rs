@@ -27,8 +27,24 @@ enum Command {
     SeedDemo(DbConfig),
     /// Print the GraphQL schema (SDL), as committed in schema.graphql.
     ExportSchema,
+    /// Import a department system's CSV export (sales, service, insurance or parts).
+    Import(ImportArgs),
     /// Print the permission matrix (role × record × action → scope) as a Markdown table.
     Permissions,
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    #[command(flatten)]
+    db: DbConfig,
+    /// Which system's layout the file has.
+    #[arg(long, value_parser = ["sales", "service", "insurance", "parts"])]
+    source: String,
+    /// Where rejected rows are listed (row, column, reason); default FILE.rejects.csv.
+    #[arg(long)]
+    rejects: Option<std::path::PathBuf>,
+    /// The CSV file (UTF-8, with or without BOM, header row).
+    file: std::path::PathBuf,
 }
 
 #[tokio::main]
@@ -68,6 +84,18 @@ async fn run(cli: Cli) -> Result<(), String> {
             seed(&conn).await
         }
         Command::Serve(cfg) => serve(cfg).await,
+        Command::Import(args) => {
+            let kind = customer_hub::import::kind_of(&args.source).ok_or("unknown --source")?;
+            let conn = db::connect(&args.db).await.map_err(|e| format!("cannot open the database: {e}"))?;
+            db::migrate(&conn).await.map_err(|e| format!("migration failed: {e}"))?;
+            let rejects = args.rejects.unwrap_or_else(|| customer_hub::import::default_rejects(&args.file));
+            let summary = customer_hub::import::import_file(&conn, kind, &args.file, &rejects).await?;
+            println!("{}: {summary}", args.file.display());
+            if summary.rejected > 0 {
+                println!("rejected rows are listed in {}", rejects.display());
+            }
+            Ok(())
+        }
     }
 }
 

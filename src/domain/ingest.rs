@@ -981,32 +981,52 @@ pub async fn ingest_api(
             }]));
             continue;
         }
-        let savepoint = txn.begin().await?;
-        match ingest(&savepoint, store.id, &incoming, &raw).await {
-            Ok(done) => {
-                savepoint.commit().await?;
-                if done.outcome != Outcome::Unchanged {
-                    touched.push(i64::from(done.source_record_id));
-                }
-                results.push(RecordResult::Done(done));
-            }
-            Err(AppError::Internal(e)) => {
-                savepoint.rollback().await?;
-                tracing::error!(error = %e, external_id = %incoming.external_id, "ingesting a record failed");
-                results.push(RecordResult::Rejected(vec![FieldError {
-                    field: "record".into(),
-                    reason: format!("internal error; quote request id {}", meta.request_id),
-                }]));
-            }
-            Err(other) => {
-                savepoint.rollback().await?;
-                results
-                    .push(RecordResult::Rejected(vec![FieldError { field: "record".into(), reason: other.message() }]));
-            }
+        let result = ingest_savepoint(&txn, store.id, &incoming, &raw, &meta.request_id).await?;
+        if let RecordResult::Done(done) = &result
+            && done.outcome != Outcome::Unchanged
+        {
+            touched.push(i64::from(done.source_record_id));
         }
+        results.push(result);
     }
     super::audit::record(&txn, Some(&scope.actor), meta, super::audit::Entry::new("INGEST", "source_record", touched))
         .await?;
     txn.commit().await?;
     Ok(results)
+}
+
+/// Ingests one record in a savepoint of `txn`: a record that fails leaves nothing behind
+/// and the others go on.
+pub async fn ingest_savepoint(
+    txn: &sea_orm::DatabaseTransaction,
+    store_id: i32,
+    incoming: &Incoming,
+    raw: &Raw,
+    request_id: &str,
+) -> AppResult<RecordResult> {
+    use sea_orm::TransactionTrait;
+
+    use crate::error::AppError;
+
+    let savepoint = txn.begin().await?;
+    match ingest(&savepoint, store_id, incoming, raw).await {
+        Ok(done) => {
+            savepoint.commit().await?;
+            Ok(RecordResult::Done(done))
+        }
+        Err(AppError::Internal(e)) => {
+            savepoint.rollback().await?;
+            tracing::error!(error = %e, external_id = %incoming.external_id, "ingesting a record failed");
+            let reason = if request_id.is_empty() {
+                "internal error (see the log)".to_owned()
+            } else {
+                format!("internal error; quote request id {request_id}")
+            };
+            Ok(RecordResult::Rejected(vec![FieldError { field: "record".into(), reason }]))
+        }
+        Err(other) => {
+            savepoint.rollback().await?;
+            Ok(RecordResult::Rejected(vec![FieldError { field: "record".into(), reason: other.message() }]))
+        }
+    }
 }

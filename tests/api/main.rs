@@ -8,6 +8,7 @@ mod customer360;
 mod customers;
 mod http;
 mod http_rules;
+mod import;
 mod ingest;
 mod schema;
 mod tokens;
