@@ -19,7 +19,7 @@ use customer_hub::auth::{Actor, TokenKeys};
 use customer_hub::config::DbConfig;
 use customer_hub::demo::{self, DemoConfig};
 use customer_hub::domain::Scope;
-use customer_hub::graphql::{self, HubSchema, Limits};
+use customer_hub::graphql::{self, HubSchema, SchemaOptions};
 use entity::staff;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Statement,
@@ -74,7 +74,7 @@ async fn setup(name: &'static str, url: String, customers: usize) -> Setup {
     let schema = graphql::build_schema(
         db.clone(),
         TokenKeys::new(b"bench-secret-bench-secret-bench-secret", 3600),
-        &Limits::default(),
+        &SchemaOptions::default(),
     );
     Setup { name, db, schema, actor, phones, max_customer }
 }

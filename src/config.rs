@@ -44,11 +44,19 @@ pub struct ServeConfig {
     /// Seed the demo dealer group (once) and print the demo accounts. Loopback only.
     #[arg(long)]
     pub demo: bool,
+    /// Source systems in order of trust for merge survivorship ties (comma-separated).
+    #[arg(
+        long,
+        env = "HUB_SOURCE_PRIORITY",
+        value_delimiter = ',',
+        default_value = "SALES,INSURANCE,SERVICE,PARTS,CRM,IMPORT"
+    )]
+    pub source_priority: Vec<String>,
     #[command(flatten)]
     pub http: HttpConfig,
 }
 
-/// Limits and policies of the HTTP surface.
+/// SchemaOptions and policies of the HTTP surface.
 #[derive(Debug, Clone, Args)]
 pub struct HttpConfig {
     /// Origins allowed to call the API from a browser (comma-separated); none by default.
@@ -106,6 +114,12 @@ impl ServeConfig {
         }
         if !(60..=3600).contains(&self.token_ttl_secs) {
             return Err("HUB_TOKEN_TTL_SECS must be between 60 and 3600".into());
+        }
+        for system in &self.source_priority {
+            system
+                .trim()
+                .parse::<entity::enums::SourceSystem>()
+                .map_err(|_| format!("HUB_SOURCE_PRIORITY: unknown source system `{system}`"))?;
         }
         if self.environment == Environment::Production {
             match &self.jwt_secret {

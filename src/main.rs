@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use customer_hub::auth::TokenKeys;
 use customer_hub::config::{DbConfig, Environment, ServeConfig};
-use customer_hub::graphql::{self, Limits};
+use customer_hub::graphql::{self, SchemaOptions};
 use customer_hub::http::{self, AppState};
 use customer_hub::{db, demo};
 use tracing_subscriber::EnvFilter;
@@ -126,10 +126,11 @@ async fn serve(cfg: ServeConfig) -> Result<(), String> {
             TokenKeys::random(cfg.token_ttl_secs)
         }
     };
-    let limits = Limits {
+    let limits = SchemaOptions {
         depth: cfg.http.max_depth,
         complexity: cfg.http.max_complexity,
         introspection: cfg.environment == Environment::Development,
+        source_priority: cfg.source_priority.iter().filter_map(|s| s.trim().parse().ok()).collect(),
     };
     let schema = graphql::build_schema(conn.clone(), keys.clone(), &limits);
     let state = AppState { db: conn.clone(), schema, keys, environment: cfg.environment, http: cfg.http.clone() };

@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::enums::ContactKind;
 
 /// A phone number, e-mail address or WeChat id of a customer.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "contact_point")]
 pub struct Model {
     #[sea_orm(primary_key)]

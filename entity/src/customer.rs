@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::enums::{CustomerKind, Gender, LifecycleStage};
 
 /// The golden record of one real person or company.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "customer")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::enums::RelationshipStatus;
 
 /// A customer's relationship with one store, with its dedicated customer manager.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "customer_store")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A free-form tag on a customer (one row per tag, so tags can be filtered by index).
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "customer_tag")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -23,6 +23,8 @@ pub enum Resource {
     AuditLog,
     /// Aggregates without personal data (KPIs).
     Aggregates,
+    /// Source records, the duplicate-candidates queue, merges and un-merges.
+    Identity,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -48,7 +50,7 @@ pub enum Level {
 }
 
 impl Resource {
-    pub const ALL: [Resource; 12] = [
+    pub const ALL: [Resource; 13] = [
         Resource::Customer,
         Resource::PersonalData,
         Resource::Vehicle,
@@ -61,6 +63,7 @@ impl Resource {
         Resource::Accounts,
         Resource::AuditLog,
         Resource::Aggregates,
+        Resource::Identity,
     ];
 
     pub fn name(self) -> &'static str {
@@ -77,6 +80,7 @@ impl Resource {
             Resource::Accounts => "accounts, API keys",
             Resource::AuditLog => "audit log",
             Resource::Aggregates => "aggregates",
+            Resource::Identity => "duplicates, merges",
         }
     }
 
@@ -149,6 +153,7 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Leve
             Read,
         ) => Some(Group),
         (Role::GroupCrm, Customer, Update) => Some(Group),
+        (Role::GroupCrm, Identity, Read | Update) => Some(Group),
         (Role::GroupCrm, Organisation | Aggregates, Read) => Some(Group),
 
         // Group analyst: aggregates only.

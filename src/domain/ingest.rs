@@ -558,7 +558,8 @@ pub async fn ingest<C: ConnectionTrait>(conn: &C, store_id: i32, record: &Incomi
     Ok(Ingested { outcome, customer_id, source_record_id: source.id, match_reason: reason })
 }
 
-async fn live_customer<C: ConnectionTrait>(conn: &C, mut id: i32) -> AppResult<i32> {
+/// The live customer a possibly merged id stands for.
+pub(crate) async fn live_customer<C: ConnectionTrait>(conn: &C, mut id: i32) -> AppResult<i32> {
     for _ in 0..8 {
         match customer::Entity::find_by_id(id).one(conn).await?.and_then(|c| c.merged_into) {
             Some(next) => id = next,

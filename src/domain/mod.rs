@@ -8,6 +8,7 @@ pub mod identity;
 pub mod ingest;
 pub mod keyset;
 pub mod mask;
+pub mod merge;
 pub mod normalize;
 pub mod org;
 pub mod records;

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use entity::{
-    contact_point, customer_store, customer_tag, delivery, insurance_policy, lead, parts_order, repair_order, staff,
-    store, vehicle, vehicle_ownership,
+    contact_point, customer_store, customer_tag, delivery, insurance_policy, lead, parts_order, repair_order,
+    source_record, staff, store, vehicle, vehicle_ownership,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select};
 
@@ -92,6 +92,7 @@ customer_attached!(contact_point, Id);
 customer_attached!(customer_tag, Tag);
 customer_attached!(customer_store, Id);
 customer_attached!(vehicle_ownership, FromDate);
+customer_attached!(source_record, FirstSeenAt);
 
 impl ChildOf<Vehicle> for vehicle_ownership::Entity {
     fn parent_column() -> Self::Column {

@@ -123,6 +123,16 @@ impl Customer {
         let rows = loaders::children::<ByCustomer, repair_order::Entity>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(RepairOrder).collect())
     }
+    /// Where this customer's data came from: every source record and why it matched.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
+    async fn source_records(&self, ctx: &Context<'_>) -> Result<Vec<super::identity::SourceRecord>> {
+        let rows = loaders::children::<ByCustomer, entity::source_record::Entity>(ctx, self.0.id).await?;
+        Ok(rows.into_iter().map(super::identity::SourceRecord).collect())
+    }
+    /// The survivor this record was merged into, if it was.
+    async fn merged_into(&self) -> Option<ID> {
+        self.0.merged_into.map(Into::into)
+    }
     /// The most recent repair order (for "when did they last come in").
     async fn latest_repair_order(&self, ctx: &Context<'_>) -> Result<Option<RepairOrder>> {
         let rows = loaders::children::<ByCustomer, repair_order::Entity>(ctx, self.0.id).await?;

@@ -18,7 +18,7 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Request};
 use entity::{
     contact_point, customer, customer_store, customer_tag, delivery, insurance_policy, lead, parts_order, repair_order,
-    staff, store, vehicle, vehicle_ownership,
+    source_record, staff, store, vehicle, vehicle_ownership,
 };
 use sea_orm::{DatabaseConnection, Iterable, PrimaryKeyToColumn, PrimaryKeyTrait};
 
@@ -190,6 +190,7 @@ pub fn install(request: Request, db: &DatabaseConnection, scope: Arc<Scope>, que
         Customer => customer_tag::Entity,
         Customer => customer_store::Entity,
         Customer => vehicle_ownership::Entity,
+        Customer => source_record::Entity,
         Customer => lead::Entity,
         Customer => delivery::Entity,
         Customer => repair_order::Entity,

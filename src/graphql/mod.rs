@@ -4,6 +4,7 @@ pub mod audit;
 pub mod customers;
 pub mod document;
 pub mod enums;
+pub mod identity;
 pub mod ingest;
 pub mod loaders;
 pub mod org;
@@ -30,32 +31,47 @@ pub struct Query(
     search::SearchQuery,
     vehicles::VehicleQuery,
     records::RecordQuery,
+    identity::IdentityQuery,
     audit::AuditQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(org::AuthMutation, customers::CustomerMutation, records::SalesMutation, ingest::IngestMutation);
+pub struct Mutation(
+    org::AuthMutation,
+    customers::CustomerMutation,
+    records::SalesMutation,
+    ingest::IngestMutation,
+    identity::IdentityMutation,
+);
 
 pub type HubSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Limits that protect the server from expensive queries.
+/// How the schema is built: limits that protect the server from expensive queries,
+/// and the source-system priority used to break survivorship ties in merges.
 #[derive(Debug, Clone)]
-pub struct Limits {
+pub struct SchemaOptions {
     pub depth: usize,
     pub complexity: usize,
     pub introspection: bool,
+    pub source_priority: Vec<entity::enums::SourceSystem>,
 }
 
-impl Default for Limits {
+impl Default for SchemaOptions {
     fn default() -> Self {
-        Self { depth: 16, complexity: 20_000, introspection: true }
+        Self {
+            depth: 16,
+            complexity: 20_000,
+            introspection: true,
+            source_priority: crate::domain::merge::DEFAULT_PRIORITY.to_vec(),
+        }
     }
 }
 
-pub fn build_schema(db: DatabaseConnection, keys: TokenKeys, limits: &Limits) -> HubSchema {
+pub fn build_schema(db: DatabaseConnection, keys: TokenKeys, limits: &SchemaOptions) -> HubSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(db)
         .data(keys)
+        .data(identity::SourcePriority(limits.source_priority.clone()))
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity);
     if !limits.introspection {

@@ -9,7 +9,7 @@ use customer_hub::config::{Environment, HttpConfig};
 use customer_hub::demo::{self, DemoConfig};
 use customer_hub::domain::Scope;
 use customer_hub::domain::audit::RequestMeta;
-use customer_hub::graphql::{self, HubSchema, Limits};
+use customer_hub::graphql::{self, HubSchema, SchemaOptions};
 use customer_hub::http::AppState;
 use entity::staff;
 use sea_orm::{ColumnTrait, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait, QueryFilter};
@@ -70,7 +70,7 @@ impl TestApp {
         customer_hub::db::migrate(&db).await.expect("migrate");
         demo::seed(&db, &DemoConfig { customers, ..DemoConfig::default() }).await.expect("seed");
         let keys = TokenKeys::new(SECRET, 3600);
-        let schema = graphql::build_schema(db.clone(), keys.clone(), &Limits::default());
+        let schema = graphql::build_schema(db.clone(), keys.clone(), &SchemaOptions::default());
         Self { db, schema, keys }
     }
 

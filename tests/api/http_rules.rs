@@ -388,7 +388,7 @@ async fn alias_depth_and_complexity_limits_refuse_expensive_documents() {
     deep_state.schema = customer_hub::graphql::build_schema(
         app.db.clone(),
         app.keys.clone(),
-        &customer_hub::graphql::Limits { complexity: usize::MAX, ..Default::default() },
+        &customer_hub::graphql::SchemaOptions { complexity: usize::MAX, ..Default::default() },
     );
     let deep = |query: String| {
         let state = deep_state.clone();
@@ -430,7 +430,7 @@ async fn production_hides_introspection_suggestions_and_graphiql() {
     production.schema = customer_hub::graphql::build_schema(
         app.db.clone(),
         app.keys.clone(),
-        &customer_hub::graphql::Limits { introspection: false, ..Default::default() },
+        &customer_hub::graphql::SchemaOptions { introspection: false, ..Default::default() },
     );
     let development = app.state(Environment::Development);
     let introspection = json!({ "query": "{ __schema { types { name } } }" });

@@ -10,5 +10,6 @@ mod http;
 mod http_rules;
 mod import;
 mod ingest;
+mod merge;
 mod schema;
 mod tokens;

@@ -1,0 +1,518 @@
+//! Merging duplicate customers into one survivor, and undoing a merge exactly.
+//!
+//! A merge moves every linked record to the survivor, fills each field of the survivor
+//! by survivorship (the most recently updated non-empty value; ties go to the better
+//! source system), marks the others `merged_into` the survivor (their ids keep
+//! resolving), and keeps a snapshot of everything it changed in `merge_event`. Undoing
+//! restores that snapshot and also hands back the records that arrived in between
+//! through the merged customers' own source identities.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use entity::enums::{LifecycleStage, SourceSystem};
+use entity::{
+    contact_point, customer, customer_store, customer_tag, delivery, duplicate_candidate, insurance_policy, lead,
+    merge_event, parts_order, repair_order, source_record, vehicle_ownership,
+};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::Scope;
+use super::access::{Action, Resource};
+use super::audit::{self, Entry, RequestMeta};
+use crate::error::{AppError, AppResult};
+
+/// Source systems in order of trust, for survivorship ties.
+pub const DEFAULT_PRIORITY: [SourceSystem; 6] = [
+    SourceSystem::Sales,
+    SourceSystem::Insurance,
+    SourceSystem::Service,
+    SourceSystem::Parts,
+    SourceSystem::Crm,
+    SourceSystem::Import,
+];
+
+/// The tables whose rows belong to a customer and move with a merge.
+const MOVED: [&str; 7] =
+    ["source_record", "lead", "delivery", "repair_order", "insurance_policy", "parts_order", "vehicle_ownership"];
+
+/// Everything a merge changed, to undo it exactly.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub customers: Vec<customer::Model>,
+    /// table → (row id, customer it belonged to).
+    pub moved: BTreeMap<String, Vec<(i32, i32)>>,
+    pub contacts: Vec<contact_point::Model>,
+    pub tags: Vec<customer_tag::Model>,
+    pub relationships: Vec<customer_store::Model>,
+}
+
+pub struct MergeResult {
+    pub event_id: Option<i32>,
+    pub survivor: customer::Model,
+    /// How many rows moved, per table.
+    pub moved: BTreeMap<String, usize>,
+}
+
+async fn ids_of<C: ConnectionTrait>(conn: &C, table: &str, customers: &[i32]) -> AppResult<Vec<(i32, i32)>> {
+    macro_rules! rows {
+        ($module:ident) => {
+            $module::Entity::find()
+                .filter($module::Column::CustomerId.is_in(customers.iter().copied()))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|r| (r.id, r.customer_id))
+                .collect()
+        };
+    }
+    Ok(match table {
+        "source_record" => rows!(source_record),
+        "lead" => rows!(lead),
+        "delivery" => rows!(delivery),
+        "repair_order" => rows!(repair_order),
+        "insurance_policy" => rows!(insurance_policy),
+        "parts_order" => rows!(parts_order),
+        _ => rows!(vehicle_ownership),
+    })
+}
+
+async fn set_customer<C: ConnectionTrait>(conn: &C, table: &str, ids: &[i32], customer: i32) -> AppResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    macro_rules! update {
+        ($module:ident) => {
+            $module::Entity::update_many()
+                .col_expr($module::Column::CustomerId, Expr::value(customer))
+                .filter($module::Column::Id.is_in(ids.iter().copied()))
+                .exec(conn)
+                .await?
+        };
+    }
+    match table {
+        "source_record" => update!(source_record),
+        "lead" => update!(lead),
+        "delivery" => update!(delivery),
+        "repair_order" => update!(repair_order),
+        "insurance_policy" => update!(insurance_policy),
+        "parts_order" => update!(parts_order),
+        _ => update!(vehicle_ownership),
+    };
+    Ok(())
+}
+
+fn stage_rank(stage: LifecycleStage) -> u8 {
+    match stage {
+        LifecycleStage::Vip => 5,
+        LifecycleStage::Loyal => 4,
+        LifecycleStage::Base => 3,
+        LifecycleStage::Lost => 2,
+        LifecycleStage::Prospect => 1,
+        LifecycleStage::Defeated => 0,
+    }
+}
+
+/// The best source system each customer has records from (lower is better).
+async fn best_source<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[i32],
+    priority: &[SourceSystem],
+) -> AppResult<BTreeMap<i32, usize>> {
+    let mut best = BTreeMap::new();
+    for s in source_record::Entity::find()
+        .filter(source_record::Column::CustomerId.is_in(ids.iter().copied()))
+        .all(conn)
+        .await?
+    {
+        let rank = priority.iter().position(|p| *p == s.system).unwrap_or(priority.len());
+        let entry = best.entry(s.customer_id).or_insert(usize::MAX);
+        *entry = (*entry).min(rank);
+    }
+    Ok(best)
+}
+
+/// Merges `merged` into `survivor`; with `dry_run` everything is computed and rolled back.
+pub async fn merge(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    meta: &RequestMeta,
+    survivor_id: i32,
+    merged_ids: &[i32],
+    dry_run: bool,
+    priority: &[SourceSystem],
+) -> AppResult<MergeResult> {
+    scope.require(Resource::Identity, Action::Update)?;
+    let txn = db.begin().await?;
+    let result = merge_in(&txn, scope, meta, survivor_id, merged_ids, priority).await?;
+    if dry_run {
+        txn.rollback().await?;
+        Ok(MergeResult { event_id: None, ..result })
+    } else {
+        txn.commit().await?;
+        Ok(result)
+    }
+}
+
+pub(crate) async fn merge_in(
+    txn: &DatabaseTransaction,
+    scope: &Scope,
+    meta: &RequestMeta,
+    survivor_id: i32,
+    merged_ids: &[i32],
+    priority: &[SourceSystem],
+) -> AppResult<MergeResult> {
+    let mut merged_ids: Vec<i32> = merged_ids.to_vec();
+    merged_ids.sort_unstable();
+    merged_ids.dedup();
+    if merged_ids.is_empty() || merged_ids.contains(&survivor_id) {
+        return Err(AppError::bad_input("mergedIds", "name one or more customers other than the survivor"));
+    }
+    if merged_ids.len() > 20 {
+        return Err(AppError::bad_input("mergedIds", "at most 20 customers per merge"));
+    }
+    let mut all = vec![survivor_id];
+    all.extend(&merged_ids);
+    let customers = scope
+        .customers(customer::Entity::find())
+        .filter(customer::Column::Id.is_in(all.iter().copied()))
+        .filter(customer::Column::MergedInto.is_null())
+        .all(txn)
+        .await?;
+    if customers.len() != all.len() {
+        return Err(AppError::NotFound("customer"));
+    }
+    let survivor = customers.iter().find(|c| c.id == survivor_id).cloned().ok_or(AppError::NotFound("customer"))?;
+    let mut snapshot = Snapshot { customers: customers.clone(), ..Default::default() };
+
+    // Linked records move to the survivor.
+    let mut moved = BTreeMap::new();
+    for table in MOVED {
+        let rows = ids_of(txn, table, &merged_ids).await?;
+        let ids: Vec<i32> = rows.iter().map(|(id, _)| *id).collect();
+        set_customer(txn, table, &ids, survivor_id).await?;
+        moved.insert(table.to_owned(), rows.len());
+        snapshot.moved.insert(table.to_owned(), rows);
+    }
+    // Contact points, tags and store relationships move unless the survivor has them.
+    let contacts = contact_point::Entity::find()
+        .filter(contact_point::Column::CustomerId.is_in(all.iter().copied()))
+        .all(txn)
+        .await?;
+    let has_primary = contacts
+        .iter()
+        .any(|c| c.customer_id == survivor_id && c.is_primary && c.kind == entity::enums::ContactKind::Phone);
+    let mut held: Vec<(entity::enums::ContactKind, String)> =
+        contacts.iter().filter(|c| c.customer_id == survivor_id).map(|c| (c.kind, c.normalized.clone())).collect();
+    for c in contacts.iter().filter(|c| c.customer_id != survivor_id) {
+        snapshot.contacts.push(c.clone());
+        let key = (c.kind, c.normalized.clone());
+        if held.contains(&key) {
+            contact_point::Entity::delete_by_id(c.id).exec(txn).await?;
+        } else {
+            held.push(key);
+            let mut row = c.clone().into_active_model();
+            row.customer_id = Set(survivor_id);
+            row.is_primary = Set(c.is_primary && !has_primary);
+            row.update(txn).await?;
+        }
+    }
+    *moved.entry("contact_point".into()).or_default() += snapshot.contacts.len();
+    let tags = customer_tag::Entity::find()
+        .filter(customer_tag::Column::CustomerId.is_in(all.iter().copied()))
+        .all(txn)
+        .await?;
+    let mut held_tags: Vec<String> =
+        tags.iter().filter(|t| t.customer_id == survivor_id).map(|t| t.tag.clone()).collect();
+    for t in tags.iter().filter(|t| t.customer_id != survivor_id) {
+        snapshot.tags.push(t.clone());
+        if held_tags.contains(&t.tag) {
+            customer_tag::Entity::delete_by_id(t.id).exec(txn).await?;
+        } else {
+            held_tags.push(t.tag.clone());
+            let mut row = t.clone().into_active_model();
+            row.customer_id = Set(survivor_id);
+            row.update(txn).await?;
+        }
+    }
+    let rels = customer_store::Entity::find()
+        .filter(customer_store::Column::CustomerId.is_in(all.iter().copied()))
+        .all(txn)
+        .await?;
+    let mut held_stores: Vec<i32> = rels.iter().filter(|r| r.customer_id == survivor_id).map(|r| r.store_id).collect();
+    for r in rels.iter().filter(|r| r.customer_id != survivor_id) {
+        snapshot.relationships.push(r.clone());
+        if held_stores.contains(&r.store_id) {
+            customer_store::Entity::delete_by_id(r.id).exec(txn).await?;
+        } else {
+            held_stores.push(r.store_id);
+            let mut row = r.clone().into_active_model();
+            row.customer_id = Set(survivor_id);
+            row.update(txn).await?;
+        }
+    }
+    *moved.entry("customer_store".into()).or_default() += snapshot.relationships.len();
+
+    // Survivorship: the most recently updated non-empty value, ties to the better source.
+    let sources = best_source(txn, &all, priority).await?;
+    let mut ranked = customers.clone();
+    ranked.sort_by_key(|c| {
+        (std::cmp::Reverse(c.updated_at), sources.get(&c.id).copied().unwrap_or(usize::MAX), c.id != survivor_id)
+    });
+    let pick = |f: &dyn Fn(&customer::Model) -> Option<String>| ranked.iter().find_map(f);
+    let now = Utc::now();
+    let mut row = survivor.clone().into_active_model();
+    row.name = Set(pick(&|c| Some(c.name.clone()).filter(|n| !n.trim().is_empty())).unwrap_or(survivor.name.clone()));
+    row.address = Set(pick(&|c| c.address.clone().filter(|a| !a.is_empty())));
+    row.city = Set(pick(&|c| c.city.clone().filter(|a| !a.is_empty())));
+    row.notes = Set(pick(&|c| c.notes.clone().filter(|a| !a.is_empty())));
+    if let Some(id) = ranked.iter().find_map(|c| c.id_number.clone()) {
+        row.id_number_hash = Set(Some(super::normalize::id_hash(&id)));
+        row.id_number = Set(Some(id));
+    }
+    row.gender =
+        Set(ranked.iter().find_map(|c| c.gender.filter(|g| *g != entity::enums::Gender::Unknown)).or(survivor.gender));
+    row.birthday = Set(ranked.iter().find_map(|c| c.birthday));
+    row.lifecycle_stage = Set(customers
+        .iter()
+        .map(|c| c.lifecycle_stage)
+        .max_by_key(|s| stage_rank(*s))
+        .unwrap_or(survivor.lifecycle_stage));
+    row.version = Set(survivor.version + 1);
+    row.updated_at = Set(now);
+    let survivor = row.update(txn).await?;
+    for c in customers.iter().filter(|c| c.id != survivor_id) {
+        let mut row = c.clone().into_active_model();
+        row.merged_into = Set(Some(survivor_id));
+        row.version = Set(c.version + 1);
+        row.updated_at = Set(now);
+        row.update(txn).await?;
+    }
+    // Pairs of these customers waiting in the queue are decided by this merge.
+    duplicate_candidate::Entity::update_many()
+        .col_expr(duplicate_candidate::Column::Status, Expr::value("MERGED"))
+        .col_expr(duplicate_candidate::Column::ResolvedAt, Expr::value(now))
+        .col_expr(duplicate_candidate::Column::ResolvedBy, Expr::value(scope.actor.staff_id))
+        .filter(duplicate_candidate::Column::Status.eq("OPEN"))
+        .filter(duplicate_candidate::Column::CustomerA.is_in(all.iter().copied()))
+        .filter(duplicate_candidate::Column::CustomerB.is_in(all.iter().copied()))
+        .exec(txn)
+        .await?;
+    let event = merge_event::ActiveModel {
+        survivor_id: Set(survivor_id),
+        merged_ids: Set(json!(merged_ids)),
+        snapshot: Set(serde_json::to_value(&snapshot).map_err(AppError::internal)?),
+        merged_at: Set(now),
+        merged_by: Set(Some(scope.actor.staff_id)),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let ids = all.iter().map(|i| i64::from(*i));
+    audit::record(
+        txn,
+        Some(&scope.actor),
+        meta,
+        Entry::new("MERGE_CUSTOMERS", "customer", ids).purpose(&format!("merge event {}", event.id)),
+    )
+    .await?;
+    Ok(MergeResult { event_id: Some(event.id), survivor, moved })
+}
+
+/// Undoes the latest merge of `customer_id` (a merged customer) exactly.
+pub async fn unmerge(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    meta: &RequestMeta,
+    customer_id: i32,
+) -> AppResult<Vec<customer::Model>> {
+    scope.require(Resource::Identity, Action::Update)?;
+    let txn = db.begin().await?;
+    let merged = customer::Entity::find_by_id(customer_id).one(&txn).await?.ok_or(AppError::NotFound("customer"))?;
+    let Some(survivor_id) = merged.merged_into else {
+        return Err(AppError::bad_input("id", "this customer is not merged into another"));
+    };
+    let events = merge_event::Entity::find()
+        .filter(merge_event::Column::SurvivorId.eq(survivor_id))
+        .filter(merge_event::Column::UndoneAt.is_null())
+        .order_by_desc(merge_event::Column::Id)
+        .all(&txn)
+        .await?;
+    let names = |e: &merge_event::Model| serde_json::from_value::<Vec<i32>>(e.merged_ids.clone()).unwrap_or_default();
+    let Some(event) = events.iter().find(|e| names(e).contains(&customer_id)).cloned() else {
+        return Err(AppError::NotFound("merge"));
+    };
+    if events.iter().any(|e| e.id > event.id) {
+        return Err(AppError::Conflict(format!(
+            "customer {survivor_id} was merged with others since; undo those merges first"
+        )));
+    }
+    let survivor = customer::Entity::find_by_id(survivor_id).one(&txn).await?.ok_or(AppError::NotFound("customer"))?;
+    if survivor.merged_into.is_some() {
+        return Err(AppError::Conflict(format!(
+            "customer {survivor_id} was itself merged since; undo that merge first"
+        )));
+    }
+    let snapshot: Snapshot = serde_json::from_value(event.snapshot.clone()).map_err(AppError::internal)?;
+    let now = Utc::now();
+
+    // Customers back as they were (their versions keep counting up).
+    let mut restored = Vec::new();
+    for before in &snapshot.customers {
+        let current = customer::Entity::find_by_id(before.id).one(&txn).await?.ok_or(AppError::NotFound("customer"))?;
+        let mut row = before.clone().into_active_model().reset_all();
+        row.version = Set(current.version.max(before.version) + 1);
+        restored.push(row.update(&txn).await?);
+    }
+    // Moved rows back to their customers.
+    let mut merged_sources = Vec::new();
+    for (table, rows) in &snapshot.moved {
+        let mut by_owner: BTreeMap<i32, Vec<i32>> = BTreeMap::new();
+        for (id, owner) in rows {
+            by_owner.entry(*owner).or_default().push(*id);
+            if table == "source_record" {
+                merged_sources.push((*id, *owner));
+            }
+        }
+        for (owner, ids) in by_owner {
+            set_customer(&txn, table, &ids, owner).await?;
+        }
+    }
+    // Records that arrived since through the merged customers' source identities follow them.
+    for (source_id, owner) in merged_sources {
+        macro_rules! follow {
+            ($module:ident) => {
+                $module::Entity::update_many()
+                    .col_expr($module::Column::CustomerId, Expr::value(owner))
+                    .filter($module::Column::SourceRecordId.eq(source_id))
+                    .exec(&txn)
+                    .await?;
+            };
+        }
+        follow!(lead);
+        follow!(delivery);
+        follow!(repair_order);
+        follow!(insurance_policy);
+        follow!(parts_order);
+    }
+    // Contact points, tags and relationships: moved ones back, removed ones recreated.
+    for c in &snapshot.contacts {
+        let row = c.clone().into_active_model().reset_all();
+        if contact_point::Entity::find_by_id(c.id).one(&txn).await?.is_some() {
+            row.update(&txn).await?;
+        } else {
+            contact_point::Entity::insert(row).exec_without_returning(&txn).await?;
+        }
+    }
+    for t in &snapshot.tags {
+        let row = t.clone().into_active_model().reset_all();
+        if customer_tag::Entity::find_by_id(t.id).one(&txn).await?.is_some() {
+            row.update(&txn).await?;
+        } else {
+            customer_tag::Entity::insert(row).exec_without_returning(&txn).await?;
+        }
+    }
+    for r in &snapshot.relationships {
+        let row = r.clone().into_active_model().reset_all();
+        if customer_store::Entity::find_by_id(r.id).one(&txn).await?.is_some() {
+            row.update(&txn).await?;
+        } else {
+            customer_store::Entity::insert(row).exec_without_returning(&txn).await?;
+        }
+    }
+    let mut row = event.clone().into_active_model();
+    row.undone_at = Set(Some(now));
+    row.undone_by = Set(Some(scope.actor.staff_id));
+    row.update(&txn).await?;
+    let ids = snapshot.customers.iter().map(|c| i64::from(c.id));
+    audit::record(
+        &txn,
+        Some(&scope.actor),
+        meta,
+        Entry::new("UNMERGE_CUSTOMER", "customer", ids).purpose(&format!("undo merge event {}", event.id)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(restored)
+}
+
+/// Decides a queued pair: merge it (into `survivor`) or mark the two as different
+/// people. Either way the pair leaves the queue for good.
+pub async fn resolve_candidate(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    meta: &RequestMeta,
+    candidate_id: i32,
+    same_person: bool,
+    survivor: Option<i32>,
+    priority: &[SourceSystem],
+) -> AppResult<duplicate_candidate::Model> {
+    scope.require(Resource::Identity, Action::Update)?;
+    let txn = db.begin().await?;
+    let candidate = duplicate_candidate::Entity::find_by_id(candidate_id)
+        .filter(duplicate_candidate::Column::Status.eq("OPEN"))
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("open duplicate candidate"))?;
+    let now = Utc::now();
+    let status = if same_person {
+        let survivor = survivor.unwrap_or(candidate.customer_a);
+        let other = if survivor == candidate.customer_a {
+            candidate.customer_b
+        } else if survivor == candidate.customer_b {
+            candidate.customer_a
+        } else {
+            return Err(AppError::bad_input("survivorId", "the survivor must be one of the pair"));
+        };
+        // Either side may have been merged elsewhere since: merge the live ones.
+        let survivor = super::ingest::live_customer(&txn, survivor).await?;
+        let other = super::ingest::live_customer(&txn, other).await?;
+        if survivor != other {
+            merge_in(&txn, scope, meta, survivor, &[other], priority).await?;
+        }
+        "MERGED"
+    } else {
+        "DISTINCT"
+    };
+    let mut row = candidate.into_active_model();
+    row.status = Set(status.into());
+    row.resolved_at = Set(Some(now));
+    row.resolved_by = Set(Some(scope.actor.staff_id));
+    let decided = row.update(&txn).await?;
+    audit::record(
+        &txn,
+        Some(&scope.actor),
+        meta,
+        Entry::new("RESOLVE_DUPLICATE", "duplicate_candidate", [i64::from(candidate_id)]).purpose(status),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(decided)
+}
+
+/// The queue of possible duplicates, most likely first.
+pub async fn candidates(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    status: &str,
+    args: &super::keyset::PageArgs,
+) -> AppResult<super::keyset::Page<duplicate_candidate::Model>> {
+    scope.require(Resource::Identity, Action::Read)?;
+    let select = duplicate_candidate::Entity::find().filter(duplicate_candidate::Column::Status.eq(status));
+    super::keyset::page(
+        db,
+        select,
+        "score",
+        duplicate_candidate::Column::Score,
+        duplicate_candidate::Column::Id,
+        true,
+        args,
+    )
+    .await
+}

@@ -1,0 +1,213 @@
+//! Unification: where a customer's data came from, the duplicate queue, merges and
+//! un-merges (GROUP_ADMIN and GROUP_CRM).
+
+use async_graphql::connection::{Connection, EmptyFields};
+use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::enums::SourceSystem as StoredSystem;
+use entity::{customer, duplicate_candidate, source_record, store};
+
+use super::customers::Customer;
+use super::enums::SourceSystem;
+use super::org::Store;
+use super::pagination::{KeyCursor, connection, page_args};
+use super::{db, loaders, meta, parse_id, scope};
+use crate::domain::keyset::{Key, SortValue};
+use crate::domain::merge;
+use crate::error::AppError;
+
+/// Source systems in order of trust for survivorship ties; set from HUB_SOURCE_PRIORITY.
+#[derive(Debug, Clone)]
+pub struct SourcePriority(pub Vec<StoredSystem>);
+
+impl Default for SourcePriority {
+    fn default() -> Self {
+        Self(merge::DEFAULT_PRIORITY.to_vec())
+    }
+}
+
+fn priority<'a>(ctx: &Context<'a>) -> &'a [StoredSystem] {
+    static DEFAULT: std::sync::LazyLock<SourcePriority> = std::sync::LazyLock::new(SourcePriority::default);
+    &ctx.data_opt::<SourcePriority>().unwrap_or(&DEFAULT).0
+}
+
+/// A record as a department's system sent it (its payload stays in the hub).
+pub struct SourceRecord(pub source_record::Model);
+
+#[Object]
+impl SourceRecord {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    async fn system(&self) -> SourceSystem {
+        self.0.system.into()
+    }
+    async fn store(&self, ctx: &Context<'_>) -> Result<Option<Store>> {
+        Ok(loaders::one::<store::Entity>(ctx, self.0.store_id).await?.map(Store))
+    }
+    /// DELIVERY, REPAIR_ORDER, INSURANCE_POLICY, PARTS_ORDER, LEAD or CUSTOMER.
+    async fn kind(&self) -> Option<&str> {
+        self.0.kind.as_deref()
+    }
+    async fn external_id(&self) -> &str {
+        &self.0.external_id
+    }
+    /// Why the record was attached to this customer.
+    async fn match_reason(&self) -> Option<&str> {
+        self.0.match_reason.as_deref()
+    }
+    async fn first_seen_at(&self) -> DateTime<Utc> {
+        self.0.first_seen_at
+    }
+    async fn last_seen_at(&self) -> DateTime<Utc> {
+        self.0.last_seen_at
+    }
+}
+
+/// A pair of customers that may be one person.
+pub struct DuplicateCandidate(pub duplicate_candidate::Model);
+
+#[Object]
+impl DuplicateCandidate {
+    async fn id(&self) -> ID {
+        self.0.id.into()
+    }
+    /// 0–100: how likely the two are one person.
+    async fn score(&self) -> i32 {
+        self.0.score
+    }
+    async fn reasons(&self) -> Vec<String> {
+        serde_json::from_value(self.0.reasons.clone()).unwrap_or_default()
+    }
+    /// OPEN, MERGED or DISTINCT.
+    async fn status(&self) -> &str {
+        &self.0.status
+    }
+    async fn customer_a(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
+        Ok(loaders::one::<customer::Entity>(ctx, self.0.customer_a).await?.map(Customer))
+    }
+    async fn customer_b(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
+        Ok(loaders::one::<customer::Entity>(ctx, self.0.customer_b).await?.map(Customer))
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn resolved_at(&self) -> Option<DateTime<Utc>> {
+        self.0.resolved_at
+    }
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CandidateStatus {
+    #[default]
+    Open,
+    Merged,
+    Distinct,
+}
+
+/// How many rows of one table a merge moves to the survivor.
+#[derive(SimpleObject)]
+pub struct MovedRows {
+    table: String,
+    count: i32,
+}
+
+#[derive(SimpleObject)]
+pub struct MergeOutcome {
+    /// The survivor's own fields as they are (for a dry run: would be) after the merge.
+    /// Its nested lists show the database as it is, so for a dry run see `moved`.
+    survivor: Customer,
+    /// Null for a dry run.
+    merge_event_id: Option<ID>,
+    dry_run: bool,
+    moved: Vec<MovedRows>,
+}
+
+#[derive(Default)]
+pub struct IdentityQuery;
+
+#[Object]
+impl IdentityQuery {
+    /// Pairs that may be one person, most likely first.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn duplicate_candidates(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<CandidateStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<KeyCursor, DuplicateCandidate, EmptyFields, EmptyFields>> {
+        let status = match status.unwrap_or_default() {
+            CandidateStatus::Open => "OPEN",
+            CandidateStatus::Merged => "MERGED",
+            CandidateStatus::Distinct => "DISTINCT",
+        };
+        let args = page_args(first, after, None, None)?;
+        let page = merge::candidates(db(ctx), scope(ctx)?, status, &args).await?;
+        Ok(connection(
+            page,
+            |c| Key { s: "score".into(), v: SortValue::Int(c.score.into()), i: c.id.into() },
+            DuplicateCandidate,
+        ))
+    }
+}
+
+fn ids(arg: &str, ids: &[ID]) -> Result<Vec<i32>, AppError> {
+    ids.iter()
+        .map(|id| parse_id(id).ok_or_else(|| AppError::bad_input(arg, format!("`{}` is not an id", id.as_str()))))
+        .collect()
+}
+
+#[derive(Default)]
+pub struct IdentityMutation;
+
+#[Object]
+impl IdentityMutation {
+    /// Merges customers into a survivor: every linked record moves, fields follow
+    /// survivorship, merged ids keep resolving to the survivor. `dryRun` shows the
+    /// result without writing.
+    async fn merge_customers(
+        &self,
+        ctx: &Context<'_>,
+        survivor_id: ID,
+        merged_ids: Vec<ID>,
+        dry_run: Option<bool>,
+    ) -> Result<MergeOutcome> {
+        let dry_run = dry_run.unwrap_or(false);
+        let survivor = parse_id(&survivor_id).ok_or(AppError::NotFound("customer"))?;
+        let merged = ids("mergedIds", &merged_ids)?;
+        let result = merge::merge(db(ctx), scope(ctx)?, meta(ctx), survivor, &merged, dry_run, priority(ctx)).await?;
+        Ok(MergeOutcome {
+            survivor: Customer(result.survivor),
+            merge_event_id: result.event_id.map(Into::into),
+            dry_run,
+            moved: result.moved.into_iter().map(|(table, count)| MovedRows { table, count: count as i32 }).collect(),
+        })
+    }
+
+    /// Undoes the merge that absorbed this customer, exactly; records that arrived since
+    /// through its own source identities go back with it.
+    async fn unmerge_customer(&self, ctx: &Context<'_>, id: ID) -> Result<Vec<Customer>> {
+        let id = parse_id(&id).ok_or(AppError::NotFound("customer"))?;
+        let restored = merge::unmerge(db(ctx), scope(ctx)?, meta(ctx), id).await?;
+        Ok(restored.into_iter().map(Customer).collect())
+    }
+
+    /// Decides a queued pair: the same person (merged into `survivorId`, by default the
+    /// first of the pair) or not. Either way it leaves the queue for good.
+    async fn resolve_duplicate(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        same_person: bool,
+        survivor_id: Option<ID>,
+    ) -> Result<DuplicateCandidate> {
+        let id = parse_id(&id).ok_or(AppError::NotFound("open duplicate candidate"))?;
+        let survivor = survivor_id
+            .map(|s| parse_id(&s).ok_or_else(|| AppError::bad_input("survivorId", "not an id")))
+            .transpose()?;
+        let decided =
+            merge::resolve_candidate(db(ctx), scope(ctx)?, meta(ctx), id, same_person, survivor, priority(ctx)).await?;
+        Ok(DuplicateCandidate(decided))
+    }
+}
