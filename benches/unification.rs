@@ -1,0 +1,251 @@
+//! Unification benchmark: imports a generated, messy set of exports from the four
+//! department systems (100,000 rows by default) and reports rows per second, then
+//! scores the unification against the known truth with pairwise precision and recall
+//! of "same customer" decisions.
+//!
+//! cargo bench --bench unification
+//! BENCH_PEOPLE=2000 cargo bench --bench unification     # a quicker run
+//!
+//! Settings: BENCH_PEOPLE (20000; five rows each), BENCH_PG_URL
+//! (postgres://postgres@127.0.0.1:5432/postgres; `none` skips PostgreSQL).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use customer_hub::config::DbConfig;
+use customer_hub::demo::{self, DemoConfig};
+use customer_hub::domain::ingest::RecordKind;
+use customer_hub::domain::normalize::{national_id_check, vin_check_digit};
+use customer_hub::import::import_file;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "罗",
+    "高", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾", "欧阳",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "建国",
+    "志强", "海燕", "晓东", "丽华", "天宇", "梓涵", "子豪", "欣怡", "国平", "美玲",
+];
+
+struct Truth {
+    name: String,
+    phone: String,
+    id: String,
+    vin: String,
+}
+
+fn vin(n: usize) -> String {
+    let draft = format!("LSGKB5S30R{:07}", n);
+    let mut c: Vec<char> = draft.chars().collect();
+    c[8] = vin_check_digit(&draft).expect("vin");
+    c.into_iter().collect()
+}
+
+fn people(n: usize, rng: &mut ChaCha8Rng) -> Vec<Truth> {
+    let mut out: Vec<Truth> = Vec::with_capacity(n);
+    for i in 0..n {
+        let name = format!("{}{}", SURNAMES.choose(rng).expect("s"), GIVEN.choose(rng).expect("g"));
+        // One in twenty shares the phone of the person before (a household).
+        let phone = if i > 0 && rng.gen_bool(0.05) {
+            out[i - 1].phone.clone()
+        } else {
+            format!("1{}{:09}", rng.gen_range(3..10), i * 7 + 100_000_000)
+        };
+        let first17 = format!(
+            "3301{:02}19{:02}{:02}{:02}{:03}",
+            rng.gen_range(1..99),
+            rng.gen_range(60..99),
+            rng.gen_range(1..13),
+            rng.gen_range(1..29),
+            i % 1000
+        );
+        let id = format!("{first17}{}", national_id_check(&first17).expect("id"));
+        out.push(Truth { name, phone, id, vin: vin(i) });
+    }
+    out
+}
+
+/// A phone as some system typed it.
+fn noisy_phone(p: &str, rng: &mut ChaCha8Rng) -> String {
+    match rng.gen_range(0..4) {
+        0 => p.to_owned(),
+        1 => format!("{}-{}-{}", &p[..3], &p[3..7], &p[7..]),
+        2 => format!("+86 {} {} {}", &p[..3], &p[3..7], &p[7..]),
+        _ => format!("0086{p}"),
+    }
+}
+
+fn noisy_name(n: &str, rng: &mut ChaCha8Rng) -> String {
+    match rng.gen_range(0..6) {
+        0 => format!(" {n} "),
+        1 => format!("{n}先生"),
+        _ => n.to_owned(),
+    }
+}
+
+fn noisy_id(id: &str, rng: &mut ChaCha8Rng) -> String {
+    if rng.gen_bool(0.3) { id.to_lowercase() } else { id.to_owned() }
+}
+
+/// Writes the four exports; returns their paths and, per external id, the true person.
+fn write_exports(
+    dir: &Path,
+    truth: &[Truth],
+    rng: &mut ChaCha8Rng,
+) -> (Vec<(RecordKind, PathBuf)>, HashMap<String, usize>) {
+    let mut who = HashMap::new();
+    let mut sales = String::from(
+        "store_code,external_id,customer_name,phone,national_id,gender,birthday,address,vin,plate,brand,model,model_year,delivery_date,price,consultant,payment_method\n",
+    );
+    let mut service = String::from(
+        "store_code,external_id,customer_name,phone,vin,plate,mileage,service_type,opened_at,closed_at,amount,advisor\n",
+    );
+    let mut insurance = String::from(
+        "store_code,external_id,customer_name,phone,national_id,vin,plate,insurer,coverage,premium,start_date,end_date\n",
+    );
+    let mut parts = String::from("store_code,external_id,customer_name,phone,vin,items,amount,ordered_at\n");
+    for (i, p) in truth.iter().enumerate() {
+        let store = format!("ZJ0{}", 1 + i % 6);
+        let ext = format!("S{i}");
+        who.insert(format!("SALES/{ext}"), i);
+        sales.push_str(&format!(
+            "{store},{ext},{},{},{},男,1980/1/1,浙江省杭州市,{},浙A{:05},Buick,GL8,2024,2024/3/{},\"329,900.00\",,贷款\n",
+            noisy_name(&p.name, rng), noisy_phone(&p.phone, rng), noisy_id(&p.id, rng), p.vin, i % 100_000, 1 + i % 28
+        ));
+        for v in 0..2 {
+            let ext = format!("R{i}-{v}");
+            who.insert(format!("SERVICE/{ext}"), i);
+            service.push_str(&format!(
+                "{store},{ext},{},{},{},,{},保养,2024年{}月2日,,680.00,\n",
+                noisy_name(&p.name, rng),
+                noisy_phone(&p.phone, rng),
+                if rng.gen_bool(0.5) { p.vin.to_lowercase() } else { p.vin.clone() },
+                5000 * (v + 1),
+                4 + v * 4
+            ));
+        }
+        let ext = format!("P{i}");
+        who.insert(format!("INSURANCE/{ext}"), i);
+        insurance.push_str(&format!(
+            "{store},{ext},{},,{},{},,平安保险,交强险,\"4,800\",2024-03-05,2025-03-04\n",
+            noisy_name(&p.name, rng),
+            noisy_id(&p.id, rng),
+            p.vin
+        ));
+        let ext = format!("O{i}");
+        who.insert(format!("PARTS/{ext}"), i);
+        parts.push_str(&format!(
+            "{store},{ext},{},{},,脚垫 x 1,680,2024-06-0{}\n",
+            noisy_name(&p.name, rng),
+            noisy_phone(&p.phone, rng),
+            1 + i % 9
+        ));
+    }
+    let files = [
+        (RecordKind::Delivery, "sales.csv", sales),
+        (RecordKind::RepairOrder, "service.csv", service),
+        (RecordKind::InsurancePolicy, "insurance.csv", insurance),
+        (RecordKind::PartsOrder, "parts.csv", parts),
+    ];
+    let paths = files
+        .into_iter()
+        .map(|(kind, name, text)| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).expect("write");
+            (kind, path)
+        })
+        .collect();
+    (paths, who)
+}
+
+fn pairs(n: u64) -> u64 {
+    n * n.saturating_sub(1) / 2
+}
+
+async fn score(db: &DatabaseConnection, who: &HashMap<String, usize>) -> (f64, f64) {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT s.system, s.external_id, COALESCE(c.merged_into, c.id) AS customer FROM source_record s JOIN customer c ON c.id = s.customer_id",
+        ))
+        .await
+        .expect("sources");
+    let mut cells: HashMap<(usize, i64), u64> = HashMap::new();
+    let mut predicted: HashMap<i64, u64> = HashMap::new();
+    let mut actual: HashMap<usize, u64> = HashMap::new();
+    for row in rows {
+        let system: String = row.try_get("", "system").expect("system");
+        let ext: String = row.try_get("", "external_id").expect("ext");
+        let customer: i64 = row
+            .try_get::<i64>("", "customer")
+            .or_else(|_| row.try_get::<i32>("", "customer").map(i64::from))
+            .expect("customer");
+        let Some(&person) = who.get(&format!("{system}/{ext}")) else { continue };
+        *cells.entry((person, customer)).or_default() += 1;
+        *predicted.entry(customer).or_default() += 1;
+        *actual.entry(person).or_default() += 1;
+    }
+    let tp: u64 = cells.values().map(|n| pairs(*n)).sum();
+    let said_same: u64 = predicted.values().map(|n| pairs(*n)).sum();
+    let truly_same: u64 = actual.values().map(|n| pairs(*n)).sum();
+    (tp as f64 / said_same.max(1) as f64, tp as f64 / truly_same.max(1) as f64)
+}
+
+async fn run(name: &str, url: String, dir: &Path, people_n: usize) {
+    let cfg = DbConfig { database_url: url, db_max_connections: 4, db_statement_timeout_ms: 600_000 };
+    let db = customer_hub::db::connect(&cfg).await.expect("connect");
+    customer_hub::db::migrate(&db).await.expect("migrate");
+    demo::seed(&db, &DemoConfig { customers: 0, ..DemoConfig::default() }).await.expect("stores");
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let truth = people(people_n, &mut rng);
+    let (files, who) = write_exports(dir, &truth, &mut rng);
+    let started = Instant::now();
+    let mut rows = 0;
+    for (kind, path) in &files {
+        let summary = import_file(&db, *kind, path, &path.with_extension("rejects.csv")).await.expect("import");
+        rows += summary.read;
+        println!("{name}: {} {summary}", path.file_name().and_then(|n| n.to_str()).unwrap_or(""));
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!("{name}: imported {rows} rows in {secs:.1} s: {:.0} rows/s", rows as f64 / secs);
+    let again = Instant::now();
+    for (kind, path) in &files {
+        import_file(&db, *kind, path, &path.with_extension("rejects.csv")).await.expect("import");
+    }
+    println!("{name}: the same files again (all unchanged) in {:.1} s", again.elapsed().as_secs_f64());
+    let (precision, recall) = score(&db, &who).await;
+    println!("{name}: pairwise precision {precision:.4}, recall {recall:.4} (goal ≥ 0.999 and ≥ 0.97)");
+}
+
+#[tokio::main]
+async fn main() {
+    let people_n: usize = std::env::var("BENCH_PEOPLE").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    let dir = std::env::temp_dir().join(format!("hub-unification-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let sqlite = dir.join("unification.db");
+    run("SQLite", format!("sqlite://{}?mode=rwc", sqlite.display()), &dir, people_n).await;
+    let pg_url = std::env::var("BENCH_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    if pg_url != "none" {
+        match sea_orm::Database::connect(&pg_url).await {
+            Ok(admin) => {
+                let db_name = format!("hub_unification_{}", std::process::id());
+                admin.execute_unprepared(&format!("CREATE DATABASE {db_name}")).await.expect("create");
+                let base = pg_url.rsplit_once('/').map(|(b, _)| b.to_owned()).expect("URL");
+                run("PostgreSQL", format!("{base}/{db_name}"), &dir, people_n).await;
+                let _ = admin
+                    .execute_raw(Statement::from_string(
+                        DbBackend::Postgres,
+                        format!("DROP DATABASE {db_name} WITH (FORCE)"),
+                    ))
+                    .await;
+            }
+            Err(e) => println!("PostgreSQL not reachable ({e}); skipped"),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
