@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_unified_schema;
 mod m20261124_000002_access;
 mod m20261124_000003_unification;
+mod m20261124_000004_keyset_indexes;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_unified_schema::Migration),
             Box::new(m20261124_000002_access::Migration),
             Box::new(m20261124_000003_unification::Migration),
+            Box::new(m20261124_000004_keyset_indexes::Migration),
         ]
     }
 }

@@ -3,7 +3,7 @@
 //! pages stay stable and fast however deep they go.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select, Value,
 };
@@ -77,13 +77,16 @@ fn direction(args: &PageArgs) -> AppResult<(bool, u64)> {
     }
 }
 
-/// Rows strictly after `key` in the order (`sort` `ascending`, then id).
-fn beyond<C: ColumnTrait>(sort: C, id: C, key: &Key, ascending: bool) -> Condition {
-    let value: Value = key.v.clone().into();
-    let past = |col: C, v: Value| -> SimpleExpr { if ascending { Expr::col(col).gt(v) } else { Expr::col(col).lt(v) } };
-    Condition::any()
-        .add(past(sort, value.clone()))
-        .add(Condition::all().add(Expr::col(sort).eq(value)).add(past(id, key.i.into())))
+/// Rows strictly after `key` in the order (`sort` `ascending`, then id), as a row-value
+/// comparison `(sort, id) > (v, i)` that an index on (sort, id) serves directly.
+fn beyond<C: ColumnTrait>(sort: C, id: C, by_id: bool, key: &Key, ascending: bool) -> Condition {
+    let (left, right) = if by_id {
+        (Expr::col(id), Expr::val(key.i))
+    } else {
+        let value: Value = key.v.clone().into();
+        (Expr::tuple([Expr::col(sort), Expr::col(id)]), Expr::tuple([Expr::val(value), Expr::val(key.i)]))
+    };
+    Condition::all().add(if ascending { left.gt(right) } else { left.lt(right) })
 }
 
 /// One page of `select`, sorted by `sort` (then `id`), `descending` or not.
@@ -107,11 +110,12 @@ where
     }
     let (forward, limit) = direction(args)?;
     let mut select = select;
+    let by_id = sort_name == "id";
     if let Some(after) = &args.after {
-        select = select.filter(beyond(sort, id, after, !descending));
+        select = select.filter(beyond(sort, id, by_id, after, !descending));
     }
     if let Some(before) = &args.before {
-        select = select.filter(beyond(sort, id, before, descending));
+        select = select.filter(beyond(sort, id, by_id, before, descending));
     }
     // Walking backward reads the order reversed, then flips the rows back.
     let ascending = forward != descending;
