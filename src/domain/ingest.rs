@@ -486,6 +486,9 @@ pub async fn ingest<C: ConnectionTrait>(conn: &C, store_id: i32, record: &Incomi
         .one(conn)
         .await?;
     let payload = json!(raw);
+    // A customer created by this record has nothing yet: the look-ups for what it
+    // already has are skipped.
+    let mut fresh = false;
     let (source, customer_id, outcome, reason) = match existing {
         Some(source) if source.payload_hash.as_deref() == Some(hash.as_str()) => {
             let reason = source.match_reason.clone().unwrap_or_default();
@@ -522,7 +525,10 @@ pub async fn ingest<C: ConnectionTrait>(conn: &C, store_id: i32, record: &Incomi
                 identity::resolve(conn, &record.person, record.vehicle.as_ref().map(|v| v.vin.as_str())).await?;
             let customer_id = match resolution.customer {
                 Some(id) => id,
-                None => create_customer(conn, record, now).await?,
+                None => {
+                    fresh = true;
+                    create_customer(conn, record, now).await?
+                }
             };
             for (other, why) in &resolution.households {
                 identity::link_household(conn, customer_id, *other, why).await?;
@@ -548,13 +554,13 @@ pub async fn ingest<C: ConnectionTrait>(conn: &C, store_id: i32, record: &Incomi
             (source, customer_id, Outcome::Created, resolution.reason)
         }
     };
-    apply_person(conn, customer_id, record, raw, now).await?;
-    relate(conn, customer_id, store_id, record).await?;
+    apply_person(conn, customer_id, record, raw, now, fresh).await?;
+    relate(conn, customer_id, store_id, record, fresh).await?;
     let vehicle_id = match &record.vehicle {
         Some(v) => Some(upsert_vehicle(conn, customer_id, store_id, v, record).await?),
         None => None,
     };
-    write_fact(conn, store_id, customer_id, vehicle_id, source.id, record).await?;
+    write_fact(conn, store_id, customer_id, vehicle_id, source.id, record, outcome == Outcome::Created).await?;
     Ok(Ingested { outcome, customer_id, source_record_id: source.id, match_reason: reason })
 }
 
@@ -602,10 +608,14 @@ async fn apply_person<C: ConnectionTrait>(
     record: &Incoming,
     raw: &Raw,
     now: DateTime<Utc>,
+    fresh: bool,
 ) -> AppResult<()> {
     let p = &record.person;
-    let known =
-        contact_point::Entity::find().filter(contact_point::Column::CustomerId.eq(customer_id)).all(conn).await?;
+    let known = if fresh {
+        Vec::new()
+    } else {
+        contact_point::Entity::find().filter(contact_point::Column::CustomerId.eq(customer_id)).all(conn).await?
+    };
     let has_primary = known.iter().any(|c| c.kind == ContactKind::Phone && c.is_primary);
     for (i, phone) in p.phones.iter().enumerate() {
         if !known.iter().any(|c| c.kind == ContactKind::Phone && &c.normalized == phone) {
@@ -624,6 +634,9 @@ async fn apply_person<C: ConnectionTrait>(
             .insert(conn)
             .await?;
         }
+    }
+    if fresh {
+        return Ok(());
     }
     let Some(current) = customer::Entity::find_by_id(customer_id).one(conn).await? else { return Ok(()) };
     let mut row = current.clone().into_active_model();
@@ -659,13 +672,23 @@ async fn apply_person<C: ConnectionTrait>(
     Ok(())
 }
 
-async fn relate<C: ConnectionTrait>(conn: &C, customer_id: i32, store_id: i32, record: &Incoming) -> AppResult<()> {
+async fn relate<C: ConnectionTrait>(
+    conn: &C,
+    customer_id: i32,
+    store_id: i32,
+    record: &Incoming,
+    fresh: bool,
+) -> AppResult<()> {
     let status = if record.kind == RecordKind::Lead { RelationshipStatus::Prospect } else { RelationshipStatus::Base };
-    let existing = customer_store::Entity::find()
-        .filter(customer_store::Column::CustomerId.eq(customer_id))
-        .filter(customer_store::Column::StoreId.eq(store_id))
-        .one(conn)
-        .await?;
+    let existing = if fresh {
+        None
+    } else {
+        customer_store::Entity::find()
+            .filter(customer_store::Column::CustomerId.eq(customer_id))
+            .filter(customer_store::Column::StoreId.eq(store_id))
+            .one(conn)
+            .await?
+    };
     match existing {
         None => {
             customer_store::ActiveModel {
@@ -699,6 +722,7 @@ async fn upsert_vehicle<C: ConnectionTrait>(
 ) -> AppResult<i32> {
     let existing = vehicle::Entity::find().filter(vehicle::Column::Vin.eq(v.vin.as_str())).one(conn).await?;
     let delivered = matches!(record.fact, Fact::Delivery { .. });
+    let is_new = existing.is_none();
     let vehicle_id = match existing {
         None => {
             vehicle::ActiveModel {
@@ -758,11 +782,15 @@ async fn upsert_vehicle<C: ConnectionTrait>(
             current.id
         }
     };
-    let holders = vehicle_ownership::Entity::find()
-        .filter(vehicle_ownership::Column::VehicleId.eq(vehicle_id))
-        .filter(vehicle_ownership::Column::ToDate.is_null())
-        .all(conn)
-        .await?;
+    let holders = if is_new {
+        Vec::new()
+    } else {
+        vehicle_ownership::Entity::find()
+            .filter(vehicle_ownership::Column::VehicleId.eq(vehicle_id))
+            .filter(vehicle_ownership::Column::ToDate.is_null())
+            .all(conn)
+            .await?
+    };
     let holds = holders.iter().any(|h| h.customer_id == customer_id);
     if !holds && (delivered || holders.is_empty()) {
         // A delivery hands the car over; otherwise the first customer seen with it holds it.
@@ -805,11 +833,16 @@ async fn write_fact<C: ConnectionTrait>(
     vehicle_id: Option<i32>,
     source_id: i32,
     record: &Incoming,
+    new_source: bool,
 ) -> AppResult<()> {
     macro_rules! upsert {
         ($module:ident, $fill:expr) => {{
-            let existing =
-                $module::Entity::find().filter($module::Column::SourceRecordId.eq(source_id)).one(conn).await?;
+            // A new source record has no fact yet; a known one updates its own.
+            let existing = if new_source {
+                None
+            } else {
+                $module::Entity::find().filter($module::Column::SourceRecordId.eq(source_id)).one(conn).await?
+            };
             let mut row = match existing {
                 Some(found) => found.into_active_model(),
                 None => $module::ActiveModel { source_record_id: Set(Some(source_id)), ..Default::default() },
