@@ -56,6 +56,8 @@ async fn setup(name: &'static str, url: String, customers: usize) -> Setup {
     } else {
         println!("{name}: reusing the seeded database");
     }
+    // Fresh statistics, as a production database would have after a bulk load.
+    db.execute_unprepared("ANALYZE").await.expect("analyze");
     let admin =
         staff::Entity::find().filter(staff::Column::Username.eq("admin")).one(&db).await.expect("q").expect("admin");
     let actor = Actor::from_staff(&admin, "bench".into(), None);
