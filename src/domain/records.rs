@@ -92,7 +92,33 @@ customer_attached!(contact_point, Id);
 customer_attached!(customer_tag, Tag);
 customer_attached!(customer_store, Id);
 customer_attached!(vehicle_ownership, FromDate);
-customer_attached!(source_record, FirstSeenAt);
+
+/// Source records are records of a store's system: store roles see their own store's,
+/// group roles all, partners none.
+impl Scoped for source_record::Entity {
+    fn order_column() -> Self::Column {
+        source_record::Column::FirstSeenAt
+    }
+    fn restrict(select: Select<Self>, scope: &Scope) -> Select<Self> {
+        let visible = scope.customer_condition(source_record::Column::CustomerId);
+        match scope.reach(Resource::Customer, Action::Read) {
+            Reach::Group => select.filter(visible),
+            Reach::Store(store) | Reach::Own { store, .. } => {
+                select.filter(visible).filter(source_record::Column::StoreId.eq(store))
+            }
+            Reach::Shared(_) | Reach::Nothing => select.filter(sea_orm::sea_query::Expr::value(false)),
+        }
+    }
+}
+
+impl ChildOf<Customer> for source_record::Entity {
+    fn parent_column() -> Self::Column {
+        source_record::Column::CustomerId
+    }
+    fn parent_of(model: &Self::Model) -> i32 {
+        model.customer_id
+    }
+}
 
 impl ChildOf<Vehicle> for vehicle_ownership::Entity {
     fn parent_column() -> Self::Column {

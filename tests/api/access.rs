@@ -308,6 +308,63 @@ async fn another_stores_customer_is_unreachable_by_every_path() {
 }
 
 #[tokio::test]
+async fn source_records_follow_the_store_too() {
+    let app = TestApp::with_customers(300).await;
+    // A customer of store 1 who is also known to store 2's service system.
+    use sea_orm::{ActiveModelTrait, Set};
+    let sources = entity::source_record::Entity::find().all(&app.db).await.expect("q");
+    let home = sources.iter().find(|s| s.store_id == 1).expect("a store-1 record").clone();
+    let customer = home.customer_id;
+    let now = chrono::Utc::now();
+    let extra = entity::source_record::ActiveModel {
+        system: Set(entity::enums::SourceSystem::Service),
+        store_id: Set(2),
+        external_id: Set("ZJ02-RO-TEST".into()),
+        customer_id: Set(customer),
+        payload: Set(json!({})),
+        first_seen_at: Set(now),
+        last_seen_at: Set(now),
+        ..Default::default()
+    };
+    let _: entity::source_record::Model = extra.insert(&app.db).await.expect("insert");
+    if customer_store::Entity::find()
+        .filter(customer_store::Column::CustomerId.eq(customer))
+        .filter(customer_store::Column::StoreId.eq(2))
+        .one(&app.db)
+        .await
+        .expect("q")
+        .is_none()
+    {
+        let rel = customer_store::ActiveModel {
+            customer_id: Set(customer),
+            store_id: Set(2),
+            status: Set(entity::enums::RelationshipStatus::Base),
+            first_contact_on: Set(now.date_naive()),
+            ..Default::default()
+        };
+        let _: customer_store::Model = rel.insert(&app.db).await.expect("insert");
+    }
+    let sources = entity::source_record::Entity::find().all(&app.db).await.expect("q");
+    let stores = [1, 2];
+    let q = "query($id: ID!) { customer(id: $id) { sourceRecords { store { id } } } }";
+    let all = app.data("crm", q, json!({"id": customer.to_string()})).await;
+    assert_eq!(
+        all["customer"]["sourceRecords"].as_array().expect("list").len(),
+        sources.iter().filter(|s| s.customer_id == customer).count()
+    );
+    for store in stores {
+        let persona = format!("zj0{store}.manager");
+        let data = app.data(&persona, q, json!({"id": customer.to_string()})).await;
+        if data["customer"].is_null() {
+            continue;
+        }
+        for r in data["customer"]["sourceRecords"].as_array().expect("list") {
+            assert_eq!(r["store"]["id"], store.to_string(), "{persona}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn the_analyst_never_gets_a_name_or_a_phone() {
     let f = fixture().await;
     for query in [
