@@ -69,8 +69,8 @@ pub fn similar(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.len() >= 2 && a[0] == b[0] && a.iter().zip(&b).filter(|(x, y)| x != y).count() == 1
 }
 
-/// The live customer a possibly merged id stands for.
-async fn live<C: ConnectionTrait>(
+/// The live customers the given (possibly merged) ids stand for.
+pub(crate) async fn live<C: ConnectionTrait>(
     conn: &C,
     ids: impl IntoIterator<Item = i32>,
 ) -> AppResult<BTreeMap<i32, customer::Model>> {

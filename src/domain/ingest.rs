@@ -565,14 +565,8 @@ pub async fn ingest<C: ConnectionTrait>(conn: &C, store_id: i32, record: &Incomi
 }
 
 /// The live customer a possibly merged id stands for.
-pub(crate) async fn live_customer<C: ConnectionTrait>(conn: &C, mut id: i32) -> AppResult<i32> {
-    for _ in 0..8 {
-        match customer::Entity::find_by_id(id).one(conn).await?.and_then(|c| c.merged_into) {
-            Some(next) => id = next,
-            None => break,
-        }
-    }
-    Ok(id)
+pub(crate) async fn live_customer<C: ConnectionTrait>(conn: &C, id: i32) -> AppResult<i32> {
+    Ok(identity::live(conn, [id]).await?.into_keys().next().unwrap_or(id))
 }
 
 async fn create_customer<C: ConnectionTrait>(conn: &C, record: &Incoming, now: DateTime<Utc>) -> AppResult<i32> {

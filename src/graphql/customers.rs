@@ -1,6 +1,6 @@
 //! The customer golden record and the ways to find it.
 
-use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields};
+use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
@@ -12,7 +12,7 @@ use super::enums::{
     ContactKind, CustomerKind, Department, Gender, LeadGrade, LeadStatus, LifecycleStage, RelationshipStatus,
 };
 use super::org::{Staff, Store};
-use super::pagination::{KeyCursor, connection, page_args, page_size};
+use super::pagination::{JsonCursor, KeyCursor, connection, json_cursor, page_args, page_size};
 use super::records::{Delivery, InsurancePolicy, Lead, PartsOrder, RepairOrder};
 use super::vehicles::Vehicle;
 use super::{db, loaders, meta, parse_id, scope};
@@ -145,11 +145,9 @@ impl Customer {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<TimelineCursor, TimelineEntry, EmptyFields, EmptyFields>> {
+    ) -> Result<Connection<JsonCursor<timeline::EventKey>, TimelineEntry, EmptyFields, EmptyFields>> {
         let limit = page_size(first)? as usize;
-        let after = after
-            .map(|c| TimelineCursor::decode_cursor(&c).map(|c| c.0).map_err(|e| AppError::bad_input("after", e)))
-            .transpose()?;
+        let after = json_cursor::<timeline::EventKey>("after", after)?;
         let id = self.0.id;
         let (leads, deliveries, repairs, policies, parts) = futures_util::try_join!(
             loaders::children::<ByCustomer, lead::Entity>(ctx, id),
@@ -161,7 +159,7 @@ impl Customer {
         let events = timeline::merge(leads, deliveries, repairs, policies, parts);
         let (events, more) = timeline::page(events, after, limit);
         let mut connection = Connection::new(after.is_some(), more);
-        connection.edges.extend(events.into_iter().map(|e| Edge::new(TimelineCursor(e.key()), TimelineEntry(e))));
+        connection.edges.extend(events.into_iter().map(|e| Edge::new(JsonCursor(e.key()), TimelineEntry(e))));
         Ok(connection)
     }
     #[graphql(complexity = "LIST_COST * child_complexity")]
@@ -406,24 +404,6 @@ impl CustomerMutation {
         let updated =
             domain::customers::update_profile(db(ctx), scope, meta(ctx), id, input.expected_version, change).await?;
         Ok(Customer(updated))
-    }
-}
-
-/// An opaque cursor into a customer's timeline.
-pub struct TimelineCursor(timeline::EventKey);
-
-impl CursorType for TimelineCursor {
-    type Error = &'static str;
-
-    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
-        use base64::Engine;
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).map_err(|_| "malformed cursor")?;
-        serde_json::from_slice(&bytes).map(TimelineCursor).map_err(|_| "malformed cursor")
-    }
-
-    fn encode_cursor(&self) -> String {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&self.0).unwrap_or_default())
     }
 }
 

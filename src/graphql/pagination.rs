@@ -5,6 +5,9 @@ use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
 use crate::domain::keyset::{Key, Page, PageArgs};
 use crate::error::AppError;
 
@@ -44,21 +47,32 @@ pub fn page_size(first: Option<i32>) -> Result<u64, AppError> {
     }
 }
 
-/// An opaque keyset cursor: the sort value and id of a row.
+/// An opaque cursor: a position (`Key`, search rank, timeline entry) as base64 JSON.
 #[derive(Debug, Clone, PartialEq)]
-pub struct KeyCursor(pub Key);
+pub struct JsonCursor<T>(pub T);
 
-impl CursorType for KeyCursor {
+/// A keyset cursor: the sort value and id of a row.
+pub type KeyCursor = JsonCursor<Key>;
+
+impl<T: Serialize + DeserializeOwned + Send + Sync> CursorType for JsonCursor<T> {
     type Error = &'static str;
 
     fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
         let bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| "malformed cursor")?;
-        serde_json::from_slice(&bytes).map(KeyCursor).map_err(|_| "malformed cursor")
+        serde_json::from_slice(&bytes).map(JsonCursor).map_err(|_| "malformed cursor")
     }
 
     fn encode_cursor(&self) -> String {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(&self.0).unwrap_or_default())
     }
+}
+
+/// Decodes an optional cursor argument.
+pub fn json_cursor<T: Serialize + DeserializeOwned + Send + Sync>(
+    arg: &'static str,
+    value: Option<String>,
+) -> Result<Option<T>, AppError> {
+    value.map(|c| JsonCursor::<T>::decode_cursor(&c).map(|c| c.0).map_err(|e| AppError::bad_input(arg, e))).transpose()
 }
 
 /// Validates Relay arguments into domain paging arguments.
@@ -68,10 +82,7 @@ pub fn page_args(
     last: Option<i32>,
     before: Option<String>,
 ) -> Result<PageArgs, AppError> {
-    let decode = |arg: &'static str, value: Option<String>| {
-        value.map(|c| KeyCursor::decode_cursor(&c).map(|k| k.0).map_err(|e| AppError::bad_input(arg, e))).transpose()
-    };
-    Ok(PageArgs { first, after: decode("after", after)?, last, before: decode("before", before)? })
+    Ok(PageArgs { first, after: json_cursor("after", after)?, last, before: json_cursor("before", before)? })
 }
 
 /// A Relay connection of one page.
@@ -81,6 +92,6 @@ pub fn connection<M, N: OutputType>(
     node: impl Fn(M) -> N,
 ) -> Connection<KeyCursor, N, EmptyFields, EmptyFields> {
     let mut connection = Connection::new(page.has_previous, page.has_next);
-    connection.edges.extend(page.rows.into_iter().map(|row| Edge::new(KeyCursor(key(&row)), node(row))));
+    connection.edges.extend(page.rows.into_iter().map(|row| Edge::new(JsonCursor(key(&row)), node(row))));
     connection
 }

@@ -1,18 +1,15 @@
 //! Free-text customer search and the lookups by plate and national ID.
 
-use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields};
+use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Enum, Object, Result};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::customers::Customer;
-use super::pagination::page_size;
+use super::pagination::{JsonCursor, json_cursor, page_size};
 use super::vehicles::Vehicle;
 use super::{db, scope};
 use crate::domain;
 use crate::domain::access::{Action, Resource};
 use crate::domain::search::{self, SearchKey};
-use crate::error::AppError;
 
 /// What a search text matched.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,21 +39,6 @@ impl SearchHit {
     }
 }
 
-pub struct SearchCursor(SearchKey);
-
-impl CursorType for SearchCursor {
-    type Error = &'static str;
-
-    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
-        let bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| "malformed cursor")?;
-        serde_json::from_slice(&bytes).map(SearchCursor).map_err(|_| "malformed cursor")
-    }
-
-    fn encode_cursor(&self) -> String {
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&self.0).unwrap_or_default())
-    }
-}
-
 #[derive(Default)]
 pub struct SearchQuery;
 
@@ -72,18 +54,16 @@ impl SearchQuery {
         text: String,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<SearchCursor, SearchHit, EmptyFields, EmptyFields>> {
+    ) -> Result<Connection<JsonCursor<SearchKey>, SearchHit, EmptyFields, EmptyFields>> {
         let scope = scope(ctx)?;
         scope.require(Resource::Customer, Action::Read)?;
         let limit = page_size(first)?;
-        let after = after
-            .map(|c| SearchCursor::decode_cursor(&c).map(|c| c.0).map_err(|e| AppError::bad_input("after", e)))
-            .transpose()?;
+        let after = json_cursor::<SearchKey>("after", after)?;
         let page = search::search(db(ctx), scope, &text, limit, after).await?;
         let mut connection = Connection::new(after.is_some(), page.has_next);
         connection.edges.extend(page.hits.into_iter().map(|hit| {
             let key = SearchKey { rank: hit.rank, id: hit.customer.id.into() };
-            Edge::new(SearchCursor(key), SearchHit(hit))
+            Edge::new(JsonCursor(key), SearchHit(hit))
         }));
         Ok(connection)
     }
