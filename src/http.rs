@@ -115,6 +115,11 @@ fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
     }
 }
 
+fn not_acceptable(request_id: &str) -> Response {
+    let message = "accept application/graphql-response+json or application/json";
+    error_response(StatusCode::NOT_ACCEPTABLE, "NOT_ACCEPTABLE", message, request_id, JSON)
+}
+
 fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
@@ -139,14 +144,9 @@ async fn graphql_post(
     let request_id = uuid::Uuid::new_v4().to_string();
     let span = tracing::info_span!("graphql", request_id = %request_id);
     async move {
-        let Some(media) = negotiate(&headers) else {
-            return error_response(
-                StatusCode::NOT_ACCEPTABLE,
-                "NOT_ACCEPTABLE",
-                "accept application/graphql-response+json or application/json",
-                &request_id,
-                JSON,
-            );
+        let media = match negotiate(&headers) {
+            Some(media) => media,
+            None => return not_acceptable(&request_id),
         };
         // Only JSON bodies: forms, multipart and text/plain are what a cross-site page
         // can send without a preflight, so they never reach execution.
@@ -238,14 +238,9 @@ async fn graphql_get(
             Environment::Production => StatusCode::NOT_FOUND.into_response(),
         };
     };
-    let Some(media) = negotiate(&headers) else {
-        return error_response(
-            StatusCode::NOT_ACCEPTABLE,
-            "NOT_ACCEPTABLE",
-            "accept application/graphql-response+json or application/json",
-            &request_id,
-            JSON,
-        );
+    let media = match negotiate(&headers) {
+        Some(media) => media,
+        None => return not_acceptable(&request_id),
     };
     let variables = match params.variables.as_deref().map(serde_json::from_str::<serde_json::Value>).transpose() {
         Ok(v) => v,
