@@ -269,6 +269,31 @@ pub async fn queue_candidate<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Household links of many customers in one statement: customer → (other, reason).
+/// Only links between customers the caller may read are returned.
+pub async fn households<C: ConnectionTrait>(
+    conn: &C,
+    scope: &super::Scope,
+    ids: &[i32],
+) -> AppResult<std::collections::HashMap<i32, Vec<(i32, String)>>> {
+    let links = customer_link::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(customer_link::Column::CustomerA.is_in(ids.iter().copied()))
+                .add(customer_link::Column::CustomerB.is_in(ids.iter().copied())),
+        )
+        .filter(scope.customer_condition(customer_link::Column::CustomerA))
+        .filter(scope.customer_condition(customer_link::Column::CustomerB))
+        .all(conn)
+        .await?;
+    let mut out: std::collections::HashMap<i32, Vec<(i32, String)>> = std::collections::HashMap::new();
+    for link in links {
+        out.entry(link.customer_a).or_default().push((link.customer_b, link.reason.clone()));
+        out.entry(link.customer_b).or_default().push((link.customer_a, link.reason));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

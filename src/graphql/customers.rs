@@ -129,6 +129,20 @@ impl Customer {
         let rows = loaders::children::<ByCustomer, entity::source_record::Entity>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(super::identity::SourceRecord).collect())
     }
+    /// Other customers of the same household (sharing a phone, not the same person).
+    #[graphql(complexity = "LIST_COST * child_complexity")]
+    async fn household(&self, ctx: &Context<'_>) -> Result<Vec<HouseholdMember>> {
+        let loader = ctx.data::<async_graphql::dataloader::DataLoader<loaders::HouseholdLoader>>()?;
+        let links = loader.load_one(self.0.id).await?.unwrap_or_default();
+        let members = loaders::many::<customer::Entity>(ctx, links.iter().map(|(id, _)| *id)).await?;
+        Ok(members
+            .into_iter()
+            .map(|c| {
+                let reason = links.iter().find(|(id, _)| *id == c.id).map(|(_, r)| r.clone()).unwrap_or_default();
+                HouseholdMember { customer: Customer(c), reason }
+            })
+            .collect())
+    }
     /// The survivor this record was merged into, if it was.
     async fn merged_into(&self) -> Option<ID> {
         self.0.merged_into.map(Into::into)
@@ -172,6 +186,13 @@ impl Customer {
         let rows = loaders::children::<ByCustomer, parts_order::Entity>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(PartsOrder).collect())
     }
+}
+
+/// A member of a customer's household, and why they are linked.
+#[derive(async_graphql::SimpleObject)]
+pub struct HouseholdMember {
+    customer: Customer,
+    reason: String,
 }
 
 pub struct ContactPoint(pub contact_point::Model);

@@ -46,6 +46,21 @@ where
     }
 }
 
+/// Household links by customer: (other customer, reason).
+pub struct HouseholdLoader {
+    db: DatabaseConnection,
+    scope: Arc<Scope>,
+}
+
+impl Loader<i32> for HouseholdLoader {
+    type Value = Vec<(i32, String)>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
+        crate::domain::identity::households(&self.db, &self.scope, keys).await
+    }
+}
+
 /// Single rows of `E` by primary key.
 pub struct ByIdLoader<E> {
     db: DatabaseConnection,
@@ -199,7 +214,9 @@ pub fn install(request: Request, db: &DatabaseConnection, scope: Arc<Scope>, que
         Vehicle => vehicle_ownership::Entity,
         Vehicle => repair_order::Entity,
     );
-    by_id!(request, customer::Entity, vehicle::Entity, store::Entity, staff::Entity).data(scope)
+    let households = DataLoader::new(HouseholdLoader { db: db.clone(), scope: scope.clone() }, queue.spawner())
+        .delay(Duration::ZERO);
+    by_id!(request, customer::Entity, vehicle::Entity, store::Entity, staff::Entity).data(households).data(scope)
 }
 
 /// The rows of `E` under one parent, batched with every other parent in this request.

@@ -185,6 +185,15 @@ async fn a_family_sharing_a_phone_is_linked_not_merged_and_unsure_matches_are_qu
     let links = customer_link::Entity::find().all(&app.db).await.expect("q");
     assert_eq!(links.len(), 1);
     assert!(links[0].reason.contains("different national ID"), "{}", links[0].reason);
+    let view = app
+        .data(
+            "admin",
+            "query($id: ID!) { customer(id: $id) { household { reason customer { id name } } } }",
+            json!({"id": husband["customerId"]}),
+        )
+        .await;
+    assert_eq!(view["customer"]["household"][0]["customer"]["id"], wife["customerId"]);
+    assert_eq!(view["customer"]["household"][0]["customer"]["name"], "李娜");
     // A typo of the husband's name on the same phone: queued, not merged.
     let typo = ingest(
         &app,
