@@ -4,8 +4,9 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use entity::enums::*;
 use entity::{
-    contact_point, customer, customer_store, customer_tag, delivery, insurance_policy, lead, lead_share, parts_order,
-    repair_order, source_record, staff, store, vehicle, vehicle_ownership,
+    contact_point, customer, customer_link, customer_store, customer_tag, delivery, duplicate_candidate,
+    insurance_policy, lead, lead_share, parts_order, repair_order, source_record, staff, store, vehicle,
+    vehicle_ownership,
 };
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -200,6 +201,8 @@ struct Rows {
     repairs: Vec<repair_order::ActiveModel>,
     policies: Vec<insurance_policy::ActiveModel>,
     parts: Vec<parts_order::ActiveModel>,
+    links: Vec<customer_link::ActiveModel>,
+    candidates: Vec<duplicate_candidate::ActiveModel>,
 }
 
 struct StaffIds {
@@ -218,6 +221,17 @@ struct Generator {
     rows: Rows,
     used_phones: std::collections::HashSet<String>,
     vin_serial: u32,
+    /// A few customers the unification examples refer back to.
+    remembered: Vec<Remembered>,
+}
+
+/// What the unification examples need of an earlier customer.
+struct Remembered {
+    id: i32,
+    name: String,
+    phone: String,
+    store: usize,
+    male: bool,
 }
 
 impl Generator {
@@ -309,6 +323,8 @@ pub async fn seed(db: &DatabaseConnection, cfg: &DemoConfig) -> Result<bool, DbE
         }
         flush(&txn, &mut g.rows).await?;
     }
+    unification_examples(&mut g, cfg.customers as i32, &store_staff);
+    flush(&txn, &mut g.rows).await?;
     if txn.get_database_backend() == DbBackend::Postgres {
         for table in TABLES {
             txn.execute_raw(Statement::from_string(
@@ -326,7 +342,7 @@ pub async fn seed(db: &DatabaseConnection, cfg: &DemoConfig) -> Result<bool, DbE
 const CHUNK: usize = 2_000;
 
 /// Tables the generator fills with explicit ids (PostgreSQL sequences are moved past them).
-const TABLES: [&str; 15] = [
+const TABLES: [&str; 17] = [
     "store",
     "staff",
     "customer",
@@ -342,6 +358,8 @@ const TABLES: [&str; 15] = [
     "repair_order",
     "insurance_policy",
     "parts_order",
+    "customer_link",
+    "duplicate_candidate",
 ];
 
 /// Writes and empties the generated rows, parents before children.
@@ -370,6 +388,8 @@ async fn flush(txn: &DatabaseTransaction, rows: &mut Rows) -> Result<(), DbErr> 
         repairs => repair_order::Entity,
         policies => insurance_policy::Entity,
         parts => parts_order::Entity,
+        links => customer_link::Entity,
+        candidates => duplicate_candidate::Entity,
     );
     Ok(())
 }
@@ -384,6 +404,7 @@ impl Generator {
             rows: Rows::default(),
             used_phones: Default::default(),
             vin_serial: 0,
+            remembered: Vec::new(),
         }
     }
 }
@@ -467,6 +488,101 @@ fn organisation(g: &mut Generator) -> Vec<Option<StaffIds>> {
     store_staff
 }
 
+/// What the information islands leave behind, for the unification features to show:
+/// the same person known to a second store under a separate record (queued as a likely
+/// duplicate), and a spouse sharing a phone (linked as a household).
+fn unification_examples(g: &mut Generator, last_id: i32, store_staff: &[Option<StaffIds>]) {
+    let remembered = std::mem::take(&mut g.remembered);
+    for (k, r) in remembered.iter().enumerate() {
+        let id = last_id + k as i32 + 1;
+        let masked = format!("{}****{}", &r.phone[..3], &r.phone[7..]);
+        let typed = format!("{}-{}-{}", &r.phone[..3], &r.phone[3..7], &r.phone[7..]);
+        let first = g.today - Duration::days(g.rng.gen_range(20..200));
+        let (name, store, stage, id_number, male) = if k % 2 == 0 {
+            // The same person, typed differently at another store.
+            let other = (r.store + 1 + g.rng.gen_range(0..5)) % 6;
+            (
+                format!("{}{}", r.name, if r.male { "先生" } else { "女士" }),
+                other,
+                LifecycleStage::Prospect,
+                None,
+                r.male,
+            )
+        } else {
+            // The spouse: same phone, own name and national ID.
+            let surname: String = r.name.chars().take(1).collect();
+            let given = if r.male { *g.pick(GIVEN_FEMALE) } else { *g.pick(GIVEN_MALE) };
+            let birthday =
+                NaiveDate::from_ymd_opt(g.rng.gen_range(1965..1998), g.rng.gen_range(1..13), g.rng.gen_range(1..29))
+                    .expect("valid date");
+            let national_id = g.national_id(STORES[r.store].area_code, birthday, !r.male);
+            (format!("{surname}{given}"), r.store, LifecycleStage::Base, Some(national_id), !r.male)
+        };
+        let store_id = store as i32 + 1;
+        g.rows.customers.push(
+            customer::Model {
+                id,
+                kind: CustomerKind::Individual,
+                name: name.clone(),
+                gender: Some(if male { Gender::Male } else { Gender::Female }),
+                birthday: None,
+                id_number_hash: id_number.as_deref().map(normalize::id_hash),
+                id_number,
+                address: None,
+                city: Some(STORES[store].city.into()),
+                notes: None,
+                lifecycle_stage: stage,
+                created_at: at(first, 10),
+                updated_at: at(first, 10),
+                version: 1,
+                merged_into: None,
+            }
+            .into_active_model(),
+        );
+        g.rows.contacts.push(contact(id, ContactKind::Phone, &typed, true));
+        let manager = store_staff[store].as_ref().map(|s| s.sales);
+        let status = if k % 2 == 0 { RelationshipStatus::Prospect } else { RelationshipStatus::Base };
+        relationship(g, id, store_id, status, manager, first, Some("到店登记".into()));
+        let external = format!("{}-X{id:06}", STORES[store].code);
+        let reason =
+            if k % 2 == 0 { "no existing customer matched at this store" } else { "no existing customer matched" };
+        source(g, SourceSystem::Crm, store_id, external, id, json!({"name": name, "tel": typed}), first);
+        if let Some(last) = g.rows.sources.last_mut() {
+            last.match_reason = sea_orm::Set(Some(reason.into()));
+        }
+        if k % 2 == 0 {
+            let row_id = g.next_id("candidates");
+            g.rows.candidates.push(
+                duplicate_candidate::Model {
+                    id: row_id,
+                    customer_a: r.id,
+                    customer_b: id,
+                    score: 90,
+                    reasons: json!([format!("same phone {masked} and name"), "recorded separately at two stores"]),
+                    status: "OPEN".into(),
+                    created_at: g.now,
+                    resolved_at: None,
+                    resolved_by: None,
+                }
+                .into_active_model(),
+            );
+        } else {
+            let row_id = g.next_id("links");
+            g.rows.links.push(
+                customer_link::Model {
+                    id: row_id,
+                    customer_a: r.id,
+                    customer_b: id,
+                    kind: "HOUSEHOLD".into(),
+                    reason: format!("shares phone {masked}, different national ID"),
+                    created_at: g.now,
+                }
+                .into_active_model(),
+            );
+        }
+    }
+}
+
 /// One customer with everything that happened to them.
 fn customer_history(g: &mut Generator, id: i32, store_staff: &[Option<StaffIds>]) {
     let own_stores: Vec<usize> = (0..STORES.len()).filter(|i| store_staff[*i].is_some()).collect();
@@ -519,6 +635,9 @@ fn customer_history(g: &mut Generator, id: i32, store_staff: &[Option<StaffIds>]
     );
     let phone = g.mobile();
     g.rows.contacts.push(contact(id, ContactKind::Phone, &phone, true));
+    if id % 97 == 0 && !corporate {
+        g.remembered.push(Remembered { id, name: name.clone(), phone: phone.clone(), store: home, male });
+    }
     if g.chance(0.1) {
         let second = g.mobile();
         g.rows.contacts.push(contact(id, ContactKind::Phone, &second, false));

@@ -91,3 +91,22 @@ async fn demo_group_has_every_role_and_valid_identifiers() {
         assert!(plate.contains('·'), "{plate}");
     }
 }
+
+#[tokio::test]
+async fn demo_group_shows_duplicates_and_households() {
+    use entity::{customer_link, duplicate_candidate};
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = TestApp::with_customers(200).await;
+    assert_eq!(duplicate_candidate::Entity::find().count(&app.db).await.expect("q"), 1);
+    assert_eq!(customer_link::Entity::find().count(&app.db).await.expect("q"), 1);
+    let data = app
+        .data(
+            "crm",
+            "{ duplicateCandidates { edges { node { score customerA { name } customerB { name } } } } }",
+            serde_json::json!({}),
+        )
+        .await;
+    let pair = &data["duplicateCandidates"]["edges"][0]["node"];
+    let (a, b) = (pair["customerA"]["name"].as_str().expect("a"), pair["customerB"]["name"].as_str().expect("b"));
+    assert!(b.starts_with(a), "{a} / {b}");
+}
