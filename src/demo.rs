@@ -205,11 +205,10 @@ struct Rows {
     candidates: Vec<duplicate_candidate::ActiveModel>,
 }
 
+/// The staff a customer's records name: their sales consultant and service advisor.
 struct StaffIds {
     sales: i32,
     service: i32,
-    insurance: i32,
-    parts: i32,
 }
 
 struct Generator {
@@ -462,7 +461,7 @@ fn organisation(g: &mut Generator) -> Vec<Option<StaffIds>> {
             store_staff.push(None);
             continue;
         }
-        let mut ids = StaffIds { sales: 0, service: 0, insurance: 0, parts: 0 };
+        let mut ids = StaffIds { sales: 0, service: 0 };
         for (suffix, role, dept, title) in STORE_ROLES {
             let surname = *g.pick(SURNAMES);
             let given = *g.pick(GIVEN_MALE);
@@ -477,8 +476,6 @@ fn organisation(g: &mut Generator) -> Vec<Option<StaffIds>> {
             match role {
                 Role::SalesConsultant => ids.sales = id,
                 Role::ServiceAdvisor => ids.service = id,
-                Role::InsuranceSpecialist => ids.insurance = id,
-                Role::PartsClerk => ids.parts = id,
                 _ => {}
             }
         }
@@ -546,10 +543,7 @@ fn unification_examples(g: &mut Generator, last_id: i32, store_staff: &[Option<S
         let external = format!("{}-X{id:06}", STORES[store].code);
         let reason =
             if k % 2 == 0 { "no existing customer matched at this store" } else { "no existing customer matched" };
-        source(g, SourceSystem::Crm, store_id, external, id, json!({"name": name, "tel": typed}), first);
-        if let Some(last) = g.rows.sources.last_mut() {
-            last.match_reason = sea_orm::Set(Some(reason.into()));
-        }
+        source(g, SourceSystem::Crm, store_id, external, id, json!({"name": name, "tel": typed}), first, reason);
         if k % 2 == 0 {
             let row_id = g.next_id("candidates");
             g.rows.candidates.push(
@@ -674,6 +668,7 @@ fn customer_history(g: &mut Generator, id: i32, store_staff: &[Option<StaffIds>]
         id,
         json!({"name": name, "mobile": phone, "channel": channel}),
         first_contact,
+        "demo data",
     );
 
     let models: Vec<&ModelSpec> = MODELS.iter().filter(|m| spec.brands.contains(&m.brand)).collect();
@@ -949,6 +944,7 @@ fn customer_history(g: &mut Generator, id: i32, store_staff: &[Option<StaffIds>]
             id,
             json!({"owner": name, "tel": phone}),
             first_contact,
+            "demo data",
         );
     }
     if insured {
@@ -960,9 +956,9 @@ fn customer_history(g: &mut Generator, id: i32, store_staff: &[Option<StaffIds>]
             id,
             json!({"insured": name, "phone": phone}),
             first_contact,
+            "demo data",
         );
     }
-    let _ = (staff.insurance, staff.parts);
 }
 
 fn contact(customer_id: i32, kind: ContactKind, value: &str, primary: bool) -> contact_point::ActiveModel {
@@ -1015,6 +1011,7 @@ fn relationship(
     );
 }
 
+#[allow(clippy::too_many_arguments)]
 fn source(
     g: &mut Generator,
     system: SourceSystem,
@@ -1023,6 +1020,7 @@ fn source(
     customer_id: i32,
     payload: serde_json::Value,
     first: NaiveDate,
+    match_reason: &str,
 ) {
     let row_id = g.next_id("sources");
     g.rows.sources.push(
@@ -1037,7 +1035,7 @@ fn source(
             last_seen_at: g.now,
             kind: Some("CUSTOMER".into()),
             payload_hash: None,
-            match_reason: Some("demo data".into()),
+            match_reason: Some(match_reason.into()),
         }
         .into_active_model(),
     );

@@ -82,6 +82,11 @@ impl From<AppError> for async_graphql::Error {
         }
         async_graphql::Error::new(e.message()).extend_with(|_, ext| {
             ext.set("code", e.code());
+            if let AppError::Unauthenticated = &e {
+                // Marks "no valid credential" apart from a failed login, for the HTTP
+                // layer's 401.
+                ext.set("credential", "missing");
+            }
             if let AppError::BadInput { field: Some(field), .. } = &e {
                 ext.set("field", field.as_str());
             }

@@ -379,8 +379,7 @@ async fn run(
     // An anonymous call to anything but `login` is an authentication failure.
     let needs_login = anonymous
         && response.errors.iter().any(|e| {
-            e.message == AppError::Unauthenticated.message()
-                && matches!(e.extensions.as_ref().and_then(|x| x.get("code")), Some(Value::String(c)) if c == "UNAUTHENTICATED")
+            matches!(e.extensions.as_ref().and_then(|x| x.get("credential")), Some(Value::String(c)) if c == "missing")
         });
     if needs_login {
         return Err(unauthenticated(call));

@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::audit_log;
 
-use super::pagination::{IdCursor, cursor, page_size};
+use super::pagination::{JsonCursor, json_cursor, page_size};
 use super::{db, scope};
 use crate::domain::audit::{self, Filter};
 
@@ -76,10 +76,10 @@ impl AuditQuery {
         filter: Option<AuditFilter>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Connection<IdCursor, AuditEntry, EmptyFields, EmptyFields>> {
+    ) -> Result<Connection<JsonCursor<i64>, AuditEntry, EmptyFields, EmptyFields>> {
         let scope = scope(ctx)?;
         let limit = page_size(first)?;
-        let after = cursor("after", after)?;
+        let after = json_cursor::<i64>("after", after)?;
         let f = filter.unwrap_or_default();
         let filter = Filter {
             username: f.username,
@@ -90,9 +90,9 @@ impl AuditQuery {
             from: f.from,
             to: f.to,
         };
-        let (rows, more) = audit::page(db(ctx), scope, &filter, after.map(|c| c.0), limit).await?;
+        let (rows, more) = audit::page(db(ctx), scope, &filter, after, limit).await?;
         let mut connection = Connection::new(after.is_some(), more);
-        connection.edges.extend(rows.into_iter().map(|row| Edge::new(IdCursor(row.id), AuditEntry(row))));
+        connection.edges.extend(rows.into_iter().map(|row| Edge::new(JsonCursor(row.id), AuditEntry(row))));
         Ok(connection)
     }
 }

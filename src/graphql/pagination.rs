@@ -4,46 +4,19 @@ use async_graphql::OutputType;
 use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::domain::keyset::{Key, Page, PageArgs};
+use crate::domain::keyset::{DEFAULT_PAGE, Key, MAX_PAGE, Page, PageArgs};
 use crate::error::AppError;
 
-pub const DEFAULT_PAGE_SIZE: i32 = 20;
-pub const MAX_PAGE_SIZE: i32 = 100;
-
-/// An opaque keyset cursor: the id of the last row seen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IdCursor(pub i64);
-
-impl CursorType for IdCursor {
-    type Error = &'static str;
-
-    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
-        let bad = || "malformed cursor";
-        let bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
-        let text = String::from_utf8(bytes).map_err(|_| bad())?;
-        let id = text.strip_prefix("id:").and_then(|n| n.parse().ok()).ok_or_else(bad)?;
-        Ok(Self(id))
-    }
-
-    fn encode_cursor(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("id:{}", self.0))
-    }
-}
-
-/// Decodes an `after`/`before` argument.
-pub fn cursor(arg: &'static str, value: Option<String>) -> Result<Option<IdCursor>, AppError> {
-    value.map(|c| IdCursor::decode_cursor(&c).map_err(|e| AppError::bad_input(arg, e))).transpose()
-}
-
-/// Validates a requested page size.
+/// Validates a requested page size (lists that are not keyset connections).
 pub fn page_size(first: Option<i32>) -> Result<u64, AppError> {
-    match first.unwrap_or(DEFAULT_PAGE_SIZE) {
-        n if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n as u64),
-        n => Err(AppError::bad_input("first", format!("first must be between 1 and {MAX_PAGE_SIZE}, got {n}"))),
+    let max = MAX_PAGE as i32;
+    match first {
+        None => Ok(DEFAULT_PAGE),
+        Some(n) if (1..=max).contains(&n) => Ok(n as u64),
+        Some(n) => Err(AppError::bad_input("first", format!("first must be between 1 and {max}, got {n}"))),
     }
 }
 
