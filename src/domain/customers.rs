@@ -19,23 +19,17 @@ use super::scope::Reach;
 use super::{Scope, normalize};
 use crate::error::{AppError, AppResult};
 
-/// Merged customers forward to their survivor; a chain is followed a few hops at most.
-const MAX_MERGE_HOPS: usize = 8;
-
 /// The customer with this id (or the survivor it was merged into), if the caller may
 /// see it. Out of scope and nonexistent look the same: `None`.
 pub async fn by_id<C: ConnectionTrait>(db: &C, scope: &Scope, id: i32) -> AppResult<Option<customer::Model>> {
-    let mut id = id;
-    for _ in 0..MAX_MERGE_HOPS {
-        let Some(found) = scope.customers(customer::Entity::find_by_id(id)).one(db).await? else {
-            return Ok(None);
-        };
-        match found.merged_into {
-            Some(survivor) => id = survivor,
-            None => return Ok(Some(found)),
-        }
-    }
-    Ok(None)
+    // A merged record's relationships moved to its survivor, so the survivor is what the
+    // caller's scope is checked against.
+    let live = super::ingest::live_customer(db, id).await?;
+    Ok(scope
+        .customers(customer::Entity::find_by_id(live))
+        .filter(customer::Column::MergedInto.is_null())
+        .one(db)
+        .await?)
 }
 
 /// The customer a phone number belongs to, however it was typed. When several customers
@@ -68,18 +62,21 @@ pub async fn by_id_number(
     id_number: &str,
 ) -> AppResult<Option<customer::Model>> {
     let normalized = normalize::national_id(id_number).unwrap_or_else(|_| id_number.trim().to_ascii_uppercase());
-    let found: Option<i32> = customer::Entity::find()
+    let holders: Vec<i32> = customer::Entity::find()
         .select_only()
         .column(customer::Column::Id)
         .filter(customer::Column::IdNumberHash.eq(normalize::id_hash(&normalized)))
         .order_by_asc(customer::Column::Id)
         .into_tuple()
-        .one(db)
+        .all(db)
         .await?;
-    match found {
-        Some(id) => by_id(db, scope, id).await,
-        None => Ok(None),
+    // Duplicates may share the number: the first the caller may see.
+    for holder in holders {
+        if let Some(found) = by_id(db, scope, holder).await? {
+            return Ok(Some(found));
+        }
     }
+    Ok(None)
 }
 
 /// Sort orders of customer lists.

@@ -119,6 +119,18 @@ async fn a_merge_moves_everything_and_an_unmerge_restores_it_exactly() {
         )
         .await;
     assert_eq!(resolved["customer"]["id"], a.to_string());
+    // Also for store staff: the merged record's relationships moved to the survivor.
+    let store_of_pair = repair_order::Entity::find()
+        .filter(repair_order::Column::CustomerId.eq(a))
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("order")
+        .store_id;
+    let manager = format!("zj0{store_of_pair}.manager");
+    let by_store =
+        app.data(&manager, "query($id: ID!) { customer(id: $id) { id } }", json!({"id": b.to_string()})).await;
+    assert_eq!(by_store["customer"]["id"], a.to_string(), "{manager}");
     assert!(resolved["customer"]["sourceRecords"].as_array().expect("list").len() >= 2);
 
     // A record arrives in between through the merged customer's own source identity.
