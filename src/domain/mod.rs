@@ -7,6 +7,7 @@ pub mod customers;
 pub mod identity;
 pub mod ingest;
 pub mod keyset;
+pub mod limits;
 pub mod mask;
 pub mod merge;
 pub mod normalize;
