@@ -86,6 +86,12 @@ pub struct HttpConfig {
     /// Most selected fields in one document.
     #[arg(long, env = "HUB_MAX_FIELDS", default_value_t = 600)]
     pub max_fields: usize,
+    /// Most database connections one request uses at once (its share of the pool).
+    #[arg(long, env = "HUB_DB_CONNECTIONS_PER_REQUEST", default_value_t = 3)]
+    pub db_connections_per_request: usize,
+    /// Logins allowed per client address and minute (a burst of this many, refilled evenly).
+    #[arg(long, env = "HUB_LOGIN_PER_MINUTE", default_value_t = 30)]
+    pub login_per_minute: u32,
 }
 
 impl Default for HttpConfig {
@@ -100,6 +106,8 @@ impl Default for HttpConfig {
             max_complexity: 20_000,
             max_aliases: 30,
             max_fields: 600,
+            db_connections_per_request: 3,
+            login_per_minute: 30,
         }
     }
 }
@@ -111,6 +119,12 @@ impl ServeConfig {
                 "--demo serves well-known passwords and refuses the non-loopback address {}",
                 self.listen
             ));
+        }
+        if self.http.db_connections_per_request == 0 {
+            return Err("HUB_DB_CONNECTIONS_PER_REQUEST must be at least 1".into());
+        }
+        if self.http.login_per_minute == 0 {
+            return Err("HUB_LOGIN_PER_MINUTE must be at least 1".into());
         }
         if !(60..=3600).contains(&self.token_ttl_secs) {
             return Err("HUB_TOKEN_TTL_SECS must be between 60 and 3600".into());

@@ -12,6 +12,8 @@ pub enum AppError {
     Unauthenticated,
     BadCredentials,
     TooManyAttempts,
+    /// Too many requests of a kind from one client, or too many in progress at once.
+    RateLimited,
     Forbidden(String),
     NotFound(&'static str),
     BadInput {
@@ -19,6 +21,9 @@ pub enum AppError {
         field: Option<String>,
     },
     Conflict(String),
+    /// The database could not be reached in time (pool exhausted, unreachable, busy);
+    /// HTTP 503 with Retry-After. Logged where it is classified.
+    Unavailable,
     /// The cause is kept for the log, never shown to callers.
     Internal(Arc<dyn std::error::Error + Send + Sync>),
 }
@@ -38,9 +43,11 @@ impl AppError {
             Self::Unauthenticated => "authentication required".into(),
             Self::BadCredentials => "invalid username or password".into(),
             Self::TooManyAttempts => "too many failed logins for this username; try again in 15 minutes".into(),
+            Self::RateLimited => "too many requests; wait a moment and try again".into(),
             Self::Forbidden(m) | Self::Conflict(m) => m.clone(),
             Self::NotFound(what) => format!("{what} not found"),
             Self::BadInput { message, .. } => message.clone(),
+            Self::Unavailable => "the database is busy or unreachable; retry shortly".into(),
             Self::Internal(_) => "internal error".into(),
         }
     }
@@ -49,18 +56,59 @@ impl AppError {
         match self {
             Self::Unauthenticated | Self::BadCredentials => "UNAUTHENTICATED",
             Self::TooManyAttempts => "TOO_MANY_ATTEMPTS",
+            Self::RateLimited => "RATE_LIMITED",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
             Self::BadInput { .. } => "BAD_USER_INPUT",
             Self::Conflict(_) => "CONFLICT",
+            Self::Unavailable => "UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
     }
 }
 
+/// Whether a driver error is SQLite's "database is busy/locked" (codes 5, 6 and their
+/// extended forms), which a retry resolves.
+fn sqlite_busy(e: &sea_orm::DbErr) -> bool {
+    let (sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(inner))
+    | sea_orm::DbErr::Exec(sea_orm::RuntimeErr::SqlxError(inner))
+    | sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(inner))) = e
+    else {
+        return false;
+    };
+    let Some(db) = inner.as_database_error() else { return false };
+    let code = db.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0);
+    matches!(code & 0xff, 5 | 6) && db.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>().is_some()
+}
+
+/// Database errors by kind: a unique violation is a conflict with a record that exists,
+/// a foreign-key violation names a record that does not, a pool timeout or a lost
+/// connection is UNAVAILABLE; anything else is internal.
 impl From<sea_orm::DbErr> for AppError {
     fn from(e: sea_orm::DbErr) -> Self {
-        Self::internal(e)
+        use sea_orm::{DbErr, SqlErr};
+        match &e {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
+                tracing::warn!(error = %e, "database unavailable");
+                return Self::Unavailable;
+            }
+            _ if sqlite_busy(&e) => {
+                tracing::warn!(error = %e, "database busy");
+                return Self::Unavailable;
+            }
+            _ => {}
+        }
+        match e.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => {
+                tracing::info!(error = %e, "unique violation");
+                Self::Conflict("a record with the same key already exists".into())
+            }
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+                tracing::info!(error = %e, "foreign-key violation");
+                Self::BadInput { message: "the input refers to a record that does not exist".into(), field: None }
+            }
+            _ => Self::internal(e),
+        }
     }
 }
 

@@ -6,13 +6,18 @@
 #![allow(clippy::result_large_err)]
 
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
+
+use futures_util::FutureExt;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
-use async_graphql::{BatchRequest, BatchResponse, ErrorExtensionValues, Response as GqlResponse, ServerError, Value};
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Query, State};
+use async_graphql::{BatchRequest, BatchResponse, ErrorExtensionValues, Response as GqlResponse, Value};
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::middleware::{self, Next};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -20,8 +25,6 @@ use axum::{Extension, Router};
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Instrument;
 
@@ -45,16 +48,18 @@ pub struct AppState {
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
 
+/// The id of one request, given by the first layer and carried by every answer.
+#[derive(Clone)]
+pub struct RequestId(pub String);
+
 pub fn router(state: AppState) -> Router {
+    let graphql = get(graphql_get).post(graphql_post).fallback(method_not_allowed);
     let mut router = Router::new()
-        .route("/graphql", get(graphql_get).post(graphql_post))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
-        .layer(RequestBodyLimitLayer::new(state.http.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_millis(state.http.request_timeout_ms),
-        ));
+        .route("/graphql", graphql)
+        .route("/healthz", get(|| async { "ok" }).fallback(method_not_allowed))
+        .route("/readyz", get(ready).fallback(method_not_allowed))
+        .fallback(not_found);
+    router = router.layer(middleware::from_fn_with_state(state.clone(), request_context));
     if !state.http.cors_origins.is_empty() {
         let origins: Vec<HeaderValue> =
             state.http.cors_origins.iter().filter_map(|o| HeaderValue::from_str(o.trim()).ok()).collect();
@@ -69,22 +74,81 @@ pub fn router(state: AppState) -> Router {
     router.layer(TraceLayer::new_for_http()).with_state(state)
 }
 
-async fn ready(State(state): State<AppState>) -> Response {
+/// The first layer every request meets: it gives the request its id, bounds its time,
+/// turns a panic anywhere below into the documented INTERNAL error (the process and the
+/// connection live on), and puts the id on every answer.
+async fn request_context(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    request.extensions_mut().insert(RequestId(request_id.clone()));
+    let media = negotiate(request.headers()).unwrap_or(JSON);
+    let limit = Duration::from_millis(state.http.request_timeout_ms);
+    let work = AssertUnwindSafe(next.run(request)).catch_unwind();
+    let mut response = match tokio::time::timeout(limit, work).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(panic)) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(request_id = %request_id, panic = %what, "a request panicked");
+            internal_error(&request_id, media)
+        }
+        Err(_) => {
+            let message = format!("the request took longer than {} ms", state.http.request_timeout_ms);
+            let mut response = error_response(StatusCode::SERVICE_UNAVAILABLE, "TIMEOUT", &message, &request_id, media);
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+    };
+    if !response.headers().contains_key("x-request-id") {
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            response.headers_mut().insert("x-request-id", value);
+        }
+    }
+    response
+}
+
+async fn not_found(Extension(id): Extension<RequestId>, headers: HeaderMap) -> Response {
+    let media = negotiate(&headers).unwrap_or(JSON);
+    error_response(StatusCode::NOT_FOUND, "NOT_FOUND", "no such path; the API is POST /graphql", &id.0, media)
+}
+
+async fn method_not_allowed(Extension(id): Extension<RequestId>, headers: HeaderMap) -> Response {
+    let media = negotiate(&headers).unwrap_or(JSON);
+    let mut response =
+        error_response(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "use GET or POST", &id.0, media);
+    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+    response
+}
+
+async fn ready(State(state): State<AppState>, Extension(id): Extension<RequestId>) -> Response {
     match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
         Ok(Ok(())) => "ready".into_response(),
-        _ => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response(),
+        _ => unavailable(&id.0, JSON, "the database is unreachable"),
     }
 }
 
-/// A response carrying one GraphQL error with a code, outside normal execution.
+fn internal_error(request_id: &str, media: &'static str) -> Response {
+    let message = format!("internal error; quote request id {request_id} when reporting it");
+    error_response(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", &message, request_id, media)
+}
+
+fn unavailable(request_id: &str, media: &'static str, message: &str) -> Response {
+    let mut response = error_response(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", message, request_id, media);
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
+/// A response carrying one error with a code, outside normal execution. Such a request
+/// never started executing, so the body has no `data` (GraphQL over HTTP).
 fn error_response(status: StatusCode, code: &str, message: &str, request_id: &str, media: &'static str) -> Response {
-    let mut error = ServerError::new(message, None);
-    let mut ext = ErrorExtensionValues::default();
-    ext.set("code", code);
-    ext.set("requestId", request_id);
-    error.extensions = Some(ext);
-    let body = serde_json::to_vec(&GqlResponse::from_errors(vec![error])).unwrap_or_default();
-    let mut response = (status, body).into_response();
+    let mut extensions = serde_json::json!({ "code": code, "requestId": request_id });
+    if status == StatusCode::UNAUTHORIZED {
+        extensions["credential"] = "missing".into();
+    }
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": extensions }] });
+    let mut response = (status, body.to_string()).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
     if let Ok(value) = HeaderValue::from_str(request_id) {
         response.headers_mut().insert("x-request-id", value);
@@ -135,13 +199,61 @@ struct Call {
     media: &'static str,
 }
 
+/// Reads the body up to `limit` bytes; 413 with the JSON error beyond it, announced by
+/// Content-Length or not.
+async fn read_body(body: Body, headers: &HeaderMap, limit: usize, request_id: &str, media: &'static str) -> Result<Bytes, Response> {
+    let too_large = || {
+        let message = format!("the request body is larger than {limit} bytes");
+        error_response(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", &message, request_id, media)
+    };
+    let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|_| too_large())
+}
+
+fn bad_request(message: &str, request_id: &str, media: &'static str) -> Response {
+    error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", message, request_id, media)
+}
+
+/// Checks that a JSON body is a GraphQL request (or, when `batch`, a non-empty list of
+/// them): `query` a string, `variables` and `extensions` objects, `operationName` a
+/// string, each when present. Answers with what is wrong.
+fn request_shape(body: &serde_json::Value) -> Result<(), String> {
+    fn one(request: &serde_json::Value) -> Result<(), String> {
+        let Some(map) = request.as_object() else { return Err("a GraphQL request is a JSON object".into()) };
+        match map.get("query") {
+            Some(serde_json::Value::String(_)) => {}
+            Some(_) => return Err("`query` must be a string".into()),
+            None => return Err("the request has no `query`".into()),
+        }
+        for (key, ok) in [
+            ("variables", map.get("variables").is_none_or(|v| v.is_object() || v.is_null())),
+            ("extensions", map.get("extensions").is_none_or(|v| v.is_object() || v.is_null())),
+            ("operationName", map.get("operationName").is_none_or(|v| v.is_string() || v.is_null())),
+        ] {
+            if !ok {
+                return Err(format!("`{key}` has the wrong type"));
+            }
+        }
+        Ok(())
+    }
+    match body {
+        serde_json::Value::Array(list) if list.is_empty() => Err("an empty batch holds no request".into()),
+        serde_json::Value::Array(list) => list.iter().try_for_each(one),
+        other => one(other),
+    }
+}
+
 async fn graphql_post(
     State(state): State<AppState>,
+    Extension(id): Extension<RequestId>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = id.0;
     let span = tracing::info_span!("graphql", request_id = %request_id);
     async move {
         let media = match negotiate(&headers) {
@@ -159,17 +271,25 @@ async fn graphql_post(
                 media,
             );
         }
-        let batch: BatchRequest = match serde_json::from_slice(&body) {
+        let body = match read_body(body, &headers, state.http.max_body_bytes, &request_id, media).await {
+            Ok(body) => body,
+            Err(refused) => return refused,
+        };
+        // The JSON reader recurses once per level: measure the nesting first.
+        if document::json_nesting(&body, document::MAX_NESTING) > document::MAX_NESTING {
+            let e = document::too_deep("body");
+            return error_response(StatusCode::BAD_REQUEST, "NESTING_TOO_DEEP", &e.message(), &request_id, media);
+        }
+        let json: serde_json::Value = match serde_json::from_slice(&body) {
+            Ok(json) => json,
+            Err(_) => return bad_request("the body is not JSON", &request_id, media),
+        };
+        if let Err(message) = request_shape(&json) {
+            return bad_request(&format!("the body is not a GraphQL request: {message}"), &request_id, media);
+        }
+        let batch: BatchRequest = match serde_json::from_value(json) {
             Ok(batch) => batch,
-            Err(_) => {
-                return error_response(
-                    StatusCode::BAD_REQUEST,
-                    "BAD_REQUEST",
-                    "the body is not a GraphQL request in JSON",
-                    &request_id,
-                    media,
-                );
-            }
+            Err(_) => return bad_request("the body is not a GraphQL request in JSON", &request_id, media),
         };
         let call = Call { request_id, client_addr: connect.map(|c| c.0.0.ip().to_string()), media };
         match batch {
@@ -209,7 +329,9 @@ async fn graphql_post(
                 for request in requests {
                     responses.push(execute_checked(&state, &call, request, scope.clone()).await);
                 }
-                respond(StatusCode::OK, &call, &BatchResponse::Batch(responses))
+                let status =
+                    if responses.iter().any(is_unavailable) { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+                respond(status, &call, &BatchResponse::Batch(responses))
             }
         }
     }
@@ -223,37 +345,51 @@ struct GetParams {
     query: Option<String>,
     variables: Option<String>,
     operation_name: Option<String>,
+    extensions: Option<String>,
 }
 
 async fn graphql_get(
     State(state): State<AppState>,
+    Extension(id): Extension<RequestId>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
-    Query(params): Query<GetParams>,
+    params: Result<Query<GetParams>, QueryRejection>,
 ) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let Some(query) = params.query else {
-        return match state.environment {
-            Environment::Development => Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response(),
-            Environment::Production => StatusCode::NOT_FOUND.into_response(),
-        };
-    };
+    let request_id = id.0;
     let media = match negotiate(&headers) {
         Some(media) => media,
         None => return not_acceptable(&request_id),
     };
-    let variables = match params.variables.as_deref().map(serde_json::from_str::<serde_json::Value>).transpose() {
-        Ok(v) => v,
-        Err(_) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                "variables must be a JSON object",
-                &request_id,
-                media,
-            );
+    let Ok(Query(params)) = params else {
+        return bad_request("the query string is not a GraphQL request", &request_id, media);
+    };
+    let Some(query) = params.query else {
+        return match state.environment {
+            Environment::Development => Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response(),
+            Environment::Production => {
+                error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", "the request has no `query`", &request_id, media)
+            }
+        };
+    };
+    let variables = match params.variables.as_deref() {
+        None => None,
+        Some(text) => {
+            if document::json_nesting(text.as_bytes(), document::MAX_NESTING) > document::MAX_NESTING {
+                let e = document::too_deep("variables");
+                return error_response(StatusCode::BAD_REQUEST, "NESTING_TOO_DEEP", &e.message(), &request_id, media);
+            }
+            match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(v @ serde_json::Value::Object(_)) => Some(v),
+                Ok(serde_json::Value::Null) => None,
+                _ => return bad_request("variables must be a JSON object", &request_id, media),
+            }
         }
     };
+    if let Some(text) = params.extensions.as_deref() {
+        if !matches!(serde_json::from_str::<serde_json::Value>(text), Ok(serde_json::Value::Object(_))) {
+            return bad_request("extensions must be a JSON object", &request_id, media);
+        }
+    }
     let mut request = async_graphql::Request::new(query);
     if let Some(variables) = variables {
         request = request.variables(async_graphql::Variables::from_json(variables));
@@ -274,7 +410,18 @@ async fn execute(
     via_get: bool,
 ) -> Response {
     match run(state, headers, call, request, via_get).await {
-        Ok((status, response)) => respond(status, call, &response),
+        Ok((status, response)) => {
+            if status == StatusCode::BAD_REQUEST {
+                // A request error under graphql-response+json: the body has no `data`.
+                let mut body = serde_json::to_value(&response).unwrap_or_default();
+                if let Some(map) = body.as_object_mut() {
+                    map.remove("data");
+                }
+                respond(status, call, &body)
+            } else {
+                respond(status, call, &response)
+            }
+        }
         Err(early) => early,
     }
 }
@@ -284,13 +431,7 @@ fn respond<T: serde::Serialize>(status: StatusCode, call: &Call, body: &T) -> Re
         Ok(bytes) => bytes,
         Err(e) => {
             tracing::error!(error = %e, "serialising a response failed");
-            return error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                "internal error",
-                &call.request_id,
-                call.media,
-            );
+            return internal_error(&call.request_id, call.media);
         }
     };
     let mut response = (status, bytes).into_response();
@@ -298,7 +439,17 @@ fn respond<T: serde::Serialize>(status: StatusCode, call: &Call, body: &T) -> Re
     if let Ok(value) = HeaderValue::from_str(&call.request_id) {
         response.headers_mut().insert("x-request-id", value);
     }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
     response
+}
+
+/// Whether a response failed because the database could not be reached in time.
+fn is_unavailable(response: &GqlResponse) -> bool {
+    response.errors.iter().any(
+        |e| matches!(e.extensions.as_ref().and_then(|x| x.get("code")), Some(Value::String(c)) if c == "UNAVAILABLE"),
+    )
 }
 
 /// Applies the document limits and method rules to one operation before it runs.
@@ -323,7 +474,9 @@ fn check(state: &AppState, call: &Call, request: &async_graphql::Request, via_ge
         Ok(_) => Ok(()),
         Err(e) => {
             let status = if call.media == GRAPHQL_RESPONSE { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-            Err(error_response(status, e.code(), &e.message(), &call.request_id, call.media))
+            let code = if e.message().contains("nests deeper") { "NESTING_TOO_DEEP" } else { e.code() };
+            let status = if code == "NESTING_TOO_DEEP" { StatusCode::BAD_REQUEST } else { status };
+            Err(error_response(status, code, &e.message(), &call.request_id, call.media))
         }
     }
 }
@@ -335,16 +488,12 @@ async fn authenticate(state: &AppState, headers: &HeaderMap, call: &Call) -> Res
         Some(Err(())) => Err(unauthenticated(call)),
         Some(Ok(token)) => match domain::auth::authenticate(&state.db, &state.keys, token).await {
             Ok(actor) => Ok(Some(Scope::new(actor))),
+            Err(AppError::Unavailable) => {
+                Err(unavailable(&call.request_id, call.media, "the database is busy or unreachable; retry shortly"))
+            }
             Err(AppError::Internal(e)) => {
                 tracing::error!(error = %e, "authentication lookup failed");
-                let message = format!("internal error; quote request id {} when reporting it", call.request_id);
-                Err(error_response(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "INTERNAL",
-                    &message,
-                    &call.request_id,
-                    call.media,
-                ))
+                Err(internal_error(&call.request_id, call.media))
             }
             Err(_) => Err(unauthenticated(call)),
         },
@@ -359,7 +508,8 @@ async fn execute_checked(
     scope: Option<Scope>,
 ) -> GqlResponse {
     let meta = RequestMeta { request_id: call.request_id.clone(), client_addr: call.client_addr.clone() };
-    let mut response = graphql::execute(&state.schema, &state.db, request, scope, meta).await;
+    let limits = graphql::RequestLimits { connections: state.http.db_connections_per_request };
+    let mut response = graphql::execute_with(&state.schema, &state.db, request, scope, meta, limits).await;
     finish_errors(&mut response, &call.request_id);
     response
 }
@@ -384,7 +534,9 @@ async fn run(
     if needs_login {
         return Err(unauthenticated(call));
     }
-    let status = if call.media == GRAPHQL_RESPONSE && response.data == Value::Null && !response.errors.is_empty() {
+    let status = if is_unavailable(&response) {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else if call.media == GRAPHQL_RESPONSE && response.data == Value::Null && !response.errors.is_empty() {
         // Requests that fail before execution (syntax, validation) are 400 under the
         // graphql-response+json media type.
         if response.errors.iter().all(|e| e.path.is_empty()) { StatusCode::BAD_REQUEST } else { StatusCode::OK }

@@ -43,7 +43,10 @@ struct ImportArgs {
     /// Where rejected rows are listed (row, column, reason); default FILE.rejects.csv.
     #[arg(long)]
     rejects: Option<std::path::PathBuf>,
-    /// The CSV file (UTF-8, with or without BOM, header row).
+    /// The file's encoding (e.g. gb18030), instead of recognising it (UTF-8 or GBK/GB18030).
+    #[arg(long)]
+    encoding: Option<String>,
+    /// The CSV file (UTF-8 with or without BOM, or GBK/GB18030; header row).
     file: std::path::PathBuf,
 }
 
@@ -54,7 +57,7 @@ async fn main() -> ExitCode {
         .with_target(false)
         .init();
     match run(Cli::parse()).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(message) => {
             tracing::error!("{message}");
             ExitCode::FAILURE
@@ -62,8 +65,8 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), String> {
-    match cli.command {
+async fn run(cli: Cli) -> Result<ExitCode, String> {
+    let done = match cli.command {
         Command::Permissions => {
             print!("{}", customer_hub::domain::access::markdown_table());
             Ok(())
@@ -84,18 +87,46 @@ async fn run(cli: Cli) -> Result<(), String> {
             seed(&conn).await
         }
         Command::Serve(cfg) => serve(cfg).await,
-        Command::Import(args) => {
-            let kind = customer_hub::import::kind_of(&args.source).ok_or("unknown --source")?;
-            let conn = db::connect(&args.db).await.map_err(|e| format!("cannot open the database: {e}"))?;
-            db::migrate(&conn).await.map_err(|e| format!("migration failed: {e}"))?;
-            let rejects = args.rejects.unwrap_or_else(|| customer_hub::import::default_rejects(&args.file));
-            let summary = customer_hub::import::import_file(&conn, kind, &args.file, &rejects).await?;
+        Command::Import(args) => return Ok(import(args).await),
+    };
+    done.map(|()| ExitCode::SUCCESS)
+}
+
+/// `customer-hub import`: exit status 0 when every row went in, 2 when some rows were
+/// rejected (the summary says how many), 1 when the file could not be imported at all
+/// (missing, unreadable encoding, wrong layout, database failure) — with the cause on
+/// stderr.
+async fn import(args: ImportArgs) -> ExitCode {
+    use customer_hub::import::{self, ImportError, Options};
+
+    let failed = |message: String| {
+        eprintln!("customer-hub import: {message}");
+        ExitCode::from(ImportError::EXIT_STATUS)
+    };
+    let Some(kind) = import::kind_of(&args.source) else {
+        return failed(format!("unknown --source `{}`", args.source));
+    };
+    let encoding = match args.encoding.as_deref().map(import::encoding_for_label).transpose() {
+        Ok(encoding) => encoding,
+        Err(e) => return failed(e.to_string()),
+    };
+    let conn = match db::connect(&args.db).await {
+        Ok(conn) => conn,
+        Err(e) => return failed(format!("cannot open the database: {e}")),
+    };
+    if let Err(e) = db::migrate(&conn).await {
+        return failed(format!("migration failed: {e}"));
+    }
+    let rejects = args.rejects.unwrap_or_else(|| import::default_rejects(&args.file));
+    match import::import_file_with(&conn, kind, &args.file, &rejects, &Options { encoding }).await {
+        Ok(summary) => {
             println!("{}: {summary}", args.file.display());
             if summary.rejected > 0 {
-                println!("rejected rows are listed in {}", rejects.display());
+                println!("{} rows rejected; they are listed in {}", summary.rejected, rejects.display());
             }
-            Ok(())
+            ExitCode::from(summary.exit_status())
         }
+        Err(e) => failed(e.to_string()),
     }
 }
 
@@ -131,6 +162,7 @@ async fn serve(cfg: ServeConfig) -> Result<(), String> {
         complexity: cfg.http.max_complexity,
         introspection: cfg.environment == Environment::Development,
         source_priority: cfg.source_priority.iter().filter_map(|s| s.trim().parse().ok()).collect(),
+        login_per_minute: cfg.http.login_per_minute,
     };
     let schema = graphql::build_schema(conn.clone(), keys.clone(), &limits);
     let state = AppState { db: conn.clone(), schema, keys, environment: cfg.environment, http: cfg.http.clone() };

@@ -17,6 +17,9 @@ pub struct Model {
     pub role: Role,
     pub active: bool,
     pub created_at: DateTimeUtc,
+    /// Access tokens issued before this moment are refused (set when an account is
+    /// enabled again).
+    pub tokens_not_before: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

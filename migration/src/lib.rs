@@ -6,6 +6,7 @@ mod m20261123_000001_unified_schema;
 mod m20261124_000002_access;
 mod m20261124_000003_unification;
 mod m20261124_000004_keyset_indexes;
+mod m20261124_000005_token_cutoff;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_access::Migration),
             Box::new(m20261124_000003_unification::Migration),
             Box::new(m20261124_000004_keyset_indexes::Migration),
+            Box::new(m20261124_000005_token_cutoff::Migration),
         ]
     }
 }

@@ -77,6 +77,9 @@ impl TokenKeys {
     /// failure.
     pub fn decode(&self, token: &str) -> Option<Claims> {
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?.claims;
-        (claims.exp - claims.iat <= MAX_TTL_SECS).then_some(claims)
+        let issued_in_future = claims.iat > Utc::now().timestamp().saturating_add(LEEWAY_SECS as i64);
+        let lifetime = claims.exp.saturating_sub(claims.iat);
+        let sane = !issued_in_future && (0..=MAX_TTL_SECS).contains(&lifetime) && !claims.jti.trim().is_empty();
+        sane.then_some(claims)
     }
 }

@@ -11,7 +11,7 @@ use sea_orm::{
 use super::Scope;
 use super::access::{Action, Resource};
 use super::audit::{self, Entry, RequestMeta};
-use super::normalize;
+use super::{limits, normalize};
 use crate::auth::{Actor, TokenKeys, password};
 use crate::error::{AppError, AppResult};
 
@@ -34,33 +34,112 @@ fn issue(keys: &TokenKeys, staff: staff::Model) -> Session {
     Session { token, expires_at, staff }
 }
 
+/// What keeps logins from being used to take the hub down: a rate per client address
+/// and a bound on password hashes running at once (each costs ~19 MiB and tens of
+/// milliseconds of a core), with a short queue; beyond it callers are refused at once.
+pub struct LoginGuard {
+    per_address: governor::DefaultKeyedRateLimiter<String>,
+    hashing: tokio::sync::Semaphore,
+    queued: std::sync::atomic::AtomicUsize,
+    max_queued: usize,
+}
+
+impl LoginGuard {
+    /// `per_minute` logins per client address (a burst of that many, refilled evenly).
+    pub fn new(per_minute: u32) -> Self {
+        let per_minute = std::num::NonZeroU32::new(per_minute).unwrap_or(std::num::NonZeroU32::MIN);
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            per_address: governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute)),
+            hashing: tokio::sync::Semaphore::new(cores),
+            queued: std::sync::atomic::AtomicUsize::new(0),
+            max_queued: cores * 8,
+        }
+    }
+
+    fn admit(&self, client: Option<&str>) -> AppResult<()> {
+        let key = client.unwrap_or("unknown").to_owned();
+        self.per_address.check_key(&key).map_err(|_| AppError::RateLimited)?;
+        // Forget addresses whose bucket is full again, so the map stays small.
+        if self.per_address.len() > 10_000 {
+            self.per_address.retain_recent();
+        }
+        Ok(())
+    }
+
+    /// Runs a password check on the blocking pool, at most one per core at once.
+    async fn verify(&self, pass: String, hash: Option<String>) -> AppResult<bool> {
+        use std::sync::atomic::Ordering;
+        if self.queued.fetch_add(1, Ordering::SeqCst) >= self.max_queued {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            return Err(AppError::RateLimited);
+        }
+        let permit = self.hashing.acquire().await;
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        let _permit = permit.map_err(AppError::internal)?;
+        tokio::task::spawn_blocking(move || password::verify(&pass, hash.as_deref())).await.map_err(AppError::internal)
+    }
+}
+
+/// Counts one failed login for `username` in one statement, so parallel failures are
+/// all counted: the count restarts when the window has passed (and no lock is on), and
+/// the fifth failure in the window sets the lock. Returns the failures now counted.
+async fn count_failure<C: sea_orm::ConnectionTrait>(conn: &C, username: &str, now: DateTime<Utc>) -> AppResult<i32> {
+    use sea_orm::{DbBackend, Statement, Value};
+    let backend = conn.get_database_backend();
+    let p = |n: usize| if backend == DbBackend::Postgres { format!("${n}") } else { format!("?{n}") };
+    let (user, now_p, window_cut, locked_until) = (p(1), p(2), p(3), p(4));
+    let current = format!(
+        "(login_throttle.window_start > {window_cut} OR (login_throttle.locked_until IS NOT NULL AND login_throttle.locked_until > {now_p}))"
+    );
+    let sql = format!(
+        "INSERT INTO login_throttle (username, failures, window_start, locked_until) VALUES ({user}, 1, {now_p}, NULL) \
+         ON CONFLICT (username) DO UPDATE SET \
+           failures = CASE WHEN {current} THEN login_throttle.failures + 1 ELSE 1 END, \
+           window_start = CASE WHEN {current} THEN login_throttle.window_start ELSE {now_p} END, \
+           locked_until = CASE \
+             WHEN login_throttle.locked_until IS NOT NULL AND login_throttle.locked_until > {now_p} THEN login_throttle.locked_until \
+             WHEN {current} AND login_throttle.failures + 1 >= {MAX_FAILURES} THEN {locked_until} \
+             ELSE NULL END \
+         RETURNING failures"
+    );
+    let values: Vec<Value> =
+        vec![username.to_owned().into(), now.into(), (now - FAILURE_WINDOW).into(), (now + LOCKOUT).into()];
+    let row = conn
+        .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .ok_or_else(|| AppError::internal(sea_orm::DbErr::RecordNotInserted))?;
+    Ok(row.try_get::<i32>("", "failures")?)
+}
+
 /// Checks the password of an active account and issues a token. An unknown user, a
 /// disabled one and a wrong password all get the same error after the same work; five
-/// failures in 15 minutes lock the username (known or not) for 15 minutes.
+/// failures in 15 minutes lock the username (known or not) for 15 minutes — counted
+/// atomically, so parallel guesses cannot get past the lock.
 pub async fn login(
     db: &DatabaseConnection,
     keys: &TokenKeys,
+    guard: &LoginGuard,
     meta: &RequestMeta,
     username: &str,
     pass: &str,
 ) -> AppResult<Session> {
+    limits::check("username", username, limits::NAME)?;
+    limits::check("password", pass, limits::NOTE)?;
+    guard.admit(meta.client_addr.as_deref())?;
     let username = username.trim();
     let now = Utc::now();
     let found = staff::Entity::find().filter(staff::Column::Username.eq(username)).one(db).await?;
-    let throttle = login_throttle::Entity::find_by_id(username.to_owned()).one(db).await?;
     let hash = found.as_ref().map(|s| s.password_hash.clone());
-    let pass = pass.to_owned();
     // The hash is verified even when locked, so a locked answer takes as long as any other.
-    let verified = tokio::task::spawn_blocking(move || password::verify(&pass, hash.as_deref()))
-        .await
-        .map_err(AppError::internal)?;
-    let locked = throttle.as_ref().and_then(|t| t.locked_until).is_some_and(|until| until > now);
-    if locked {
-        return Err(AppError::TooManyAttempts);
-    }
-    let txn = db.begin().await?;
+    let verified = guard.verify(pass.to_owned(), hash).await?;
     match found {
         Some(staff) if verified && staff.active => {
+            let txn = db.begin().await?;
+            let throttle = login_throttle::Entity::find_by_id(username.to_owned()).one(&txn).await?;
+            if throttle.as_ref().and_then(|t| t.locked_until).is_some_and(|until| until > now) {
+                return Err(AppError::TooManyAttempts);
+            }
             if throttle.is_some() {
                 login_throttle::Entity::delete_by_id(username.to_owned()).exec(&txn).await?;
             }
@@ -70,32 +149,13 @@ pub async fn login(
             Ok(issue(keys, staff))
         }
         _ => {
-            let (failures, window_start) = match &throttle {
-                Some(t) if now - t.window_start < FAILURE_WINDOW => (t.failures + 1, t.window_start),
-                _ => (1, now),
-            };
-            let row = login_throttle::ActiveModel {
-                username: Set(username.to_owned()),
-                failures: Set(failures),
-                window_start: Set(window_start),
-                locked_until: Set((failures >= MAX_FAILURES).then_some(now + LOCKOUT)),
-            };
-            login_throttle::Entity::insert(row)
-                .on_conflict(
-                    sea_orm::sea_query::OnConflict::column(login_throttle::Column::Username)
-                        .update_columns([
-                            login_throttle::Column::Failures,
-                            login_throttle::Column::WindowStart,
-                            login_throttle::Column::LockedUntil,
-                        ])
-                        .to_owned(),
-                )
-                .exec_without_returning(&txn)
-                .await?;
-            let attempted = format!("login attempt as `{username}`");
+            let txn = db.begin().await?;
+            let failures = count_failure(&txn, username, now).await?;
+            let attempted = format!("login attempt as `{}`", username.chars().take(limits::NAME).collect::<String>());
             audit::record(&txn, None, meta, Entry::new("LOGIN_FAILED", "staff", []).purpose(&attempted)).await?;
             txn.commit().await?;
-            Err(AppError::BadCredentials)
+            // Failures past the fifth were made while the lock was on.
+            if failures > MAX_FAILURES { Err(AppError::TooManyAttempts) } else { Err(AppError::BadCredentials) }
         }
     }
 }
@@ -123,6 +183,10 @@ pub async fn authenticate(db: &DatabaseConnection, keys: &TokenKeys, credential:
         return Err(AppError::Unauthenticated);
     }
     let staff = active_staff(db, staff_id).await?;
+    // Tokens from before the account was last enabled again stay dead.
+    if staff.tokens_not_before.is_some_and(|cutoff| claims.iat < cutoff.timestamp()) {
+        return Err(AppError::Unauthenticated);
+    }
     Ok(Actor::from_staff(&staff, claims.jti, DateTime::from_timestamp(claims.exp, 0)))
 }
 
@@ -255,8 +319,13 @@ pub async fn set_staff_active(
     if member.id == scope.actor.staff_id && !active {
         return Err(AppError::bad_input("username", "you cannot disable your own account"));
     }
+    let enabling = active && !member.active;
     let mut row = member.into_active_model();
     row.active = Set(active);
+    if enabling {
+        // Whatever was issued before the account was disabled does not come back.
+        row.tokens_not_before = Set(Some(Utc::now()));
+    }
     let member = row.update(&txn).await?;
     let action = if active { "ENABLE_STAFF" } else { "DISABLE_STAFF" };
     audit::record(

@@ -86,7 +86,7 @@ impl AuditQuery {
             action: f.action,
             record_kind: f.record_kind,
             // An id that is not a number names no record: -1 matches nothing.
-            record_id: f.record_id.map(|id| id.parse().unwrap_or(-1)),
+            record_id: f.record_id.map(|id| super::parse_id_str(&id).map_or(-1, i64::from)),
             from: f.from,
             to: f.to,
         };

@@ -324,7 +324,7 @@ pub struct CustomerFilter {
 }
 
 fn id_arg(field: &str, id: Option<ID>) -> Result<Option<i32>, AppError> {
-    id.map(|id| id.parse().map_err(|_| AppError::bad_input(field, "not an id"))).transpose()
+    id.map(|id| super::parse_id_str(&id).ok_or_else(|| AppError::bad_input(field, "not an id"))).transpose()
 }
 
 impl CustomerFilter {

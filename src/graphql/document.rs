@@ -62,9 +62,92 @@ fn count(
     }
 }
 
+/// The deepest nesting of brackets (`{`, `[`, `(`) a request may have, in its document
+/// and in its variables. The parser and the JSON reader recurse once per level, so this
+/// bound is what keeps the stack safe; real queries stay far below it (selection depth
+/// alone is limited to 16).
+pub const MAX_NESTING: usize = 64;
+
+/// The deepest bracket nesting of a GraphQL document, ignoring strings, block strings
+/// and comments; stops counting once `limit` is passed. One pass over the bytes, no
+/// recursion, so any input is measured in linear time and constant stack.
+pub fn graphql_nesting(text: &str, limit: usize) -> usize {
+    let bytes = text.as_bytes();
+    let (mut i, mut depth, mut deepest) = (0, 0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") { 4 } else { 1 };
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+                if deepest > limit {
+                    return deepest;
+                }
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    deepest
+}
+
+/// The deepest nesting of arrays and objects in JSON text, ignoring strings; stops
+/// counting once `limit` is passed. Linear time, constant stack.
+pub fn json_nesting(bytes: &[u8], limit: usize) -> usize {
+    let (mut i, mut depth, mut deepest) = (0, 0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+                if deepest > limit {
+                    return deepest;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    deepest
+}
+
+/// The refusal of a request nested deeper than [`MAX_NESTING`].
+pub fn too_deep(what: &str) -> AppError {
+    AppError::bad_input(what, format!("{what} nests deeper than {MAX_NESTING} levels"))
+}
+
 /// Parses `query` and applies the limits. A document that does not parse is left to
-/// the engine, which reports the syntax error.
+/// the engine, which reports the syntax error; one nested too deeply never reaches the
+/// parser.
 pub fn check(query: &str, operation_name: Option<&str>, limits: DocumentLimits) -> Result<Option<Checked>, AppError> {
+    if graphql_nesting(query, MAX_NESTING) > MAX_NESTING {
+        return Err(too_deep("query"));
+    }
     let Ok(doc) = parse_query(query) else { return Ok(None) };
     if !limits.introspection {
         let root_sets: Vec<&Positioned<SelectionSet>> = match &doc.operations {
@@ -78,15 +161,27 @@ pub fn check(query: &str, operation_name: Option<&str>, limits: DocumentLimits) 
     }
     let (mut aliases, mut fields) = (0, 0);
     let operation = match &doc.operations {
-        DocumentOperations::Single(op) => {
+        DocumentOperations::Single(op) if operation_name.is_none() => {
             count(&doc, &op.node.selection_set, &mut aliases, &mut fields, 0);
             Some(op.node.ty)
+        }
+        DocumentOperations::Single(op) => {
+            // A name asked for that the document's one anonymous operation does not
+            // have: the engine refuses it, nothing runs.
+            count(&doc, &op.node.selection_set, &mut aliases, &mut fields, 0);
+            None
         }
         DocumentOperations::Multiple(ops) => {
             for op in ops.values() {
                 count(&doc, &op.node.selection_set, &mut aliases, &mut fields, 0);
             }
-            operation_name.and_then(|name| ops.iter().find(|(n, _)| n.as_str() == name)).map(|(_, op)| op.node.ty)
+            // The operation that will run: the one named, or the only one. A named
+            // operation alone in its document is the one that runs without a name.
+            match operation_name {
+                Some(name) => ops.iter().find(|(n, _)| n.as_str() == name).map(|(_, op)| op.node.ty),
+                None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
+                None => None,
+            }
         }
     };
     if aliases > limits.max_aliases {

@@ -1,7 +1,7 @@
 //! Per-request dataloaders. Each carries the caller's scope, so a batch never returns
 //! a row the caller could not read directly; none is shared between requests.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::{Future, poll_fn};
 use std::marker::PhantomData;
 use std::pin::pin;
@@ -98,14 +98,23 @@ where
     }
 }
 
-/// Runs the batch loads of one request inside that request's own task, in rounds: the
-/// loads start only when the resolvers are idle (every resolver that can run has run
-/// and registered its keys), and the resolvers resume when the round is done. So keys
-/// are batched by the shape of the query, never by timing: a page costs the same few
-/// statements whatever its size.
-#[derive(Clone, Default)]
+/// Runs the batch loads of one request inside that request's own task, in rounds: a
+/// round of loads starts only when the resolvers are idle (every resolver that can run
+/// has run and registered its keys) and the previous round is done. So keys are batched
+/// by the shape of the query, never by timing: a page costs the same few statements
+/// whatever its size. The resolvers themselves are never frozen — one that holds a
+/// connection always runs on to release it — and at most `max_loads` statements of a
+/// round run at once, so one request holds a bounded share of the pool.
+#[derive(Clone)]
 pub struct LoadQueue {
     inner: Arc<QueueInner>,
+    max_loads: usize,
+}
+
+impl Default for LoadQueue {
+    fn default() -> Self {
+        Self::new(2)
+    }
 }
 
 #[derive(Default)]
@@ -129,6 +138,11 @@ impl ArcWake for WorkWaker {
 }
 
 impl LoadQueue {
+    /// A queue running at most `max_loads` (at least one) load statements at once.
+    pub fn new(max_loads: usize) -> Self {
+        Self { inner: Arc::default(), max_loads: max_loads.max(1) }
+    }
+
     fn spawner(&self) -> impl Fn(BoxFuture<'static, ()>) + Send + Sync + 'static {
         let inner = self.inner.clone();
         move |load| {
@@ -141,18 +155,25 @@ impl LoadQueue {
     pub async fn drive<F: Future>(&self, work: F) -> F::Output {
         let mut work = pin!(work);
         let mut running: FuturesUnordered<BoxFuture<'static, ()>> = FuturesUnordered::new();
+        let mut waiting: VecDeque<BoxFuture<'static, ()>> = VecDeque::new();
         let flag = Arc::new(WorkWaker::default());
         let work_waker = waker(flag.clone());
         poll_fn(|cx| {
             loop {
                 flag.parent.register(cx.waker());
                 self.inner.waker.register(cx.waker());
-                // A round of loads in flight finishes before the resolvers go on.
-                while let Poll::Ready(Some(())) = running.poll_next_unpin(cx) {}
-                if !running.is_empty() {
-                    return Poll::Pending;
+                // The round in flight goes on, at most `max_loads` statements at once.
+                loop {
+                    while running.len() < self.max_loads {
+                        let Some(load) = waiting.pop_front() else { break };
+                        running.push(load);
+                    }
+                    if !matches!(running.poll_next_unpin(cx), Poll::Ready(Some(()))) {
+                        break;
+                    }
                 }
-                // Run the resolvers until they wait on something other than themselves.
+                // The resolvers always run until they wait on something other than
+                // themselves: a resolver in the middle of a statement finishes it.
                 loop {
                     flag.woken.store(false, Ordering::SeqCst);
                     if let Poll::Ready(output) = work.as_mut().poll(&mut TaskContext::from_waker(&work_waker)) {
@@ -162,19 +183,17 @@ impl LoadQueue {
                         break;
                     }
                 }
-                // Then start what they queued, and let the resolvers go on only when the
-                // whole round of loads is done: batches then follow the query's shape, not
-                // which load happened to finish first.
+                // A new round starts only when the last one is done and the resolvers
+                // are idle: batches then follow the query's shape, not which load
+                // happened to finish first.
+                if !running.is_empty() || !waiting.is_empty() {
+                    return Poll::Pending;
+                }
                 let queued = std::mem::take(&mut *self.inner.incoming.lock().unwrap_or_else(|p| p.into_inner()));
-                let started = !queued.is_empty();
-                running.extend(queued);
-                while let Poll::Ready(Some(())) = running.poll_next_unpin(cx) {}
-                if !running.is_empty() {
+                if queued.is_empty() {
                     return Poll::Pending;
                 }
-                if !started && !flag.woken.load(Ordering::SeqCst) {
-                    return Poll::Pending;
-                }
+                waiting.extend(queued);
             }
         })
         .await

@@ -15,7 +15,8 @@ pub mod vehicles;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, ID, MergedObject, Schema};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo};
+use async_graphql::{Context, EmptySubscription, ID, MergedObject, Schema, ServerResult};
 use rust_decimal::Decimal;
 use sea_orm::DatabaseConnection;
 
@@ -54,6 +55,8 @@ pub struct SchemaOptions {
     pub complexity: usize,
     pub introspection: bool,
     pub source_priority: Vec<entity::enums::SourceSystem>,
+    /// Logins allowed per client address and minute.
+    pub login_per_minute: u32,
 }
 
 impl Default for SchemaOptions {
@@ -63,6 +66,7 @@ impl Default for SchemaOptions {
             complexity: 20_000,
             introspection: true,
             source_priority: crate::domain::merge::DEFAULT_PRIORITY.to_vec(),
+            login_per_minute: 30,
         }
     }
 }
@@ -72,6 +76,8 @@ pub fn build_schema(db: DatabaseConnection, keys: TokenKeys, limits: &SchemaOpti
         .data(db)
         .data(keys)
         .data(identity::SourcePriority(limits.source_priority.clone()))
+        .data(crate::domain::auth::LoginGuard::new(limits.login_per_minute))
+        .extension(RootGate)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity);
     if !limits.introspection {
@@ -85,6 +91,62 @@ pub fn sdl() -> String {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish().sdl()
 }
 
+/// How much of the database one request may use at once.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestLimits {
+    /// Connections: half of them (at least one) for root fields resolving at once, half
+    /// for loader statements running at once.
+    pub connections: usize,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        Self { connections: 3 }
+    }
+}
+
+impl RequestLimits {
+    fn roots(self) -> usize {
+        self.connections.div_ceil(2).max(1)
+    }
+
+    fn loads(self) -> usize {
+        (self.connections / 2).max(1)
+    }
+}
+
+/// The permits for root fields of one request.
+struct RootPermits(Arc<tokio::sync::Semaphore>);
+
+/// Resolves at most a few root fields of a request at once: a document of many aliases
+/// each reading the database directly must not take the whole pool.
+struct RootGate;
+
+impl ExtensionFactory for RootGate {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(RootGate)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for RootGate {
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<async_graphql::Value>> {
+        match ctx.data_opt::<RootPermits>() {
+            Some(permits) if info.path_node.parent.is_none() => {
+                // A closed semaphore never happens (it is never closed); resolve anyway.
+                let _permit = permits.0.acquire().await.ok();
+                next.run(ctx, info).await
+            }
+            _ => next.run(ctx, info).await,
+        }
+    }
+}
+
 /// Executes one request for one caller: where it came from, their scope, and a fresh
 /// set of loaders whose batches run inside this request.
 pub async fn execute(
@@ -94,10 +156,22 @@ pub async fn execute(
     scope: Option<Scope>,
     meta: RequestMeta,
 ) -> async_graphql::Response {
-    let request = request.data(meta);
+    execute_with(schema, db, request, scope, meta, RequestLimits::default()).await
+}
+
+/// [`execute`] with the request's share of the database given.
+pub async fn execute_with(
+    schema: &HubSchema,
+    db: &DatabaseConnection,
+    request: async_graphql::Request,
+    scope: Option<Scope>,
+    meta: RequestMeta,
+    limits: RequestLimits,
+) -> async_graphql::Response {
+    let request = request.data(meta).data(RootPermits(Arc::new(tokio::sync::Semaphore::new(limits.roots()))));
     match scope {
         Some(scope) => {
-            let queue = loaders::LoadQueue::default();
+            let queue = loaders::LoadQueue::new(limits.loads());
             let request = loaders::install(request, db, Arc::new(scope), &queue);
             queue.drive(schema.execute(request)).await
         }
@@ -119,9 +193,16 @@ pub(crate) fn scope<'a>(ctx: &Context<'a>) -> Result<&'a Scope, AppError> {
     ctx.data_opt::<Arc<Scope>>().map(|s| s.as_ref()).ok_or(AppError::Unauthenticated)
 }
 
-/// Ids are numbers; anything else names no record.
+/// Ids are numbers in canonical form; anything else names no record. `"+15"`, `"015"`
+/// and `" 15"` are not customer 15.
 pub(crate) fn parse_id(id: &ID) -> Option<i32> {
-    id.parse().ok()
+    parse_id_str(id.as_str())
+}
+
+/// [`parse_id`] for an id given as text.
+pub(crate) fn parse_id_str(id: &str) -> Option<i32> {
+    let canonical = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && (id == "0" || !id.starts_with('0'));
+    if canonical { id.parse().ok() } else { None }
 }
 
 /// Money is stored in fen and shown in yuan with two decimals.

@@ -101,7 +101,8 @@ impl AuthMutation {
     /// unknown user and a wrong password.
     async fn login(&self, ctx: &Context<'_>, username: String, password: String) -> Result<LoginPayload> {
         let keys = ctx.data_unchecked::<TokenKeys>();
-        let session = domain::auth::login(db(ctx), keys, meta(ctx), &username, &password).await?;
+        let guard = ctx.data::<domain::auth::LoginGuard>()?;
+        let session = domain::auth::login(db(ctx), keys, guard, meta(ctx), &username, &password).await?;
         Ok(session.into())
     }
 

@@ -318,7 +318,7 @@ pub struct InsurancePolicyFilter {
 }
 
 fn id_of(field: &str, id: Option<ID>) -> Result<Option<i32>, AppError> {
-    id.map(|id| id.parse().map_err(|_| AppError::bad_input(field, "not an id"))).transpose()
+    id.map(|id| super::parse_id_str(&id).ok_or_else(|| AppError::bad_input(field, "not an id"))).transpose()
 }
 
 fn key(sort: &str, v: SortValue, id: i32) -> Key {

@@ -136,7 +136,7 @@ impl VehicleQuery {
             cond = cond.add(vehicle::Column::Model.eq(model.trim()));
         }
         if let Some(store) = f.selling_store_id {
-            let store: i32 = store.parse().map_err(|_| AppError::bad_input("sellingStoreId", "not an id"))?;
+            let store = super::parse_id_str(&store).ok_or_else(|| AppError::bad_input("sellingStoreId", "not an id"))?;
             cond = cond.add(vehicle::Column::SellingStoreId.eq(store));
         }
         let (name, col) = match sort {
