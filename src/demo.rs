@@ -123,6 +123,15 @@ const STORE_ROLES: &[(&str, Role, Department, &str)] = &[
     ("integration", Role::Integration, Department::Sales, "DMS接口"),
 ];
 
+/// Per own store, the integration accounts of the other departments' source systems:
+/// `<code>.<suffix>` (the sales system's account is `<code>.integration` above). They
+/// are added after every other account so the ids of the others stay as they were.
+const DEPARTMENT_INTEGRATIONS: &[(&str, Department, &str)] = &[
+    ("integration.service", Department::Service, "售后系统接口"),
+    ("integration.insurance", Department::Insurance, "保险系统接口"),
+    ("integration.parts", Department::Parts, "配件系统接口"),
+];
+
 struct ModelSpec {
     brand: &'static str,
     model: &'static str,
@@ -424,6 +433,7 @@ fn organisation(g: &mut Generator) -> Vec<Option<StaffIds>> {
                 role,
                 active: true,
                 created_at: g.now,
+                tokens_not_before: None,
             }
             .into_active_model(),
         );
@@ -480,6 +490,23 @@ fn organisation(g: &mut Generator) -> Vec<Option<StaffIds>> {
             }
         }
         store_staff.push(Some(ids));
+    }
+    // Drawn from no random numbers, so the rest of the group stays as it was.
+    for (i, spec) in STORES.iter().enumerate() {
+        if spec.kind == StoreKind::Partner {
+            continue;
+        }
+        let prefix = spec.code.to_lowercase();
+        for (suffix, dept, title) in DEPARTMENT_INTEGRATIONS {
+            add_staff(
+                g,
+                format!("{prefix}.{suffix}"),
+                format!("{}·{title}", spec.code),
+                Some(i as i32 + 1),
+                *dept,
+                Role::Integration,
+            );
+        }
     }
 
     store_staff
@@ -1090,5 +1117,10 @@ pub fn accounts_banner() -> String {
         let roles: Vec<String> = STORE_ROLES.iter().map(|(suffix, ..)| format!("{prefix}.{suffix}")).collect();
         out.push_str(&format!("  {}  {} {}\n", roles.join(" "), spec.code, spec.name));
     }
+    out.push_str(
+        "Integration accounts (API keys from createApiKey, one per department of each own store):\n  \
+         zjNN.integration (SALES)  zjNN.integration.service (SERVICE)  zjNN.integration.insurance (INSURANCE)  \
+         zjNN.integration.parts (PARTS)\n",
+    );
     out
 }

@@ -1,7 +1,8 @@
 //! Test harness: a fresh database with a small demo group, persona helpers, and
 //! in-process execution of GraphQL requests as any staff member.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use async_graphql::{Request, Response, Variables};
 use customer_hub::auth::{Actor, TokenKeys};
@@ -12,7 +13,9 @@ use customer_hub::domain::audit::RequestMeta;
 use customer_hub::graphql::{self, HubSchema, SchemaOptions};
 use customer_hub::http::AppState;
 use entity::staff;
-use sea_orm::{ColumnTrait, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, Statement,
+};
 use serde_json::Value;
 
 pub const SECRET: &[u8] = b"test-secret-test-secret-test-secret!";
@@ -21,13 +24,96 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub schema: HubSchema,
     pub keys: TokenKeys,
+    /// Removes the test's database when the app goes (declared last: dropped last).
+    _database: TestDatabase,
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
+static SWEPT: AtomicBool = AtomicBool::new(false);
 
-async fn fresh_database() -> DatabaseConnection {
+/// Prefix of every test database (PostgreSQL) and file (SQLite): `hub_t_<pid>_<n>_<random>`.
+const PREFIX: &str = "hub_t_";
+
+/// A test's own database, removed when dropped — also when the test panics.
+enum TestDatabase {
+    /// Dropped with `DROP DATABASE … WITH (FORCE)` over a fresh admin connection.
+    Postgres { admin_url: String, name: String },
+    /// The SQLite file and its WAL and shared-memory files, deleted.
+    Sqlite { path: PathBuf },
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match self {
+            TestDatabase::Postgres { admin_url, name } => {
+                // Drop may run inside the test's runtime, which cannot be blocked on: the
+                // database is dropped from a thread with its own runtime, waited for here.
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                let dropped = std::thread::spawn(move || drop_postgres_database(&admin_url, &name)).join();
+                if !matches!(dropped, Ok(Ok(()))) {
+                    eprintln!("could not drop test database {}: {dropped:?}", self.name());
+                }
+            }
+            TestDatabase::Sqlite { path } => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    std::fs::remove_file(file).ok();
+                }
+            }
+        }
+    }
+}
+
+impl TestDatabase {
+    fn name(&self) -> String {
+        match self {
+            TestDatabase::Postgres { name, .. } => name.clone(),
+            TestDatabase::Sqlite { path } => path.display().to_string(),
+        }
+    }
+}
+
+/// Drops one database on its own runtime (blocking; called from a plain thread).
+fn drop_postgres_database(admin_url: &str, name: &str) -> Result<(), String> {
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| format!("runtime: {e}"))?;
+    runtime.block_on(async {
+        let admin = Database::connect(admin_url).await.map_err(|e| format!("connect: {e}"))?;
+        let dropped = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+        admin.close().await.ok();
+        dropped.map(|_| ()).map_err(|e| format!("drop: {e}"))
+    })
+}
+
+/// Drops the test databases left by test processes that no longer run (killed before
+/// their databases were dropped). Databases of running processes are left alone.
+async fn sweep_abandoned(admin: &DatabaseConnection) {
+    if SWEPT.swap(true, Ordering::SeqCst) || !cfg!(target_os = "linux") {
+        return;
+    }
+    let Ok(rows) = admin
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT datname FROM pg_database WHERE datname LIKE '{PREFIX}%'"),
+        ))
+        .await
+    else {
+        return;
+    };
+    for row in rows {
+        let Ok(name) = row.try_get::<String>("", "datname") else { continue };
+        let pid = name.strip_prefix(PREFIX).and_then(|rest| rest.split('_').next()).and_then(|p| p.parse::<u32>().ok());
+        let Some(pid) = pid else { continue };
+        if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
+        }
+    }
+}
+
+async fn fresh_database() -> (DatabaseConnection, TestDatabase) {
     let unique = format!(
-        "hub_t_{}_{}_{}",
+        "{PREFIX}{}_{}_{}",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::SeqCst),
         uuid::Uuid::new_v4().simple().to_string().get(..8).unwrap_or("x")
@@ -35,26 +121,30 @@ async fn fresh_database() -> DatabaseConnection {
     match std::env::var("HUB_TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let admin = Database::connect(&admin_url).await.expect("HUB_TEST_DATABASE_URL is set but unreachable");
+            sweep_abandoned(&admin).await;
             admin.execute_unprepared(&format!("CREATE DATABASE {unique}")).await.expect("create test database");
             admin.close().await.ok();
+            // From here on the database is dropped again, whatever happens next.
+            let guard = TestDatabase::Postgres { admin_url: admin_url.clone(), name: unique.clone() };
             let base = admin_url.rsplit_once('/').map(|(base, _)| base).expect("URL with a database name");
             let cfg = customer_hub::config::DbConfig {
                 database_url: format!("{base}/{unique}"),
                 db_max_connections: 5,
                 db_statement_timeout_ms: 30_000,
             };
-            customer_hub::db::connect(&cfg).await.expect("connect to test database")
+            (customer_hub::db::connect(&cfg).await.expect("connect to test database"), guard)
         }
         _ => {
             let dir = std::env::temp_dir().join("customer-hub-tests");
             std::fs::create_dir_all(&dir).expect("temp dir");
             let path = dir.join(format!("{unique}.db"));
+            let guard = TestDatabase::Sqlite { path: path.clone() };
             let cfg = customer_hub::config::DbConfig {
                 database_url: format!("sqlite://{}?mode=rwc", path.display()),
                 db_max_connections: 5,
                 db_statement_timeout_ms: 30_000,
             };
-            customer_hub::db::connect(&cfg).await.expect("open SQLite test database")
+            (customer_hub::db::connect(&cfg).await.expect("open SQLite test database"), guard)
         }
     }
 }
@@ -66,12 +156,12 @@ impl TestApp {
     }
 
     pub async fn with_customers(customers: usize) -> Self {
-        let db = fresh_database().await;
+        let (db, database) = fresh_database().await;
         customer_hub::db::migrate(&db).await.expect("migrate");
         demo::seed(&db, &DemoConfig { customers, ..DemoConfig::default() }).await.expect("seed");
         let keys = TokenKeys::new(SECRET, 3600);
         let schema = graphql::build_schema(db.clone(), keys.clone(), &SchemaOptions::default());
-        Self { db, schema, keys }
+        Self { db, schema, keys, _database: database }
     }
 
     pub fn backend(&self) -> DbBackend {
