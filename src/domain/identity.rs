@@ -41,8 +41,29 @@ pub struct Resolution {
     pub candidates: Vec<(i32, i32, Vec<String>)>,
 }
 
-const HONORIFICS: [&str; 6] = ["先生", "女士", "小姐", "总", "老师", "师傅"];
+/// Forms of address that people and systems append to a name (陈先生, 王总, 李师傅).
+pub const HONORIFICS: [&str; 6] = ["先生", "女士", "小姐", "总", "老师", "师傅"];
 const COMPANY_SUFFIXES: [&str; 5] = ["股份有限公司", "有限责任公司", "有限公司", "集团", "公司"];
+
+/// A person's name and the form of address typed after it, if any: `陈玉兰 女士` →
+/// (`陈玉兰`, `女士`). A name that is nothing but a form of address stays as it is.
+pub fn split_honorific(name: &str) -> (&str, Option<&'static str>) {
+    let trimmed = name.trim();
+    for honorific in HONORIFICS {
+        if let Some(rest) = trimmed.strip_suffix(honorific).map(str::trim_end)
+            && !rest.is_empty()
+        {
+            return (rest, Some(honorific));
+        }
+    }
+    (trimmed, None)
+}
+
+/// The name a customer is kept under: a person's name without the form of address
+/// (that is for matching and salutation, not the golden record); company names as given.
+pub fn record_name(name: &str, corporate: bool) -> String {
+    if corporate { name.trim().to_owned() } else { split_honorific(name).0.to_owned() }
+}
 
 /// A name reduced for comparison: no spaces, no honorific or company-form suffix.
 pub fn comparable(name: &str) -> String {
@@ -66,7 +87,37 @@ pub fn compatible(a: &str, b: &str) -> bool {
 /// Same surname and length, one character apart: a likely typo or a sibling.
 pub fn similar(a: &str, b: &str) -> bool {
     let (a, b): (Vec<char>, Vec<char>) = (comparable(a).chars().collect(), comparable(b).chars().collect());
-    a.len() == b.len() && a.len() >= 2 && a[0] == b[0] && a.iter().zip(&b).filter(|(x, y)| x != y).count() == 1
+    a.len() == b.len()
+        && a.len() >= 2
+        && a.first() == b.first()
+        && a.iter().zip(&b).filter(|(x, y)| x != y).count() == 1
+}
+
+/// How a known customer compares with an incoming person they share a phone or a
+/// vehicle with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Likeness {
+    /// Both have an ID number and they differ: another person.
+    OtherId,
+    /// A compatible name and no conflicting ID.
+    SameName,
+    /// One character apart (typo or sibling): for a person to decide.
+    SimilarName,
+    /// Another name.
+    OtherName,
+}
+
+/// Compares a known customer (`known_name`, `known_id`) with `person`.
+pub fn likeness(known_name: &str, known_id: Option<&str>, person: &Person) -> Likeness {
+    if known_id.zip(person.id_number.as_deref()).is_some_and(|(a, b)| a != b) {
+        Likeness::OtherId
+    } else if compatible(known_name, &person.name) {
+        Likeness::SameName
+    } else if similar(known_name, &person.name) {
+        Likeness::SimilarName
+    } else {
+        Likeness::OtherName
+    }
 }
 
 /// The live customers the given (possibly merged) ids stand for.
@@ -136,15 +187,20 @@ pub async fn resolve<C: ConnectionTrait>(conn: &C, person: &Person, vin: Option<
                 continue;
             }
             let phone = phone_of.get(&id).map(|p| mask::phone(p)).unwrap_or_else(|| "a phone".into());
-            let other_id = c.id_number.as_ref().zip(person.id_number.as_ref()).is_some_and(|(a, b)| a != b);
-            if other_id {
-                households.insert(id, format!("shares phone {phone}, different {id_label}"));
-            } else if compatible(&c.name, &person.name) {
-                strong.insert(id, format!("same phone {phone} and name"));
-            } else if similar(&c.name, &person.name) {
-                weak.insert(id, (60, vec![format!("same phone {phone}, similar name ({} / {})", c.name, person.name)]));
-            } else {
-                households.insert(id, format!("shares phone {phone}, different name"));
+            match likeness(&c.name, c.id_number.as_deref(), person) {
+                Likeness::OtherId => {
+                    households.insert(id, format!("shares phone {phone}, different {id_label}"));
+                }
+                Likeness::SameName => {
+                    strong.insert(id, format!("same phone {phone} and name"));
+                }
+                Likeness::SimilarName => {
+                    let why = format!("same phone {phone}, similar name ({} / {})", c.name, person.name);
+                    weak.insert(id, (60, vec![why]));
+                }
+                Likeness::OtherName => {
+                    households.insert(id, format!("shares phone {phone}, different name"));
+                }
             }
         }
     }
@@ -171,8 +227,7 @@ pub async fn resolve<C: ConnectionTrait>(conn: &C, person: &Person, vin: Option<
             if Some(id) == by_id || strong.contains_key(&id) {
                 continue;
             }
-            let other_id = c.id_number.as_ref().zip(person.id_number.as_ref()).is_some_and(|(a, b)| a != b);
-            if compatible(&c.name, &person.name) && !other_id {
+            if likeness(&c.name, c.id_number.as_deref(), person) == Likeness::SameName {
                 strong.insert(id, format!("current holder of VIN {vin} with the same name"));
             } else {
                 let entry = weak.entry(id).or_insert((0, Vec::new()));
@@ -306,5 +361,60 @@ mod tests {
         assert!(similar("王伟", "王玮"));
         assert!(!similar("王伟", "李伟"));
         assert!(!similar("王伟", "王伟"));
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::domain::normalize::arbitrary::text;
+
+    fn person() -> impl Strategy<Value = Person> {
+        (text(), any::<bool>(), prop::collection::vec(text(), 0..3), prop::option::of(text())).prop_map(
+            |(name, corporate, phones, id_number)| Person { name, corporate, phones, id_number, ..Person::default() },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn name_matching_is_total_and_consistent(a in text(), b in text()) {
+            let _ = comparable(&a);
+            prop_assert!(compatible(&a, &a));
+            prop_assert_eq!(compatible(&a, &b), compatible(&b, &a));
+            prop_assert_eq!(similar(&a, &b), similar(&b, &a));
+            prop_assert!(!similar(&a, &a));
+            let (name, honorific) = split_honorific(&a);
+            prop_assert!(name.chars().count() <= a.chars().count());
+            prop_assert!(honorific.is_none() || !name.is_empty());
+            let kept = record_name(&a, false);
+            prop_assert!(!kept.is_empty() || a.trim().is_empty());
+        }
+
+        #[test]
+        fn comparing_people_is_total(name in text(), id in prop::option::of(text()), p in person()) {
+            let verdict = likeness(&name, id.as_deref(), &p);
+            if id.is_some() && p.id_number.is_some() && id != p.id_number {
+                prop_assert_eq!(verdict, Likeness::OtherId);
+            }
+            prop_assert_eq!(likeness(&p.name, p.id_number.as_deref(), &p), Likeness::SameName);
+            let with_title = Person { name: format!("{}先生", p.name), ..p.clone() };
+            if comparable(&p.name) == p.name && !p.name.is_empty() {
+                prop_assert_eq!(likeness(&p.name, p.id_number.as_deref(), &with_title), Likeness::SameName);
+            }
+        }
+    }
+
+    #[test]
+    fn honorifics_are_set_aside_from_the_name() {
+        assert_eq!(split_honorific("陈玉兰女士"), ("陈玉兰", Some("女士")));
+        assert_eq!(split_honorific(" 王 总 "), ("王", Some("总")));
+        assert_eq!(split_honorific("李师傅"), ("李", Some("师傅")));
+        assert_eq!(split_honorific("先生"), ("先生", None));
+        assert_eq!(record_name("陈玉兰女士", false), "陈玉兰");
+        assert_eq!(record_name("杭州鑫达物流总", true), "杭州鑫达物流总");
     }
 }

@@ -20,9 +20,9 @@ use sea_orm::{
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::identity::{self, Person};
-use super::normalize;
-use crate::error::AppResult;
+use super::identity::{self, Likeness, Person};
+use super::{limits, normalize};
+use crate::error::{AppError, AppResult};
 
 /// The kinds of source record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -328,14 +328,79 @@ fn items(value: &str) -> Result<Value, String> {
     if list.is_empty() { Err("no items".into()) } else { Ok(Value::Array(list)) }
 }
 
+/// Most characters of an external id.
+pub const EXTERNAL_ID: usize = 128;
+
+/// The documented maximum length, in characters, of an ingested field (API field or CSV
+/// column, snake_case): names of people, companies and staff [`limits::NAME`], the
+/// address [`limits::ADDRESS`], parts items and insurance coverage [`limits::NOTE`], the
+/// external id [`EXTERNAL_ID`], every other field [`limits::FIELD`].
+pub fn max_length(field: &str) -> usize {
+    match field {
+        "customer_name" | "consultant" | "advisor" | "insurer" => limits::NAME,
+        "address" => limits::ADDRESS,
+        "items" | "coverage" => limits::NOTE,
+        "external_id" => EXTERNAL_ID,
+        _ => limits::FIELD,
+    }
+}
+
+/// A field as the GraphQL input names it: `customer_name` → `customerName`.
+pub fn api_name(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut upper = false;
+    for c in field.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The fields of `raw` longer than their maximum, with that maximum. Counting stops at
+/// the maximum, so a megabyte cell costs no more than a short one.
+fn overlong(raw: &Raw) -> impl Iterator<Item = (&str, &str, usize)> {
+    raw.iter()
+        .map(|(field, value)| (field.as_str(), value.as_str(), max_length(field)))
+        .filter(|(_, value, max)| value.chars().nth(*max).is_some())
+}
+
+/// The first field of any record longer than its maximum, as `BAD_USER_INPUT` naming the
+/// field as the GraphQL input does; records are numbered from 1 in a batch.
+pub fn check_lengths<'a>(records: impl IntoIterator<Item = &'a Raw>) -> AppResult<()> {
+    let records: Vec<&Raw> = records.into_iter().collect();
+    let batch = records.len() > 1;
+    for (i, raw) in records.into_iter().enumerate() {
+        if let Some((field, value, max)) = overlong(raw).next() {
+            let field: String = api_name(field).chars().take(64).collect();
+            return limits::check(&field, value, max).map_err(|e| {
+                if batch { AppError::bad_input(field, format!("record {}: {}", i + 1, e.message())) } else { e }
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Validates and normalizes a raw record; every problem is reported, not just the first.
+/// Lengths are checked before anything else reads the text.
 pub fn parse(kind: RecordKind, raw: &Raw) -> Result<Incoming, Vec<FieldError>> {
+    let too_long: Vec<FieldError> = overlong(raw)
+        .map(|(field, _, max)| FieldError {
+            field: field.chars().take(64).collect(),
+            reason: format!("is longer than {max} characters"),
+        })
+        .collect();
+    if !too_long.is_empty() {
+        return Err(too_long);
+    }
     let mut f = Fields { raw, errors: Vec::new() };
     let store_code = f.get("store_code").map(str::to_owned);
     let external_id = f.required("external_id").map(str::to_owned);
-    if external_id.as_ref().is_some_and(|e| e.chars().count() > 128) {
-        f.fail("external_id", "is longer than 128 characters");
-    }
     let name = f.parse("customer_name", true, normalize::name);
     let phones: Vec<String> = f.parse("phone", false, normalize::phone).into_iter().collect();
     let mut corporate =
@@ -363,7 +428,8 @@ pub fn parse(kind: RecordKind, raw: &Raw) -> Result<Incoming, Vec<FieldError>> {
         f.fail("phone", "a record needs at least a phone, an ID number or a VIN to know whose it is");
     }
     let person = Person {
-        name: name.clone().unwrap_or_default(),
+        // The form of address (先生, 女士, 总) helps matching, not the golden record.
+        name: name.as_deref().map(|n| identity::record_name(n, corporate)).unwrap_or_default(),
         corporate,
         phones,
         id_number,
@@ -510,32 +576,28 @@ pub async fn ingest<C: ConnectionTrait>(conn: &C, store_id: i32, record: &Incomi
             })
             .exec_without_returning(conn)
             .await?;
-            let customer_id = live_customer(conn, source.customer_id).await?;
-            let reason = source.match_reason.clone().unwrap_or_default();
+            let current = live_customer(conn, source.customer_id).await?;
+            // Another phone, ID number or name says whose record it is anew: resolve it again.
+            let (customer_id, reason) = if identity_changed(record, &source.payload) {
+                let (customer_id, reason, created) = attach(conn, record, now, Some(current)).await?;
+                fresh = created;
+                (customer_id, reason.or(source.match_reason.clone()).unwrap_or_default())
+            } else {
+                (current, source.match_reason.clone().unwrap_or_default())
+            };
             let mut row = source.into_active_model();
             row.payload = Set(payload);
             row.payload_hash = Set(Some(hash));
             row.last_seen_at = Set(now);
             row.customer_id = Set(customer_id);
+            row.match_reason = Set(Some(reason.clone()));
             let source = row.update(conn).await?;
             (source, customer_id, Outcome::Updated, reason)
         }
         None => {
-            let resolution =
-                identity::resolve(conn, &record.person, record.vehicle.as_ref().map(|v| v.vin.as_str())).await?;
-            let customer_id = match resolution.customer {
-                Some(id) => id,
-                None => {
-                    fresh = true;
-                    create_customer(conn, record, now).await?
-                }
-            };
-            for (other, why) in &resolution.households {
-                identity::link_household(conn, customer_id, *other, why).await?;
-            }
-            for (other, score, reasons) in &resolution.candidates {
-                identity::queue_candidate(conn, customer_id, *other, *score, reasons).await?;
-            }
+            let (customer_id, reason, created) = attach(conn, record, now, None).await?;
+            fresh = created;
+            let reason = reason.unwrap_or_default();
             let source = source_record::ActiveModel {
                 system: Set(system),
                 store_id: Set(store_id),
@@ -546,12 +608,12 @@ pub async fn ingest<C: ConnectionTrait>(conn: &C, store_id: i32, record: &Incomi
                 last_seen_at: Set(now),
                 kind: Set(Some(record.kind.name().into())),
                 payload_hash: Set(Some(hash)),
-                match_reason: Set(Some(resolution.reason.clone())),
+                match_reason: Set(Some(reason.clone())),
                 ..Default::default()
             }
             .insert(conn)
             .await?;
-            (source, customer_id, Outcome::Created, resolution.reason)
+            (source, customer_id, Outcome::Created, reason)
         }
     };
     apply_person(conn, customer_id, record, raw, now, fresh).await?;
@@ -562,6 +624,54 @@ pub async fn ingest<C: ConnectionTrait>(conn: &C, store_id: i32, record: &Incomi
     };
     write_fact(conn, store_id, customer_id, vehicle_id, source.id, record, outcome == Outcome::Created).await?;
     Ok(Ingested { outcome, customer_id, source_record_id: source.id, match_reason: reason })
+}
+
+/// Whether a resent record names its person differently from the payload it replaces:
+/// another phone, ID number or name (an unreadable old payload counts as different).
+fn identity_changed(record: &Incoming, previous: &Value) -> bool {
+    let Ok(previous) = serde_json::from_value::<Raw>(previous.clone()) else { return true };
+    let Ok(previous) = parse(record.kind, &previous) else { return true };
+    let (old, new) = (&previous.person, &record.person);
+    old.phones != new.phones || old.id_number != new.id_number || !identity::compatible(&old.name, &new.name)
+}
+
+/// Resolves whose record this is and attaches it: an existing customer, the record's
+/// `previous` customer when nobody else fits and that customer is not clearly another
+/// person, or a new customer. Households and duplicate candidates are recorded. Returns
+/// the customer, the match reason (`None`: it stays with `previous` for its old reason)
+/// and whether the customer was created now.
+async fn attach<C: ConnectionTrait>(
+    conn: &C,
+    record: &Incoming,
+    now: DateTime<Utc>,
+    previous: Option<i32>,
+) -> AppResult<(i32, Option<String>, bool)> {
+    let resolution = identity::resolve(conn, &record.person, record.vehicle.as_ref().map(|v| v.vin.as_str())).await?;
+    let kept = match (resolution.customer, previous) {
+        (None, Some(previous)) => customer::Entity::find_by_id(previous)
+            .one(conn)
+            .await?
+            .filter(|c| {
+                matches!(
+                    identity::likeness(&c.name, c.id_number.as_deref(), &record.person),
+                    Likeness::SameName | Likeness::SimilarName
+                )
+            })
+            .map(|c| c.id),
+        _ => None,
+    };
+    let (customer_id, reason, created) = match (resolution.customer, kept) {
+        (Some(id), _) => (id, Some(resolution.reason.clone()), false),
+        (None, Some(id)) => (id, None, false),
+        (None, None) => (create_customer(conn, record, now).await?, Some(resolution.reason.clone()), true),
+    };
+    for (other, why) in resolution.households.iter().filter(|(other, _)| *other != customer_id) {
+        identity::link_household(conn, customer_id, *other, why).await?;
+    }
+    for (other, score, reasons) in resolution.candidates.iter().filter(|(other, ..)| *other != customer_id) {
+        identity::queue_candidate(conn, customer_id, *other, *score, reasons).await?;
+    }
+    Ok((customer_id, reason, created))
 }
 
 /// The live customer a possibly merged id stands for.
@@ -962,7 +1072,6 @@ pub async fn ingest_api(
 
     use super::access::Action;
     use super::scope::Reach;
-    use crate::error::AppError;
 
     if records.len() > MAX_BATCH {
         return Err(AppError::bad_input("records", format!("at most {MAX_BATCH} records per batch")));
@@ -977,6 +1086,8 @@ pub async fn ingest_api(
             kinds.into_iter().collect::<Vec<_>>().join(", ")
         )));
     }
+    // Before anything is read or stored: a field beyond its documented length fails the request.
+    check_lengths(records.iter().map(|(_, raw)| raw))?;
     let own_store = match scope.actor.store_id {
         Some(id) => store::Entity::find_by_id(id).one(db).await?,
         None => None,
@@ -1034,8 +1145,6 @@ pub async fn ingest_savepoint(
 ) -> AppResult<RecordResult> {
     use sea_orm::TransactionTrait;
 
-    use crate::error::AppError;
-
     let savepoint = txn.begin().await?;
     match ingest(&savepoint, store_id, incoming, raw).await {
         Ok(done) => {
@@ -1056,5 +1165,109 @@ pub async fn ingest_savepoint(
             savepoint.rollback().await?;
             Ok(RecordResult::Rejected(vec![FieldError { field: "record".into(), reason: other.message() }]))
         }
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::domain::normalize::arbitrary::text;
+
+    const KINDS: [RecordKind; 5] = [
+        RecordKind::Delivery,
+        RecordKind::RepairOrder,
+        RecordKind::InsurancePolicy,
+        RecordKind::PartsOrder,
+        RecordKind::Lead,
+    ];
+
+    /// A record of `kind` whose every column holds arbitrary text (or is missing).
+    fn record() -> impl Strategy<Value = (RecordKind, Raw)> {
+        prop::sample::select(KINDS.to_vec()).prop_flat_map(|kind| {
+            let columns = kind.columns();
+            prop::collection::vec(prop::option::of(text()), columns.len()).prop_map(move |values| {
+                let raw: Raw = columns
+                    .iter()
+                    .zip(values)
+                    .filter_map(|(column, value)| value.map(|v| ((*column).to_owned(), v)))
+                    .collect();
+                (kind, raw)
+            })
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_record_is_parsed_or_rejected_by_field((kind, raw) in record()) {
+            match parse(kind, &raw) {
+                Ok(incoming) => {
+                    prop_assert!(!incoming.external_id.is_empty());
+                    prop_assert!(incoming.person.phones.iter().all(|p| normalize::phone(p).as_ref() == Ok(p)));
+                    prop_assert_eq!(incoming.hash(), incoming.hash());
+                }
+                Err(errors) => {
+                    prop_assert!(!errors.is_empty());
+                    for e in &errors {
+                        prop_assert!(e.field == "phone" || raw.contains_key(&e.field) || kind.columns().contains(&e.field.as_str()), "{:?}", e);
+                    }
+                }
+            }
+            let lengths = check_lengths([&raw]);
+            prop_assert_eq!(lengths.is_ok(), raw.iter().all(|(f, v)| v.chars().count() <= max_length(f)));
+        }
+
+        #[test]
+        fn field_parsers_are_total(s in text()) {
+            let _ = (gender(&s), payment(&s), service_type(&s), grade(&s));
+            if let Ok(n) = whole(&s) {
+                prop_assert!(n >= 0);
+            }
+            if let Ok(list) = items(&s) {
+                prop_assert!(list.is_array());
+            }
+            let name = api_name(&s);
+            prop_assert!(!name.contains('_'));
+        }
+    }
+
+    #[test]
+    fn the_examples_of_the_issue_are_rejected_by_field() {
+        let mut raw: Raw = [
+            ("external_id", "S-1"),
+            ("customer_name", "王伟"),
+            ("national_id", "杭州新客科技"),
+            ("vin", "LSVCA4C37RN123456"),
+            ("delivery_date", "2024-03-05"),
+            ("price", "99999999999999999999"),
+            ("model_year", "99999999999999999999"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let errors = parse(RecordKind::Delivery, &raw).expect_err("rejected");
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["national_id", "model_year", "price"]);
+        raw.insert("customer_name".into(), "王".repeat(1_000_000));
+        let errors = parse(RecordKind::Delivery, &raw).expect_err("rejected");
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "customer_name");
+        assert!(errors[0].reason.len() < 100, "the cell is not echoed");
+        let err = check_lengths([&raw]).expect_err("too long");
+        assert_eq!(err.code(), "BAD_USER_INPUT");
+        assert!(matches!(&err, AppError::BadInput { field: Some(f), .. } if f == "customerName"));
+    }
+
+    #[test]
+    fn honorifics_stay_out_of_the_record_name() {
+        let raw: Raw =
+            [("external_id", "L-1"), ("customer_name", "陈玉兰 女士"), ("phone", "13800138000"), ("grade", "H")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+        assert_eq!(parse(RecordKind::Lead, &raw).expect("valid").person.name, "陈玉兰");
     }
 }

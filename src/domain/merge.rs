@@ -10,15 +10,15 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use entity::enums::{LifecycleStage, SourceSystem};
+use entity::enums::{CustomerKind, LifecycleStage, SourceSystem};
 use entity::{
     contact_point, customer, customer_store, customer_tag, delivery, duplicate_candidate, insurance_policy, lead,
     merge_event, parts_order, repair_order, source_record, vehicle_ownership,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -26,6 +26,7 @@ use serde_json::json;
 use super::Scope;
 use super::access::{Action, Resource};
 use super::audit::{self, Entry, RequestMeta};
+use super::identity::record_name;
 use crate::error::{AppError, AppResult};
 
 /// Source systems in order of trust, for survivorship ties.
@@ -51,6 +52,9 @@ pub struct Snapshot {
     pub contacts: Vec<contact_point::Model>,
     pub tags: Vec<customer_tag::Model>,
     pub relationships: Vec<customer_store::Model>,
+    /// Queued pairs this merge decided (`MERGED`); undoing it puts them back in the queue.
+    #[serde(default)]
+    pub candidates: Vec<i32>,
 }
 
 pub struct MergeResult {
@@ -150,7 +154,7 @@ pub async fn merge(
 ) -> AppResult<MergeResult> {
     scope.require(Resource::Identity, Action::Update)?;
     let txn = db.begin().await?;
-    let result = merge_in(&txn, scope, meta, survivor_id, merged_ids, priority).await?;
+    let result = merge_in(&txn, scope, meta, survivor_id, merged_ids, priority, None).await?;
     if dry_run {
         txn.rollback().await?;
         Ok(MergeResult { event_id: None, ..result })
@@ -167,6 +171,7 @@ pub(crate) async fn merge_in(
     survivor_id: i32,
     merged_ids: &[i32],
     priority: &[SourceSystem],
+    deciding: Option<i32>,
 ) -> AppResult<MergeResult> {
     let mut merged_ids: Vec<i32> = merged_ids.to_vec();
     merged_ids.sort_unstable();
@@ -268,7 +273,9 @@ pub(crate) async fn merge_in(
     let pick = |f: &dyn Fn(&customer::Model) -> Option<String>| ranked.iter().find_map(f);
     let now = Utc::now();
     let mut row = survivor.clone().into_active_model();
-    row.name = Set(pick(&|c| Some(c.name.clone()).filter(|n| !n.trim().is_empty())).unwrap_or(survivor.name.clone()));
+    // A form of address typed after a name (陈玉兰女士) never becomes the customer's name.
+    let name_of = |c: &customer::Model| record_name(&c.name, c.kind == CustomerKind::Corporate);
+    row.name = Set(pick(&|c| Some(name_of(c)).filter(|n| !n.is_empty())).unwrap_or_else(|| name_of(&survivor)));
     row.address = Set(pick(&|c| c.address.clone().filter(|a| !a.is_empty())));
     row.city = Set(pick(&|c| c.city.clone().filter(|a| !a.is_empty())));
     row.notes = Set(pick(&|c| c.notes.clone().filter(|a| !a.is_empty())));
@@ -295,15 +302,28 @@ pub(crate) async fn merge_in(
         row.update(txn).await?;
     }
     // Pairs of these customers waiting in the queue are decided by this merge.
-    duplicate_candidate::Entity::update_many()
-        .col_expr(duplicate_candidate::Column::Status, Expr::value("MERGED"))
-        .col_expr(duplicate_candidate::Column::ResolvedAt, Expr::value(now))
-        .col_expr(duplicate_candidate::Column::ResolvedBy, Expr::value(scope.actor.staff_id))
+    let decided: Vec<i32> = duplicate_candidate::Entity::find()
+        .select_only()
+        .column(duplicate_candidate::Column::Id)
         .filter(duplicate_candidate::Column::Status.eq("OPEN"))
         .filter(duplicate_candidate::Column::CustomerA.is_in(all.iter().copied()))
         .filter(duplicate_candidate::Column::CustomerB.is_in(all.iter().copied()))
-        .exec(txn)
+        .into_tuple()
+        .all(txn)
         .await?;
+    if !decided.is_empty() {
+        duplicate_candidate::Entity::update_many()
+            .col_expr(duplicate_candidate::Column::Status, Expr::value("MERGED"))
+            .col_expr(duplicate_candidate::Column::ResolvedAt, Expr::value(now))
+            .col_expr(duplicate_candidate::Column::ResolvedBy, Expr::value(scope.actor.staff_id))
+            .filter(duplicate_candidate::Column::Id.is_in(decided.iter().copied()))
+            .exec(txn)
+            .await?;
+    }
+    snapshot.candidates = decided;
+    snapshot.candidates.extend(deciding);
+    snapshot.candidates.sort_unstable();
+    snapshot.candidates.dedup();
     let event = merge_event::ActiveModel {
         survivor_id: Set(survivor_id),
         merged_ids: Set(json!(merged_ids)),
@@ -336,7 +356,7 @@ pub async fn unmerge(
     let txn = db.begin().await?;
     let merged = customer::Entity::find_by_id(customer_id).one(&txn).await?.ok_or(AppError::NotFound("customer"))?;
     let Some(survivor_id) = merged.merged_into else {
-        return Err(AppError::bad_input("id", "this customer is not merged into another"));
+        return Err(not_merged(&txn, customer_id).await?);
     };
     let events = merge_event::Entity::find()
         .filter(merge_event::Column::SurvivorId.eq(survivor_id))
@@ -426,6 +446,22 @@ pub async fn unmerge(
             customer_store::Entity::insert(row).exec_without_returning(&txn).await?;
         }
     }
+    // The pairs this merge decided are undecided again: back in the queue.
+    let restored_ids: Vec<i32> = snapshot.customers.iter().map(|c| c.id).collect();
+    duplicate_candidate::Entity::update_many()
+        .col_expr(duplicate_candidate::Column::Status, Expr::value("OPEN"))
+        .col_expr(duplicate_candidate::Column::ResolvedAt, Expr::value(Option::<chrono::DateTime<Utc>>::None))
+        .col_expr(duplicate_candidate::Column::ResolvedBy, Expr::value(Option::<i32>::None))
+        .filter(duplicate_candidate::Column::Status.eq("MERGED"))
+        .filter(
+            Condition::any().add(duplicate_candidate::Column::Id.is_in(snapshot.candidates.iter().copied())).add(
+                Condition::all()
+                    .add(duplicate_candidate::Column::CustomerA.is_in(restored_ids.iter().copied()))
+                    .add(duplicate_candidate::Column::CustomerB.is_in(restored_ids.iter().copied())),
+            ),
+        )
+        .exec(&txn)
+        .await?;
     let mut row = event.clone().into_active_model();
     row.undone_at = Set(Some(now));
     row.undone_by = Set(Some(scope.actor.staff_id));
@@ -440,6 +476,29 @@ pub async fn unmerge(
     .await?;
     txn.commit().await?;
     Ok(restored)
+}
+
+/// The refusal of `unmergeCustomer` for a customer that was not merged away: it takes the
+/// id of a merged customer (one of the merge's `mergedIds`), never the survivor's.
+async fn not_merged<C: ConnectionTrait>(conn: &C, customer_id: i32) -> AppResult<AppError> {
+    let absorbed: Vec<i32> = merge_event::Entity::find()
+        .filter(merge_event::Column::SurvivorId.eq(customer_id))
+        .filter(merge_event::Column::UndoneAt.is_null())
+        .order_by_asc(merge_event::Column::Id)
+        .all(conn)
+        .await?
+        .iter()
+        .flat_map(|e| serde_json::from_value::<Vec<i32>>(e.merged_ids.clone()).unwrap_or_default())
+        .collect();
+    let takes = "unmergeCustomer takes the id of a customer that was merged away (one of the merge's \
+                 mergedIds), not the survivor's";
+    let message = if absorbed.is_empty() {
+        format!("customer {customer_id} is not merged into another; {takes}")
+    } else {
+        let ids: Vec<String> = absorbed.iter().map(i32::to_string).collect();
+        format!("customer {customer_id} is a merge survivor; {takes}: here {}", ids.join(" or "))
+    };
+    Ok(AppError::bad_input("id", message))
 }
 
 /// Decides a queued pair: merge it (into `survivor`) or mark the two as different
@@ -474,7 +533,7 @@ pub async fn resolve_candidate(
         let survivor = super::ingest::live_customer(&txn, survivor).await?;
         let other = super::ingest::live_customer(&txn, other).await?;
         if survivor != other {
-            merge_in(&txn, scope, meta, survivor, &[other], priority).await?;
+            merge_in(&txn, scope, meta, survivor, &[other], priority, Some(candidate_id)).await?;
         }
         "MERGED"
     } else {

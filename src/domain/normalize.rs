@@ -2,24 +2,28 @@
 
 use sha2::{Digest, Sha256};
 
-/// A Chinese mobile number as `+86` and 11 digits. Accepts spaces, dashes, dots,
-/// parentheses and the prefixes 86, +86 and 0086.
+/// A Chinese mobile number as `+86` and 11 digits. Accepts full-width digits, spaces,
+/// dashes, dots, parentheses and the prefixes 86, +86 and 0086.
 pub fn mobile(input: &str) -> Result<String, String> {
-    let mut digits: String = input.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '\u{3000}')).collect();
-    if let Some(rest) = digits.strip_prefix('+') {
-        digits = rest.to_owned();
-    }
+    let folded = fold_width(input);
+    let digits = folded.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'));
+    let digits: String = digits.collect();
+    let digits = digits.strip_prefix('+').unwrap_or(&digits);
     if !digits.chars().all(|c| c.is_ascii_digit()) {
         return Err(format!("`{input}` is not a phone number"));
     }
-    let national = if digits.len() == 15 && digits.starts_with("0086") {
-        &digits[4..]
-    } else if digits.len() == 13 && digits.starts_with("86") {
-        &digits[2..]
+    // ASCII digits only from here: every character is one byte.
+    let national = if digits.len() == 15 {
+        digits.strip_prefix("0086")
+    } else if digits.len() == 13 {
+        digits.strip_prefix("86")
     } else {
-        digits.as_str()
-    };
-    let valid = national.len() == 11 && national.starts_with('1') && matches!(national.as_bytes()[1], b'3'..=b'9');
+        None
+    }
+    .unwrap_or(digits);
+    let valid = national.len() == 11
+        && national.starts_with('1')
+        && national.as_bytes().get(1).is_some_and(|d| (b'3'..=b'9').contains(d));
     if valid {
         Ok(format!("+86{national}"))
     } else {
@@ -67,11 +71,11 @@ pub fn vin_check_digit(vin: &str) -> Option<char> {
         return None;
     }
     let mut sum = 0;
-    for (i, c) in chars.iter().enumerate() {
-        sum += vin_value(*c)? * VIN_WEIGHTS[i];
+    for (c, weight) in chars.iter().zip(VIN_WEIGHTS) {
+        sum += vin_value(*c)? * weight;
     }
     let rem = sum % 11;
-    Some(if rem == 10 { 'X' } else { char::from_digit(rem, 10).expect("digit") })
+    if rem == 10 { Some('X') } else { char::from_digit(rem, 10) }
 }
 
 pub fn vin_is_valid(vin: &str) -> bool {
@@ -86,25 +90,34 @@ pub fn national_id_check(first17: &str) -> Option<char> {
     if first17.len() != 17 || !first17.chars().all(|c| c.is_ascii_digit()) {
         return None;
     }
-    let sum: u32 = first17.chars().zip(ID_WEIGHTS).map(|(c, w)| (c as u32 - '0' as u32) * w).sum();
-    Some(ID_CHECK[(sum % 11) as usize])
+    let sum: u32 = first17.chars().zip(ID_WEIGHTS).filter_map(|(c, w)| c.to_digit(10).map(|d| d * w)).sum();
+    ID_CHECK.get((sum % 11) as usize).copied()
 }
 
 /// A national ID as 18 characters, upper-cased and checked by its checksum and birth
 /// date; a legacy 15-digit ID is converted (century 19 inserted, check digit added).
 pub fn national_id(input: &str) -> Result<String, String> {
     let raw: String = fold_width(input).chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
-    let id = if raw.len() == 15 && raw.chars().all(|c| c.is_ascii_digit()) {
-        let first17 = format!("{}19{}", &raw[..6], &raw[6..]);
-        let check = national_id_check(&first17).ok_or_else(|| format!("`{input}` is not a valid national ID"))?;
-        format!("{first17}{check}")
-    } else {
-        raw
-    };
-    if id.len() != 18 || national_id_check(&id[..17]) != id.chars().last() {
-        return Err(format!("`{input}` is not a valid national ID (18 digits with a matching check digit)"));
+    let invalid = || format!("`{input}` is not a valid national ID (18 digits with a matching check digit)");
+    // Only ASCII can be an ID; past this check every character is one byte, so the
+    // positions below are character positions.
+    if !raw.is_ascii() {
+        return Err(invalid());
     }
-    if chrono::NaiveDate::parse_from_str(&id[6..14], "%Y%m%d").is_err() {
+    let id = match (raw.len(), raw.get(..6), raw.get(6..)) {
+        (15, Some(area), Some(rest)) if raw.chars().all(|c| c.is_ascii_digit()) => {
+            let first17 = format!("{area}19{rest}");
+            let check = national_id_check(&first17).ok_or_else(invalid)?;
+            format!("{first17}{check}")
+        }
+        _ => raw,
+    };
+    let (Some(first17), Some(last)) = (id.get(..17), id.get(17..)) else { return Err(invalid()) };
+    if id.len() != 18 || national_id_check(first17).map(String::from).as_deref() != Some(last) {
+        return Err(invalid());
+    }
+    let born = id.get(6..14).and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y%m%d").ok());
+    if born.is_none() {
         return Err(format!("`{input}` has no valid birth date"));
     }
     Ok(id)
@@ -118,11 +131,13 @@ pub fn credit_code(input: &str) -> Result<String, String> {
     let code: String =
         fold_width(input).chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
     let values: Option<Vec<u32>> = code.chars().map(|c| USCC_CHARS.find(c).map(|i| i as u32)).collect();
-    let valid = code.len() == 18
-        && values.as_ref().is_some_and(|v| {
-            let sum: u32 = v[..17].iter().zip(USCC_WEIGHTS).map(|(a, w)| a * w).sum();
-            (31 - sum % 31) % 31 == v[17]
-        });
+    let valid = values.as_deref().is_some_and(|v| match v.split_last() {
+        Some((check, first17)) if v.len() == 18 => {
+            let sum: u32 = first17.iter().zip(USCC_WEIGHTS).map(|(a, w)| a * w).sum();
+            (31 - sum % 31) % 31 == *check
+        }
+        _ => false,
+    });
     if valid { Ok(code) } else { Err(format!("`{input}` is not a valid unified social credit code")) }
 }
 
@@ -132,24 +147,28 @@ pub fn phone(input: &str) -> Result<String, String> {
         return Ok(mobile);
     }
     let folded = fold_width(input);
-    let mut digits: String = folded.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
-    if !folded.chars().all(|c| c.is_ascii_digit() || " -+()（）.".contains(c)) || digits.is_empty() {
+    let neither = || format!("`{input}` is neither a mobile number nor a landline with its area code");
+    if !folded.chars().all(|c| c.is_ascii_digit() || " -+()（）.".contains(c)) {
         return Err(format!("`{input}` is not a phone number"));
     }
-    for prefix in ["+86", "0086"] {
-        if let Some(rest) = digits.strip_prefix(prefix) {
-            digits = format!("0{rest}");
-        }
+    let typed: String = folded.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
+    if typed.is_empty() {
+        return Err(format!("`{input}` is not a phone number"));
     }
-    if !digits.starts_with('0') || digits.starts_with("00") {
-        return Err(format!("`{input}` is neither a mobile number nor a landline with its area code"));
+    let digits = match typed.strip_prefix("+86").or_else(|| typed.strip_prefix("0086")) {
+        Some(rest) => format!("0{rest}"),
+        None => typed,
+    };
+    // ASCII digits only from here: every character is one byte.
+    if !digits.chars().all(|c| c.is_ascii_digit()) || !digits.starts_with('0') || digits.starts_with("00") {
+        return Err(neither());
     }
     let area_len = if digits.starts_with("010") || digits.starts_with("02") { 3 } else { 4 };
-    let local = &digits[area_len.min(digits.len())..];
-    if (7..=8).contains(&local.len()) && !local.starts_with('0') {
-        Ok(format!("{}-{local}", &digits[..area_len]))
-    } else {
-        Err(format!("`{input}` is neither a mobile number nor a landline with its area code"))
+    match (digits.get(..area_len), digits.get(area_len..)) {
+        (Some(area), Some(local)) if (7..=8).contains(&local.len()) && !local.starts_with('0') => {
+            Ok(format!("{area}-{local}"))
+        }
+        _ => Err(neither()),
     }
 }
 
@@ -211,10 +230,8 @@ pub fn datetime(input: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
             .or_else(|_| chrono::NaiveTime::parse_from_str(t, "%H:%M"))
             .map_err(|_| format!("`{input}` has no valid time of day"))?,
     };
-    let china = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
-    day.and_time(time)
-        .and_local_timezone(china)
-        .single()
+    chrono::FixedOffset::east_opt(8 * 3600)
+        .and_then(|china| day.and_time(time).and_local_timezone(china).single())
         .map(|t| t.with_timezone(&chrono::Utc))
         .ok_or_else(|| format!("`{input}` is not a valid time"))
 }
@@ -314,5 +331,169 @@ mod tests {
     fn national_id_checksum() {
         assert_eq!(national_id("11010519491231002x").as_deref(), Ok("11010519491231002X"));
         assert!(national_id("110105194912310021").is_err());
+    }
+}
+
+/// Text as people and source systems might send it, for the property tests of every
+/// normaliser and matcher.
+#[cfg(test)]
+pub(crate) mod arbitrary {
+    use proptest::prelude::*;
+
+    /// One character of what gets typed: digits, CJK, X, separators, full-width forms,
+    /// letters, and anything at all now and then.
+    fn typed() -> impl Strategy<Value = char> {
+        prop_oneof![
+            5 => proptest::char::range('0', '9'),
+            3 => proptest::char::range('\u{4E00}', '\u{9FFF}'),
+            1 => prop::sample::select(vec!['X', 'x', '先', '生', '女', '士', '总', '公', '司']),
+            2 => prop::sample::select(vec![
+                ' ', '-', '.', '/', '+', '(', ')', ',', ':', 'T', '·', '年', '月', '日', '¥', '元', '，', '（', '）',
+                '\u{3000}', '\t', '%', '_', '\\', '；', ';', '|', '*', '×',
+            ]),
+            1 => proptest::char::range('\u{FF01}', '\u{FF5E}'),
+            1 => proptest::char::range('A', 'Z'),
+            1 => any::<char>(),
+        ]
+    }
+
+    fn string_of(len: std::ops::Range<usize>) -> impl Strategy<Value = String> {
+        prop::collection::vec(typed(), len).prop_map(|chars| chars.into_iter().collect())
+    }
+
+    /// A character of two, three or four bytes: Latin, CJK, full-width, emoji.
+    fn wide() -> impl Strategy<Value = char> {
+        prop_oneof![
+            proptest::char::range('\u{A1}', '\u{7FF}'),
+            proptest::char::range('\u{4E00}', '\u{9FFF}'),
+            proptest::char::range('\u{FF01}', '\u{FF5E}'),
+            proptest::char::range('\u{1F300}', '\u{1F5FF}'),
+        ]
+    }
+
+    /// Text of exactly as many bytes as IDs, phones and dates have (11, 15, 17, 18, ...),
+    /// digits mixed with multi-byte characters: how a byte index computed from a length
+    /// lands inside a character.
+    fn id_sized() -> impl Strategy<Value = String> {
+        let chars = prop::collection::vec(
+            prop_oneof![6 => proptest::char::range('0', '9'), 1 => Just('X'), 3 => wide()],
+            1..20,
+        );
+        let bytes = prop::sample::select(vec![8_usize, 11, 13, 14, 15, 17, 18, 19, 20]);
+        (chars, bytes).prop_map(|(chars, bytes)| {
+            let mut text = String::new();
+            for c in chars {
+                if text.len() + c.len_utf8() <= bytes {
+                    text.push(c);
+                }
+            }
+            while text.len() < bytes {
+                text.push('1');
+            }
+            text
+        })
+    }
+
+    /// Arbitrary Unicode, text biased to what gets typed into ID, phone and date fields,
+    /// digit runs with a multi-byte character inside, and now and then very long text.
+    pub fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => any::<String>(),
+            6 => string_of(0..24),
+            4 => id_sized(),
+            1 => (string_of(1..16), 10..300_usize).prop_map(|(piece, times)| piece.repeat(times)),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::arbitrary::text;
+    use super::*;
+
+    fn is_mobile(p: &str) -> bool {
+        p.strip_prefix("+86").is_some_and(|n| n.len() == 11 && n.chars().all(|c| c.is_ascii_digit()))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn phones_normalise_to_digits_or_refuse(s in text()) {
+            if let Ok(m) = mobile(&s) {
+                prop_assert!(is_mobile(&m), "{m}");
+                prop_assert_eq!(mobile(&m), Ok(m.clone()));
+            }
+            if let Ok(p) = phone(&s) {
+                let landline = p.split_once('-').is_some_and(|(area, local)| {
+                    area.starts_with('0')
+                        && (3..=4).contains(&area.len())
+                        && (7..=8).contains(&local.len())
+                        && format!("{area}{local}").chars().all(|c| c.is_ascii_digit())
+                });
+                prop_assert!(is_mobile(&p) || landline, "{p}");
+                prop_assert_eq!(phone(&p), Ok(p.clone()));
+            }
+        }
+
+        #[test]
+        fn ids_and_codes_are_ascii_and_stable(s in text()) {
+            if let Ok(id) = national_id(&s) {
+                prop_assert!(id.len() == 18 && id.is_ascii(), "{id}");
+                prop_assert_eq!(national_id(&id), Ok(id.clone()));
+            }
+            let _ = national_id_check(&s);
+            if let Ok(code) = credit_code(&s) {
+                prop_assert!(code.len() == 18 && code.is_ascii(), "{code}");
+                prop_assert_eq!(credit_code(&code), Ok(code.clone()));
+            }
+            let hash = id_hash(&s);
+            prop_assert_eq!(hash.len(), 64);
+            prop_assert_eq!(id_hash(&s), hash);
+        }
+
+        #[test]
+        fn vins_and_plates(s in text()) {
+            if let Ok(v) = vin_strict(&s) {
+                prop_assert!(v.len() == 17 && v.chars().all(|c| c.is_ascii_alphanumeric()), "{v}");
+            }
+            if let Some(c) = vin_check_digit(&s) {
+                prop_assert!(c == 'X' || c.is_ascii_digit());
+            }
+            let _ = vin_is_valid(&s);
+            let _ = vin(&s);
+            prop_assert!(!plate(&s).chars().any(char::is_whitespace));
+        }
+
+        #[test]
+        fn names_dates_and_amounts(s in text()) {
+            prop_assert_eq!(fold_width(&s).chars().count(), s.chars().count());
+            if let Ok(n) = name(&s) {
+                prop_assert!(!n.is_empty() && n.chars().count() <= 100 && n.trim() == n);
+            }
+            let _ = date(&s);
+            let _ = datetime(&s);
+            if let Ok(cents) = amount_cents(&s) {
+                prop_assert!(cents >= 0);
+            }
+        }
+    }
+
+    #[test]
+    fn the_examples_of_the_issue_are_refused_not_panicked_on() {
+        for text in
+            ["杭州新客科技", "上海大众汽车", "1234567890123456杭", "12345678901234567杭", "99999999999999999999"]
+        {
+            assert!(national_id(text).is_err(), "{text}");
+            assert!(credit_code(text).is_err(), "{text}");
+            assert!(mobile(text).is_err(), "{text}");
+            assert!(phone(text).is_err(), "{text}");
+        }
+        assert!(amount_cents("99999999999999999999").is_err());
+        assert!(datetime("-262143-01-01 00:00").is_err());
+        assert!(datetime("+262142-12-31 23:59").is_ok() || datetime("+262142-12-31 23:59").is_err());
+        assert_eq!(mobile("１３８００１３８０００").as_deref(), Ok("+8613800138000"));
     }
 }

@@ -11,7 +11,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 
-use super::{Scope, normalize};
+use super::{Scope, limits, normalize};
 use crate::error::{AppError, AppResult};
 
 /// What the text matched.
@@ -49,8 +49,12 @@ pub fn classify(text: &str) -> Query {
         return Query::Vin(vin);
     }
     let plate = normalize::plate(text);
-    let chars: Vec<char> = plate.chars().collect();
-    if (7..=8).contains(&chars.len()) && is_province(chars[0]) && chars[1].is_ascii_alphabetic() {
+    let mut chars = plate.chars();
+    let (province, letter) = (chars.next(), chars.next());
+    if (7..=8).contains(&plate.chars().count())
+        && province.is_some_and(is_province)
+        && letter.is_some_and(|c| c.is_ascii_alphabetic())
+    {
         return Query::Plate(plate);
     }
     if let Ok(id) = normalize::national_id(text) {
@@ -154,12 +158,10 @@ pub async fn search(
     after: Option<SearchKey>,
 ) -> AppResult<SearchPage> {
     let text = text.trim();
-    if text.chars().count() < 1 {
+    if text.is_empty() {
         return Err(AppError::bad_input("text", "type something to search for"));
     }
-    if text.chars().count() > 64 {
-        return Err(AppError::bad_input("text", "search text is limited to 64 characters"));
-    }
+    limits::check("text", text, limits::SEARCH)?;
     let query = classify(text);
     let matched_by = match &query {
         Query::Phone(_) => MatchedBy::Phone,
@@ -211,7 +213,7 @@ pub async fn search(
         if let Some(a) = after.filter(|a| a.rank == rank) {
             select = select.filter(customer::Column::Id.gt(a.id));
         }
-        let wanted = limit + 1 - hits.len() as u64;
+        let wanted = limit.saturating_add(1).saturating_sub(hits.len() as u64);
         let rows = select.order_by_asc(customer::Column::Id).limit(wanted).all(db).await?;
         hits.extend(rows.into_iter().map(|customer| Hit { customer, matched_by: by, rank }));
         if hits.len() as u64 > limit {
@@ -219,7 +221,7 @@ pub async fn search(
         }
     }
     let has_next = hits.len() as u64 > limit;
-    hits.truncate(limit as usize);
+    hits.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     Ok(SearchPage { hits, has_next })
 }
 
@@ -235,5 +237,48 @@ mod tests {
         assert_eq!(classify("lsvab2bm0r0000001"), Query::Vin("LSVAB2BM0R0000001".into()));
         assert_eq!(classify("11010519491231002x"), Query::IdNumber("11010519491231002X".into()));
         assert_eq!(classify(" 王 "), Query::Name("王".into()));
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::domain::normalize::arbitrary::text;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_text_is_classified(s in text()) {
+            match classify(&s) {
+                Query::Phone(p) => prop_assert!(p.starts_with("+86") && p.len() == 14, "{p}"),
+                Query::Vin(v) => prop_assert_eq!(v.chars().count(), 17),
+                Query::Plate(p) => prop_assert!((7..=8).contains(&p.chars().count()), "{p}"),
+                Query::IdNumber(id) => prop_assert_eq!(normalize::national_id(&id), Ok(id.clone())),
+                Query::Name(n) => prop_assert_eq!(n, s.trim()),
+            }
+            let _ = is_province(s.chars().next().unwrap_or(' '));
+        }
+
+        #[test]
+        fn like_patterns_escape_every_wildcard(s in text()) {
+            let escaped = escape_like(&s);
+            let mut chars = escaped.chars();
+            while let Some(c) = chars.next() {
+                prop_assert!(c != '%' && c != '_', "an unescaped wildcard in {escaped}");
+                if c == '\\' {
+                    prop_assert!(chars.next().is_some_and(|n| matches!(n, '\\' | '%' | '_')), "{escaped}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn chinese_text_of_eighteen_bytes_is_a_name() {
+        for text in ["杭州新客科技", "上海大众汽车", "浙江省杭州市西湖区"] {
+            assert_eq!(classify(text), Query::Name(text.into()));
+        }
     }
 }

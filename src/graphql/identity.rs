@@ -185,8 +185,12 @@ impl IdentityMutation {
         })
     }
 
-    /// Undoes the merge that absorbed this customer, exactly; records that arrived since
-    /// through its own source identities go back with it.
+    /// Undoes the merge that absorbed a customer, exactly. `id` is the id of the customer
+    /// that was merged away (one of the merge's `mergedIds`), not the survivor's: the
+    /// survivor's id is refused with BAD_USER_INPUT naming the ids it takes. Records that
+    /// arrived since through the merged customer's own source identities go back with it,
+    /// and the queued pairs the merge decided are open again. Answers the customers as
+    /// restored, the survivor among them.
     async fn unmerge_customer(&self, ctx: &Context<'_>, id: ID) -> Result<Vec<Customer>> {
         let id = parse_id(&id).ok_or(AppError::NotFound("customer"))?;
         let restored = merge::unmerge(db(ctx), scope(ctx)?, meta(ctx), id).await?;
