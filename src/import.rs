@@ -1,19 +1,36 @@
 //! `customer-hub import`: a department system's CSV export into the hub.
 //!
-//! Rows are validated one by one; valid rows are committed in chunks (one transaction
-//! per chunk, a savepoint per row) and invalid ones go to a reject file with row, column
-//! and reason. Every row is idempotent by (system, store, external id), so running the
-//! same file again — or again after an interruption — ends in the same state.
+//! The file's encoding is recognised first (UTF-8 with or without BOM, or GBK/GB18030
+//! as Chinese dealer systems export; anything else is refused with what to do), then
+//! its header is checked against the layout of `--source` (a file of another layout is
+//! refused at once). Rows are read one line at a time, each checked on its own —
+//! number of cells, an unclosed quote, the length of every cell, cells a spreadsheet
+//! would run as formulas — and valid rows are committed in chunks (one transaction
+//! per chunk, a savepoint per row); invalid ones go to a reject file with row, column
+//! and reason. A row whose processing fails or even panics is rejected with the cause
+//! and the import goes on. Every row is idempotent by (system, store, external id), so
+//! running the same file again — or again after an interruption — ends in the same
+//! state.
 
-use std::collections::HashMap;
+mod cells;
+mod source;
+
+use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
 use std::io::IsTerminal;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 
+use futures_util::FutureExt;
 use indicatif::{ProgressBar, ProgressStyle};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 
+pub use self::cells::escape as escape_cell;
+use self::source::{Line, Lines};
+pub use self::source::{MAX_LINE_BYTES, encoding_for_label};
 use crate::domain::audit::{self, Entry, RequestMeta};
-use crate::domain::ingest::{self, Outcome, Raw, RecordKind, RecordResult};
+use crate::domain::ingest::{self, Outcome, Raw, RecordKind};
+use crate::error::{AppError, AppResult};
 
 /// Rows per transaction.
 const CHUNK: usize = 500;
@@ -27,6 +44,14 @@ pub struct Summary {
     pub rejected: u64,
 }
 
+impl Summary {
+    /// The exit status of `customer-hub import` for this run: 0 when every row went
+    /// in, 2 when some were rejected. (A run that could not read the file ends with 1.)
+    pub fn exit_status(&self) -> u8 {
+        if self.rejected == 0 { 0 } else { 2 }
+    }
+}
+
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -35,6 +60,46 @@ impl std::fmt::Display for Summary {
             self.read, self.created, self.updated, self.unchanged, self.rejected
         )
     }
+}
+
+/// Why an import did not run to its end (exit status 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportError {
+    /// The file is missing or unreadable.
+    Read(String),
+    /// The file's encoding is not one the import reads.
+    Encoding(String),
+    /// The header row does not fit the layout of `--source`.
+    Layout(String),
+    /// The reject file cannot be written.
+    Rejects(String),
+    /// The database failed; the message carries its own words.
+    Database(String),
+}
+
+impl ImportError {
+    /// The exit status of `customer-hub import` when the file could not be imported.
+    pub const EXIT_STATUS: u8 = 1;
+}
+
+impl std::fmt::Display for ImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Read(m) | Self::Encoding(m) | Self::Layout(m) | Self::Rejects(m) | Self::Database(m) => {
+                f.write_str(m)
+            }
+        }
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+/// How to read a file; the default recognises the encoding by itself.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Options {
+    /// The file's encoding (`--encoding`), when recognising it is not wanted. A UTF-8
+    /// byte-order mark still wins.
+    pub encoding: Option<&'static encoding_rs::Encoding>,
 }
 
 /// The record kind of a `--source`.
@@ -48,6 +113,32 @@ pub fn kind_of(source: &str) -> Option<RecordKind> {
     }
 }
 
+fn source_of(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Delivery => "sales",
+        RecordKind::RepairOrder => "service",
+        RecordKind::InsurancePolicy => "insurance",
+        RecordKind::PartsOrder => "parts",
+        RecordKind::Lead => "leads",
+    }
+}
+
+/// The columns a file of `kind` must have; the other columns of its layout may be
+/// left out.
+fn required_columns(kind: RecordKind) -> &'static [&'static str] {
+    match kind {
+        RecordKind::Delivery => &["store_code", "external_id", "customer_name", "vin", "delivery_date", "price"],
+        RecordKind::RepairOrder => {
+            &["store_code", "external_id", "customer_name", "vin", "service_type", "opened_at", "amount"]
+        }
+        RecordKind::InsurancePolicy => {
+            &["store_code", "external_id", "customer_name", "vin", "insurer", "premium", "start_date", "end_date"]
+        }
+        RecordKind::PartsOrder => &["store_code", "external_id", "customer_name", "items", "amount", "ordered_at"],
+        RecordKind::Lead => &["store_code", "external_id", "customer_name", "grade"],
+    }
+}
+
 /// Where rejects go by default: `FILE.rejects.csv` beside the input.
 pub fn default_rejects(path: &Path) -> PathBuf {
     let mut name = path.file_stem().map(|s| s.to_os_string()).unwrap_or_default();
@@ -55,52 +146,212 @@ pub fn default_rejects(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-struct Rejects {
-    writer: csv::Writer<std::fs::File>,
+/// The words of an error and of its causes, for the operator (never for API callers).
+fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
 }
 
-impl Rejects {
-    fn add(&mut self, row: u64, column: &str, reason: &str) -> Result<(), String> {
-        self.writer
-            .write_record([row.to_string().as_str(), column, reason])
-            .map_err(|e| format!("writing rejects: {e}"))
+/// The real cause of an application error: the database's own words for an internal
+/// one, the user-facing message otherwise.
+fn cause(e: &AppError) -> String {
+    match e {
+        AppError::Internal(cause) => describe(cause.as_ref()),
+        other => other.message(),
     }
 }
 
-/// Imports `path` as records of `kind`.
+fn database(what: &str) -> impl Fn(AppError) -> ImportError + '_ {
+    move |e| ImportError::Database(format!("database error {what}: {}", cause(&e)))
+}
+
+fn db_err(what: &str) -> impl Fn(sea_orm::DbErr) -> ImportError + '_ {
+    move |e| ImportError::Database(format!("database error {what}: {}", describe(&e)))
+}
+
+/// The reject file: `row,column,reason`, UTF-8 with a byte-order mark (so that Excel
+/// shows the Chinese text), every cell escaped against CSV injection.
+struct Rejects {
+    writer: csv::Writer<std::fs::File>,
+    path: PathBuf,
+}
+
+impl Rejects {
+    fn create(path: &Path) -> Result<Self, ImportError> {
+        use std::io::Write;
+
+        let failed = |e: &dyn std::fmt::Display| ImportError::Rejects(format!("cannot write {}: {e}", path.display()));
+        let mut file = std::fs::File::create(path).map_err(|e| failed(&e))?;
+        file.write_all(b"\xEF\xBB\xBF").map_err(|e| failed(&e))?;
+        let mut rejects = Self { writer: csv::Writer::from_writer(file), path: path.to_owned() };
+        rejects.writer.write_record(["row", "column", "reason"]).map_err(|e| failed(&e))?;
+        Ok(rejects)
+    }
+
+    fn add(&mut self, row: u64, column: &str, reason: &str) -> Result<(), ImportError> {
+        let row = row.to_string();
+        self.writer
+            .write_record(
+                [cells::escape(&row), cells::escape(column), cells::escape(reason)].iter().map(|c| c.as_ref()),
+            )
+            .map_err(|e| ImportError::Rejects(format!("writing {}: {e}", self.path.display())))
+    }
+
+    fn flush(&mut self) -> Result<(), ImportError> {
+        self.writer.flush().map_err(|e| ImportError::Rejects(format!("writing {}: {e}", self.path.display())))
+    }
+}
+
+/// The text of a panic's payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+/// Runs `work` behind a panic boundary: a panic becomes `Err` with its message, so
+/// one row cannot end the import.
+pub async fn guarded<F: Future>(work: F) -> Result<F::Output, String> {
+    AssertUnwindSafe(work).catch_unwind().await.map_err(|payload| panic_message(payload.as_ref()))
+}
+
+/// What happened to the work done in a savepoint.
+enum Savepoint<T> {
+    Done(T),
+    /// An application error; the savepoint was rolled back.
+    Failed(AppError),
+    /// A panic, with its message; the savepoint was rolled back.
+    Panicked(String),
+}
+
+/// Runs `work` in a savepoint of `txn` behind a panic boundary: committed when it
+/// succeeds, rolled back when it fails or panics — the transaction goes on either way.
+async fn in_savepoint<T>(
+    txn: &DatabaseTransaction,
+    work: impl AsyncFnOnce(&DatabaseTransaction) -> AppResult<T>,
+) -> Result<Savepoint<T>, ImportError> {
+    let savepoint = txn.begin().await.map_err(db_err("opening a savepoint"))?;
+    match guarded(work(&savepoint)).await {
+        Ok(Ok(done)) => {
+            savepoint.commit().await.map_err(db_err("committing a row"))?;
+            Ok(Savepoint::Done(done))
+        }
+        Ok(Err(e)) => {
+            savepoint.rollback().await.map_err(db_err("rolling a row back"))?;
+            Ok(Savepoint::Failed(e))
+        }
+        Err(panic) => {
+            savepoint.rollback().await.map_err(db_err("rolling a row back after a panic"))?;
+            Ok(Savepoint::Panicked(panic))
+        }
+    }
+}
+
+/// The header row, checked against the layout of `kind`: every column known, none
+/// twice, the required ones present. A file of another layout is named if it fits one.
+fn check_header(kind: RecordKind, path: &Path, line: Option<(u64, Line)>) -> Result<Vec<String>, ImportError> {
+    let shown = path.display();
+    let layout = || format!("the {} layout is: {}", source_of(kind), kind.columns().join(","));
+    let text = match line {
+        None => return Err(ImportError::Layout(format!("{shown} is empty; {}", layout()))),
+        Some((_, Line::Text(text))) => text,
+        Some((_, Line::TooLong(_))) => {
+            return Err(ImportError::Layout(format!(
+                "the first line of {shown} is longer than {MAX_LINE_BYTES} bytes: it is not a header row"
+            )));
+        }
+        Some((_, Line::Malformed)) => {
+            return Err(ImportError::Layout(format!("the header row of {shown} is not valid text in its encoding")));
+        }
+    };
+    let headers: Vec<String> = source::cells(&text)
+        .map_err(|_| ImportError::Layout(format!("the header row of {shown} has a quote that is not closed")))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_lowercase())
+        .collect();
+    if headers.len() == 1 {
+        for (separator, name) in [(';', "semicolons"), ('\t', "tabs"), ('|', "bars")] {
+            if headers[0].contains(separator) {
+                return Err(ImportError::Layout(format!(
+                    "{shown} is separated by {name}; the import reads comma-separated files (save as \"CSV UTF-8 (comma delimited)\")"
+                )));
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    let mut seen = BTreeSet::new();
+    let twice: Vec<&str> = headers.iter().filter(|h| !seen.insert(h.as_str())).map(String::as_str).collect();
+    if !twice.is_empty() {
+        problems.push(format!("columns named twice: {}", twice.join(", ")));
+    }
+    let missing: Vec<&str> =
+        required_columns(kind).iter().copied().filter(|c| !headers.iter().any(|h| h == c)).collect();
+    if !missing.is_empty() {
+        problems.push(format!("missing columns: {}", missing.join(", ")));
+    }
+    let unexpected: Vec<String> = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !kind.columns().contains(&h.as_str()))
+        .map(|(i, h)| if h.is_empty() { format!("(no name, column {})", i + 1) } else { h.clone() })
+        .collect();
+    if !unexpected.is_empty() {
+        problems.push(format!("unexpected columns: {}", unexpected.join(", ")));
+    }
+    if problems.is_empty() {
+        return Ok(headers);
+    }
+    let fits = ["sales", "service", "insurance", "parts"].into_iter().find(|other| {
+        kind_of(other).is_some_and(|k| {
+            k != kind
+                && headers.iter().all(|h| k.columns().contains(&h.as_str()))
+                && required_columns(k).iter().all(|c| headers.iter().any(|h| h == c))
+        })
+    });
+    let hint = fits.map(|other| format!(" It looks like a {other} export: --source {other}?")).unwrap_or_default();
+    Err(ImportError::Layout(format!(
+        "{shown} does not have the {} layout ({}); {}.{hint}",
+        source_of(kind),
+        problems.join("; "),
+        layout()
+    )))
+}
+
+/// Imports `path` as records of `kind`, recognising its encoding.
 pub async fn import_file(
     db: &DatabaseConnection,
     kind: RecordKind,
     path: &Path,
     rejects_path: &Path,
-) -> Result<Summary, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut reader =
-        csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(std::io::BufReader::new(file));
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| format!("cannot read the header row: {e}"))?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').trim().to_lowercase())
-        .collect();
-    let missing: Vec<&str> = ["store_code", "external_id", "customer_name"]
-        .into_iter()
-        .filter(|c| !headers.iter().any(|h| h == c))
-        .collect();
-    if !missing.is_empty() {
-        return Err(format!(
-            "the header row lacks {}; the {} layout is: {}",
-            missing.join(", "),
-            kind.name(),
-            kind.columns().join(",")
-        ));
-    }
-    let mut rejects = Rejects {
-        writer: csv::Writer::from_path(rejects_path)
-            .map_err(|e| format!("cannot write {}: {e}", rejects_path.display()))?,
-    };
-    rejects.writer.write_record(["row", "column", "reason"]).map_err(|e| format!("writing rejects: {e}"))?;
+) -> Result<Summary, ImportError> {
+    import_file_with(db, kind, path, rejects_path, &Options::default()).await
+}
+
+/// Imports `path` as records of `kind`.
+pub async fn import_file_with(
+    db: &DatabaseConnection,
+    kind: RecordKind,
+    path: &Path,
+    rejects_path: &Path,
+    options: &Options,
+) -> Result<Summary, ImportError> {
+    let detected = source::detect(path, options.encoding)?;
+    tracing::info!(encoding = detected.encoding.name(), how = detected.how, "reading {}", path.display());
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let mut lines = Lines::open(path, &detected)?;
+    let headers = check_header(kind, path, lines.next_line()?)?;
+    let mut rejects = Rejects::create(rejects_path)?;
 
     let progress = if std::io::stderr().is_terminal() { ProgressBar::new(size) } else { ProgressBar::hidden() };
     progress.set_style(
@@ -110,39 +361,160 @@ pub async fn import_file(
     let mut summary = Summary::default();
     let mut stores: HashMap<String, Option<i32>> = HashMap::new();
     let mut chunk: Vec<(u64, Raw)> = Vec::with_capacity(CHUNK);
-    let mut record = csv::StringRecord::new();
-    let mut row_number = 1u64;
+    let encoding = detected.encoding.name();
     loop {
-        let more = reader.read_record(&mut record).map_err(|e| format!("reading row {}: {e}", row_number + 1));
-        let more = match more {
-            Ok(more) => more,
-            Err(message) => {
-                // A row the CSV reader cannot make sense of is rejected whole.
-                row_number += 1;
-                summary.read += 1;
-                summary.rejected += 1;
-                rejects.add(row_number, "*", &message)?;
-                continue;
+        let next = lines.next_line()?;
+        let Some((row, line)) = next else {
+            if !chunk.is_empty() {
+                write_chunk(db, kind, path, std::mem::take(&mut chunk), &mut stores, &mut summary, &mut rejects)
+                    .await?;
             }
-        };
-        if more {
-            row_number += 1;
-            summary.read += 1;
-            let raw: Raw = headers.iter().cloned().zip(record.iter().map(str::to_owned)).collect();
-            chunk.push((row_number, raw));
-        }
-        if chunk.len() >= CHUNK || (!more && !chunk.is_empty()) {
-            write_chunk(db, kind, path, std::mem::take(&mut chunk), &mut stores, &mut summary, &mut rejects).await?;
-            progress.set_position(reader.position().byte());
-            progress.set_message(format!("{} rows", summary.read));
-        }
-        if !more {
             break;
+        };
+        let problems = match line {
+            Line::Text(text) => match read_row(&headers, &text) {
+                Row::Blank => continue,
+                Row::Valid(raw) => {
+                    summary.read += 1;
+                    chunk.push((row, raw));
+                    if chunk.len() >= CHUNK {
+                        write_chunk(
+                            db,
+                            kind,
+                            path,
+                            std::mem::take(&mut chunk),
+                            &mut stores,
+                            &mut summary,
+                            &mut rejects,
+                        )
+                        .await?;
+                        progress.set_position(lines.position());
+                        progress.set_message(format!("{} rows", summary.read));
+                    }
+                    continue;
+                }
+                Row::Invalid(problems) => problems,
+            },
+            Line::TooLong(bytes) => vec![(
+                "*".to_owned(),
+                format!(
+                    "the line is {bytes} bytes long, more than the {MAX_LINE_BYTES} bytes a row may have \
+                     (a cell holds at most {} characters); not imported",
+                    crate::domain::limits::NOTE
+                ),
+            )],
+            Line::Malformed => vec![("*".to_owned(), format!("the line is not valid {encoding} text; not imported"))],
+        };
+        summary.read += 1;
+        summary.rejected += 1;
+        for (column, reason) in problems {
+            rejects.add(row, &column, &reason)?;
         }
     }
     progress.finish_and_clear();
-    rejects.writer.flush().map_err(|e| format!("writing rejects: {e}"))?;
+    rejects.flush()?;
     Ok(summary)
+}
+
+/// One line of data, split and checked.
+enum Row {
+    /// Nothing but blanks and commas: skipped, not counted.
+    Blank,
+    Valid(Raw),
+    /// (column, reason) for each problem.
+    Invalid(Vec<(String, String)>),
+}
+
+fn read_row(headers: &[String], text: &str) -> Row {
+    let values = match source::cells(text) {
+        Ok(values) => values,
+        Err(open) => {
+            let column = headers.get(open.column).cloned().unwrap_or_else(|| format!("column {}", open.column + 1));
+            return Row::Invalid(vec![(
+                column,
+                "a quote opens this cell and is not closed on this line (an unbalanced quote); \
+                 the row is not imported — a cell may not span lines, so the next line is read as a row of its own"
+                    .to_owned(),
+            )]);
+        }
+    };
+    if values.iter().all(|v| v.trim().is_empty()) {
+        return Row::Blank;
+    }
+    if values.len() != headers.len() {
+        let which = if values.len() > headers.len() { "more" } else { "fewer" };
+        return Row::Invalid(vec![(
+            "*".to_owned(),
+            format!(
+                "the row has {} cells, {which} than the {} columns of the header (a comma inside an unquoted cell?); not imported",
+                values.len(),
+                headers.len()
+            ),
+        )]);
+    }
+    let problems: Vec<(String, String)> = headers
+        .iter()
+        .zip(&values)
+        .filter_map(|(column, value)| cells::check(column, value).map(|reason| (column.clone(), reason)))
+        .collect();
+    if !problems.is_empty() {
+        return Row::Invalid(problems);
+    }
+    Row::Valid(headers.iter().cloned().zip(values).collect())
+}
+
+/// What became of one valid-looking row.
+enum RowResult {
+    Ingested(ingest::Ingested),
+    Rejected(Vec<(String, String)>),
+}
+
+/// One row, from its cells to the database, behind panic boundaries: whatever goes
+/// wrong with the row rejects the row and only the row. `Err` only when the database
+/// itself fails (the transaction cannot go on).
+async fn import_row(
+    txn: &DatabaseTransaction,
+    kind: RecordKind,
+    row: u64,
+    raw: &Raw,
+    stores: &mut HashMap<String, Option<i32>>,
+) -> Result<RowResult, ImportError> {
+    let rejected = |field: &str, reason: String| Ok(RowResult::Rejected(vec![(field.to_owned(), reason)]));
+    let parsed = std::panic::catch_unwind(AssertUnwindSafe(|| ingest::parse(kind, raw)));
+    let incoming = match parsed {
+        Ok(Ok(incoming)) => incoming,
+        Ok(Err(errors)) => return Ok(RowResult::Rejected(errors.into_iter().map(|e| (e.field, e.reason)).collect())),
+        Err(payload) => {
+            let message = panic_message(payload.as_ref());
+            tracing::error!(row, panic = %message, "reading a row panicked; the row is rejected");
+            return rejected("record", format!("internal error: reading the row panicked ({message}); not imported"));
+        }
+    };
+    let code = incoming.store_code.clone().unwrap_or_default();
+    let store = match stores.get(&code) {
+        Some(found) => *found,
+        None => {
+            let found = ingest::store_by_code(txn, &code).await.map_err(database("looking up a store"))?.map(|s| s.id);
+            stores.insert(code.clone(), found);
+            found
+        }
+    };
+    let Some(store_id) = store else {
+        return rejected("store_code", format!("no store `{code}`"));
+    };
+    match in_savepoint(txn, async |savepoint| ingest::ingest(savepoint, store_id, &incoming, raw).await).await? {
+        Savepoint::Done(done) => Ok(RowResult::Ingested(done)),
+        Savepoint::Failed(AppError::Internal(e)) => {
+            let text = describe(e.as_ref());
+            tracing::error!(row, external_id = %incoming.external_id, error = %text, "storing a row failed");
+            rejected("record", format!("database error: {text}"))
+        }
+        Savepoint::Failed(other) => rejected("record", other.message()),
+        Savepoint::Panicked(message) => {
+            tracing::error!(row, external_id = %incoming.external_id, panic = %message, "storing a row panicked; the row is rejected");
+            rejected("record", format!("internal error: storing the row panicked ({message}); not imported"))
+        }
+    }
 }
 
 async fn write_chunk(
@@ -153,37 +525,12 @@ async fn write_chunk(
     stores: &mut HashMap<String, Option<i32>>,
     summary: &mut Summary,
     rejects: &mut Rejects,
-) -> Result<(), String> {
-    let internal = |e: crate::error::AppError| format!("database error: {}", e.message());
-    let txn = db.begin().await.map_err(|e| format!("database error: {e}"))?;
+) -> Result<(), ImportError> {
+    let txn = db.begin().await.map_err(db_err("opening a transaction"))?;
     let mut touched = Vec::new();
     for (row, raw) in rows {
-        let incoming = match ingest::parse(kind, &raw) {
-            Ok(incoming) => incoming,
-            Err(errors) => {
-                summary.rejected += 1;
-                for e in errors {
-                    rejects.add(row, &e.field, &e.reason)?;
-                }
-                continue;
-            }
-        };
-        let code = incoming.store_code.clone().unwrap_or_default();
-        let store = match stores.get(&code) {
-            Some(found) => *found,
-            None => {
-                let found = ingest::store_by_code(&txn, &code).await.map_err(internal)?.map(|s| s.id);
-                stores.insert(code.clone(), found);
-                found
-            }
-        };
-        let Some(store_id) = store else {
-            summary.rejected += 1;
-            rejects.add(row, "store_code", &format!("no store `{code}`"))?;
-            continue;
-        };
-        match ingest::ingest_savepoint(&txn, store_id, &incoming, &raw, "").await.map_err(internal)? {
-            RecordResult::Done(done) => {
+        match import_row(&txn, kind, row, &raw, stores).await? {
+            RowResult::Ingested(done) => {
                 match done.outcome {
                     Outcome::Created => summary.created += 1,
                     Outcome::Updated => summary.updated += 1,
@@ -193,10 +540,10 @@ async fn write_chunk(
                     touched.push(i64::from(done.source_record_id));
                 }
             }
-            RecordResult::Rejected(errors) => {
+            RowResult::Rejected(problems) => {
                 summary.rejected += 1;
-                for e in errors {
-                    rejects.add(row, &e.field, &e.reason)?;
+                for (column, reason) in problems {
+                    rejects.add(row, &column, &reason)?;
                 }
             }
         }
@@ -210,7 +557,87 @@ async fn write_chunk(
             Entry::new("IMPORT", "source_record", touched).purpose(&purpose),
         )
         .await
-        .map_err(internal)?;
+        .map_err(database("writing the audit entry"))?;
     }
-    txn.commit().await.map_err(|e| format!("database error: {e}"))
+    txn.commit().await.map_err(db_err("committing rows"))
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_is_caught_with_its_message() {
+        assert_eq!(guarded(async { 7 }).await, Ok(7));
+        let caught = guarded(async {
+            let text = String::from("杭州新客科技");
+            // The byte slice that cuts a character, as a buggy normaliser would.
+            let cut = 17;
+            text.get(..cut).map(str::len).unwrap_or_else(|| panic!("byte index {cut} is not a char boundary"))
+        })
+        .await;
+        assert_eq!(caught, Err("byte index 17 is not a char boundary".to_owned()));
+    }
+
+    async fn count(txn: &DatabaseTransaction) -> i64 {
+        let row = txn
+            .query_one_raw(Statement::from_string(DbBackend::Sqlite, "SELECT count(*) AS n FROM t".to_owned()))
+            .await
+            .expect("count")
+            .expect("row");
+        row.try_get::<i64>("", "n").expect("n")
+    }
+
+    /// A row whose work panics half-way through its writes leaves nothing behind and
+    /// the chunk's transaction goes on and commits the other rows.
+    #[tokio::test]
+    async fn a_row_that_panics_in_its_savepoint_is_rolled_back_and_the_chunk_goes_on() {
+        let db = sea_orm::Database::connect("sqlite::memory:").await.expect("sqlite");
+        let txn = db.begin().await.expect("begin");
+        txn.execute_unprepared("CREATE TABLE t (n INTEGER)").await.expect("table");
+        let first = in_savepoint(&txn, async |sp| {
+            sp.execute_unprepared("INSERT INTO t VALUES (1)").await?;
+            Ok(())
+        })
+        .await
+        .expect("first");
+        assert!(matches!(first, Savepoint::Done(())));
+        let panicked = in_savepoint(&txn, async |sp| -> AppResult<()> {
+            sp.execute_unprepared("INSERT INTO t VALUES (2)").await?;
+            panic!("injected")
+        })
+        .await
+        .expect("the transaction survives");
+        assert!(matches!(panicked, Savepoint::Panicked(ref m) if m == "injected"));
+        let failed = in_savepoint(&txn, async |sp| -> AppResult<()> {
+            sp.execute_unprepared("INSERT INTO t VALUES (3)").await?;
+            sp.execute_unprepared("INSERT INTO nowhere VALUES (3)").await?;
+            Ok(())
+        })
+        .await
+        .expect("the transaction survives");
+        let Savepoint::Failed(e) = failed else { panic!("not failed") };
+        assert!(cause(&e).contains("nowhere"), "{}", cause(&e));
+        assert_eq!(count(&txn).await, 1);
+        txn.commit().await.expect("commit");
+    }
+
+    #[test]
+    fn exit_status_tells_all_in_from_some_rejected() {
+        assert_eq!(Summary { read: 3, created: 3, ..Summary::default() }.exit_status(), 0);
+        assert_eq!(Summary { read: 3, created: 2, rejected: 1, ..Summary::default() }.exit_status(), 2);
+        assert_eq!(ImportError::EXIT_STATUS, 1);
+    }
+
+    #[test]
+    fn rows_with_the_wrong_number_of_cells_or_an_open_quote_are_invalid() {
+        let headers: Vec<String> = ["a", "b", "c"].map(String::from).into();
+        assert!(matches!(read_row(&headers, "1,2,3"), Row::Valid(_)));
+        assert!(matches!(read_row(&headers, " , ,"), Row::Blank));
+        assert!(matches!(read_row(&headers, "1,2,3,4"), Row::Invalid(p) if p[0].1.contains("more than")));
+        assert!(matches!(read_row(&headers, "1,2"), Row::Invalid(p) if p[0].1.contains("fewer than")));
+        assert!(matches!(read_row(&headers, "1,\"2,3"), Row::Invalid(p) if p[0].0 == "b"));
+    }
 }

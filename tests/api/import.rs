@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use customer_hub::domain::ingest::RecordKind;
 use customer_hub::domain::normalize::national_id_check;
-use customer_hub::import::{Summary, import_file};
+use customer_hub::import::{ImportError, Summary, import_file};
 use entity::{customer, customer_link, delivery, insurance_policy, parts_order, repair_order, source_record};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -215,11 +215,11 @@ async fn four_messy_exports_become_one_golden_record_per_person() {
     assert_eq!(customer_link::Entity::find().count(&app.db).await.expect("q"), 1, "the shared phone makes a household");
 
     // The reject files name row, column and reason.
-    let rejects = std::fs::read_to_string(files[1].1.with_extension("rejects.csv")).expect("rejects");
+    let rejects = read_rejects(&files[1].1.with_extension("rejects.csv"));
     assert!(rejects.starts_with("row,column,reason"));
     assert!(rejects.contains(",vin,"), "{rejects}");
     assert!(rejects.contains(",opened_at,"), "{rejects}");
-    let rejects = std::fs::read_to_string(files[3].1.with_extension("rejects.csv")).expect("rejects");
+    let rejects = read_rejects(&files[3].1.with_extension("rejects.csv"));
     assert!(rejects.contains("store_code,no store `XX99`"), "{rejects}");
 
     // A second run changes nothing.
@@ -262,4 +262,354 @@ async fn an_interrupted_import_run_again_ends_as_one_uninterrupted_run() {
         }
     };
     assert_eq!(count(&interrupted).await, count(&whole).await);
+}
+
+/// A reject file as text, without the byte-order mark written for Excel.
+fn read_rejects(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).expect("rejects");
+    assert!(text.starts_with('\u{feff}'), "the reject file starts with a BOM for Excel");
+    text.trim_start_matches('\u{feff}').to_owned()
+}
+
+/// The rows of a reject file: (row, column, reason).
+fn reject_rows(path: &Path) -> Vec<(u64, String, String)> {
+    let text = read_rejects(path);
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("reject row");
+            (r[0].parse().expect("row number"), r[1].to_owned(), r[2].to_owned())
+        })
+        .collect()
+}
+
+const PARTS_HEADER: &str = "store_code,external_id,customer_name,phone,vin,items,amount,ordered_at\n";
+
+fn parts_row(id: &str, name: &str, phone: &str) -> String {
+    format!("ZJ01,{id},{name},{phone},,机油 x 1,300,2024-07-01\n")
+}
+
+async fn import_bytes(
+    app: &TestApp,
+    kind: RecordKind,
+    name: &str,
+    bytes: &[u8],
+) -> (Result<Summary, ImportError>, PathBuf) {
+    let dir = temp_dir();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write");
+    let rejects = path.with_extension("rejects.csv");
+    (import_file(&app.db, kind, &path, &rejects).await, rejects)
+}
+
+async fn source_ids(app: &TestApp) -> BTreeSet<String> {
+    source_record::Entity::find().all(&app.db).await.expect("q").into_iter().map(|s| s.external_id).collect()
+}
+
+/// Chinese dealer systems export GBK/GB18030: the file is recognised and read like its
+/// UTF-8 twin, not rejected row by row as invalid UTF-8.
+#[tokio::test]
+async fn a_gb18030_export_is_read_like_its_utf8_twin() {
+    let dir = temp_dir();
+    let files = write_files(&dir);
+    let utf8 = std::fs::read_to_string(&files[0].1).expect("read");
+    let utf8 = utf8.trim_start_matches('\u{feff}');
+    let (gb, _, unmappable) = encoding_rs::GB18030.encode(utf8);
+    assert!(!unmappable);
+    assert!(std::str::from_utf8(&gb).is_err(), "the file really is not UTF-8");
+
+    let app = TestApp::with_customers(0).await;
+    let (summary, rejects) = import_bytes(&app, RecordKind::Delivery, "sales-gb18030.csv", &gb).await;
+    let summary = summary.expect("a GB18030 file is imported");
+    assert_eq!(
+        summary,
+        Summary { read: 12, created: 12, updated: 0, unchanged: 0, rejected: 0 },
+        "{:?}",
+        reject_rows(&rejects)
+    );
+    let names: BTreeSet<String> =
+        customer::Entity::find().all(&app.db).await.expect("q").into_iter().map(|c| c.name).collect();
+    let expected: BTreeSet<String> = people().into_iter().map(|p| p.name).collect();
+    assert_eq!(names, expected, "names decoded from GB18030");
+    let address = customer::Entity::find().one(&app.db).await.expect("q").and_then(|c| c.address);
+    assert!(address.is_some_and(|a| a.starts_with("浙江省杭州市西湖区文三路")));
+
+    // A short GBK file, a single row, is recognised too.
+    let mut short = String::from(PARTS_HEADER);
+    short.push_str(&parts_row("PO1", "欧阳娜娜", "13900002000"));
+    let (gbk, _, _) = encoding_rs::GBK.encode(&short);
+    let (summary, rejects) = import_bytes(&app, RecordKind::PartsOrder, "parts-gbk.csv", &gbk).await;
+    assert_eq!(summary.expect("a GBK file").created, 1, "{:?}", reject_rows(&rejects));
+    assert!(customer::Entity::find().all(&app.db).await.expect("q").iter().any(|c| c.name == "欧阳娜娜"));
+
+    // The same file in UTF-8 afterwards is the same records, unchanged.
+    let (again, _) = import_bytes(&app, RecordKind::Delivery, "sales.csv", utf8.as_bytes()).await;
+    assert_eq!(again.expect("utf-8").unchanged, 12);
+}
+
+/// A file that is neither UTF-8 nor GBK/GB18030 — or not a CSV at all — is refused at
+/// once with what to do, before any row is read.
+#[tokio::test]
+async fn a_file_in_an_unreadable_encoding_is_refused_with_what_to_do() {
+    let app = TestApp::with_customers(0).await;
+    let mut latin = PARTS_HEADER.as_bytes().to_vec();
+    // "Müller" and "Françoise" in windows-1252, as a European system would write them.
+    latin.extend_from_slice(b"ZJ01,PO1,M\xfcller Fran\xe7oise,13900001000,,oil x 1,300,2024-07-01\n");
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(PARTS_HEADER.encode_utf16().flat_map(u16::to_le_bytes));
+    let xlsx = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00".to_vec();
+    for (name, bytes) in [("latin.csv", latin), ("utf16.csv", utf16), ("export.xlsx", xlsx)] {
+        let (result, rejects) = import_bytes(&app, RecordKind::PartsOrder, name, &bytes).await;
+        match result {
+            Err(ImportError::Encoding(message)) => assert!(message.contains("CSV UTF-8"), "{name}: {message}"),
+            other => panic!("{name}: {other:?}"),
+        }
+        assert!(!rejects.exists(), "{name}: no reject file for a refused file");
+    }
+    assert!(source_ids(&app).await.is_empty());
+}
+
+/// A row with more or fewer cells than the header is rejected; an unbalanced quote
+/// rejects its own line, named by number, and the lines after it are read as rows.
+#[tokio::test]
+async fn rows_with_the_wrong_number_of_cells_or_an_open_quote_are_rejected_by_line() {
+    let app = TestApp::with_customers(0).await;
+    let mut text = String::from(PARTS_HEADER);
+    text.push_str(&parts_row("PO1", "王建国", "13900001000")); // line 2
+    text.push_str("ZJ01,PO2,李秀英,13900001001,,机油 x 1,1,080.00,2024-07-01\n"); // line 3: an unquoted comma
+    text.push_str("ZJ01,PO3,\"张伟,13900001002,,机油 x 1,300,2024-07-01\n"); // line 4: an open quote
+    text.push_str(&parts_row("PO4", "刘洋", "13900001003")); // line 5
+    text.push('\n'); // line 6: blank, skipped
+    text.push_str(&parts_row("PO5", "陈静", "13900001004").replace("\n", "\r\n")); // line 7, CRLF
+    text.push_str("ZJ01,PO6,杨磊\n"); // line 8: too few cells
+    text.push_str("ZJ01,PO7,\"赵敏\",13900001006,,\"机油 x 1; \"\"长效\"\" 防冻液 x 2\",300,2024-07-01"); // line 9
+    let (summary, rejects) = import_bytes(&app, RecordKind::PartsOrder, "parts.csv", text.as_bytes()).await;
+    let summary = summary.expect("import");
+    assert_eq!(summary, Summary { read: 7, created: 4, updated: 0, unchanged: 0, rejected: 3 });
+    let rows = reject_rows(&rejects);
+    let lines: Vec<u64> = rows.iter().map(|r| r.0).collect();
+    assert_eq!(lines, [3, 4, 8], "{rows:?}");
+    assert!(rows[0].2.contains("9 cells, more than the 8 columns"), "{rows:?}");
+    assert_eq!(rows[1].1, "customer_name", "{rows:?}");
+    assert!(rows[1].2.contains("quote"), "{rows:?}");
+    assert!(rows[2].2.contains("3 cells, fewer than the 8 columns"), "{rows:?}");
+    assert_eq!(source_ids(&app).await, ["PO1", "PO4", "PO5", "PO7"].map(String::from).into());
+    let items = parts_order::Entity::find().all(&app.db).await.expect("q");
+    assert!(items.iter().any(|p| p.items.to_string().contains("\\\"长效\\\" 防冻液")), "quoted quotes kept");
+}
+
+/// `--source parts` given a sales export: refused at the header, naming the missing and
+/// unexpected columns (and the layout it seems to be), before any row is stored.
+#[tokio::test]
+async fn a_file_of_another_layout_is_refused_at_the_header() {
+    let dir = temp_dir();
+    let files = write_files(&dir);
+    let app = TestApp::with_customers(0).await;
+    let rejects = dir.join("wrong.rejects.csv");
+    let result = import_file(&app.db, RecordKind::PartsOrder, &files[0].1, &rejects).await;
+    let Err(ImportError::Layout(message)) = result else { panic!("{result:?}") };
+    for part in
+        ["missing columns: items, amount, ordered_at", "unexpected columns: national_id, gender", "--source sales"]
+    {
+        assert!(message.contains(part), "{part}: {message}");
+    }
+    assert!(!rejects.exists());
+    assert!(source_ids(&app).await.is_empty());
+
+    // A layout with optional columns left out is still the layout.
+    let (ok, _) = import_bytes(
+        &app,
+        RecordKind::PartsOrder,
+        "parts-short.csv",
+        "store_code,external_id,customer_name,phone,items,amount,ordered_at\nZJ01,PO1,王建国,13900001000,机油 x 1,300,2024-07-01\n"
+            .as_bytes(),
+    )
+    .await;
+    assert_eq!(ok.expect("import").created, 1);
+}
+
+/// Cells a spreadsheet would run are refused (never stored); a phone like `+86 …` is a
+/// value. The reject file escapes every cell a spreadsheet would run.
+#[tokio::test]
+async fn formula_cells_are_refused_and_the_reject_file_is_escaped() {
+    let app = TestApp::with_customers(0).await;
+    let mut text = String::from(PARTS_HEADER);
+    text.push_str(&parts_row("PO1", r#""=HYPERLINK(""http://evil.example"",""点我"")""#, "13900001000"));
+    text.push_str(&parts_row("PO2", "@SUM(A1)", "13900001001"));
+    text.push_str(&parts_row("PO3", " ＝1+1", "13900001002"));
+    text.push_str(&parts_row("PO4", "\t-2+3", "13900001003"));
+    text.push_str("ZJ01,PO5,黄勇,13900001004,,=cmd|' /C calc'!A0,300,2024-07-01\n");
+    text.push_str(&parts_row("PO6", "周杰", "+86 139 0000 1005"));
+    text.push_str(&parts_row("PO7", "吴芳", "-"));
+    let (summary, rejects) = import_bytes(&app, RecordKind::PartsOrder, "parts.csv", text.as_bytes()).await;
+    let summary = summary.expect("import");
+    assert_eq!((summary.created, summary.rejected), (1, 6), "{:?}", reject_rows(&rejects));
+    let rows = reject_rows(&rejects);
+    for (row, column) in
+        [(2, "customer_name"), (3, "customer_name"), (4, "customer_name"), (5, "customer_name"), (6, "items")]
+    {
+        let found = rows.iter().find(|r| r.0 == row).unwrap_or_else(|| panic!("row {row}: {rows:?}"));
+        assert_eq!(found.1, column);
+        assert!(found.2.contains("formula"), "{found:?}");
+    }
+    assert!(rows.iter().filter(|r| r.0 == 8).all(|r| !r.2.contains("formula")), "a dash is no formula: {rows:?}");
+    assert_eq!(source_ids(&app).await, ["PO6"].map(String::from).into());
+    let stored = customer::Entity::find().all(&app.db).await.expect("q");
+    assert!(stored.iter().all(|c| !c.name.contains('=') && !c.name.contains('@')), "{stored:?}");
+
+    // No cell of the reject file starts with what a spreadsheet would run.
+    let text = read_rejects(&rejects);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+    for record in reader.records() {
+        for cell in record.expect("record").iter() {
+            assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "{cell}");
+        }
+    }
+}
+
+/// A 1 MB cell — or any cell beyond its column's documented length — rejects its row,
+/// with a reason, and nothing of it is stored; the rows after it go in.
+#[tokio::test]
+async fn an_oversized_cell_rejects_its_row_and_is_not_stored() {
+    let app = TestApp::with_customers(0).await;
+    let mut text = String::from(PARTS_HEADER);
+    text.push_str(&parts_row("PO1", &"王".repeat(350_000), "13900001000")); // 1 MB in one cell
+    text.push_str(&parts_row("PO2", &"李".repeat(101), "13900001001"));
+    text.push_str(&format!("ZJ01,PO3,张伟,13900001002,,{},300,2024-07-01\n", "机油 x 1;".repeat(400)));
+    text.push_str(&parts_row("PO4", "刘洋", "13900001003"));
+    let (summary, rejects) = import_bytes(&app, RecordKind::PartsOrder, "parts.csv", text.as_bytes()).await;
+    let summary = summary.expect("import");
+    assert_eq!(summary, Summary { read: 4, created: 1, updated: 0, unchanged: 0, rejected: 3 });
+    let rows = reject_rows(&rejects);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows[0].0, 2);
+    assert!(rows[0].2.contains("bytes a row may have"), "{rows:?}");
+    assert_eq!((rows[1].0, rows[1].1.as_str()), (3, "customer_name"));
+    assert!(rows[1].2.contains("longer than 100 characters"), "{rows:?}");
+    assert_eq!((rows[2].0, rows[2].1.as_str()), (4, "items"));
+    assert!(rows[2].2.contains("longer than 2000 characters"), "{rows:?}");
+    assert_eq!(source_ids(&app).await, ["PO4"].map(String::from).into());
+}
+
+/// A database failure on a row is reported with the database's own words — in the
+/// reject file and the log — never just "internal error"; a failure of the import as a
+/// whole ends it with the cause.
+#[tokio::test]
+async fn a_database_failure_names_its_real_cause() {
+    use sea_orm::ConnectionTrait;
+
+    let app = TestApp::with_customers(0).await;
+    app.db.execute_unprepared("ALTER TABLE parts_order RENAME TO parts_order_gone").await.expect("rename");
+    let mut text = String::from(PARTS_HEADER);
+    text.push_str(&parts_row("PO1", "王建国", "13900001000"));
+    let (summary, rejects) = import_bytes(&app, RecordKind::PartsOrder, "parts.csv", text.as_bytes()).await;
+    assert_eq!(summary.expect("import").rejected, 1);
+    let rows = reject_rows(&rejects);
+    assert!(rows[0].2.starts_with("database error: "), "{rows:?}");
+    assert!(rows[0].2.contains("parts_order"), "the database's words: {rows:?}");
+    assert!(source_ids(&app).await.is_empty(), "the row's savepoint was rolled back");
+
+    app.db.execute_unprepared("ALTER TABLE store RENAME TO store_gone").await.expect("rename");
+    let (result, _) = import_bytes(&app, RecordKind::PartsOrder, "parts.csv", text.as_bytes()).await;
+    let Err(ImportError::Database(message)) = result else { panic!("{result:?}") };
+    assert!(message.contains("store"), "{message}");
+    assert!(!message.ends_with("internal error"), "{message}");
+}
+
+/// Text that made the normalisers panic (a multi-byte character across byte 17) rejects
+/// its own row; the import goes on with the next rows instead of ending with exit 101.
+#[tokio::test]
+async fn a_row_that_once_panicked_is_rejected_and_the_import_goes_on() {
+    let dir = temp_dir();
+    let files = write_files(&dir);
+    let mut text = std::fs::read_to_string(&files[0].1).expect("read");
+    let first = text.lines().nth(1).expect("row").to_owned();
+    let cells: Vec<&str> = first.split(',').collect();
+    let broken = first.replacen(cells[4], "杭州新客科技", 1).replacen(cells[1], "S-BROKEN", 1).replacen(
+        cells[3],
+        "上海大众汽车",
+        1,
+    );
+    let header_end = text.find('\n').expect("header") + 1;
+    text.insert_str(header_end, &format!("{broken}\n"));
+    let app = TestApp::with_customers(0).await;
+    let (summary, rejects) = import_bytes(&app, RecordKind::Delivery, "sales.csv", text.as_bytes()).await;
+    let summary = summary.expect("the import goes on");
+    assert_eq!((summary.read, summary.created, summary.rejected), (13, 12, 1), "{:?}", reject_rows(&rejects));
+    assert!(reject_rows(&rejects).iter().all(|r| r.0 == 2));
+}
+
+/// The database the command-line tests run the binary against: a SQLite file, or a
+/// PostgreSQL database of its own (dropped at the end) when HUB_TEST_DATABASE_URL is set.
+async fn binary_database() -> (String, Option<(String, String)>) {
+    let unique = format!("hub_t_{}_imp_{}", std::process::id(), uuid::Uuid::new_v4().simple());
+    let (url, cleanup) = match std::env::var("HUB_TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            use sea_orm::ConnectionTrait;
+            let admin = sea_orm::Database::connect(&admin_url).await.expect("admin");
+            admin.execute_unprepared(&format!("CREATE DATABASE {unique}")).await.expect("create");
+            admin.close().await.ok();
+            let base = admin_url.rsplit_once('/').map(|(base, _)| base).expect("URL with a database name");
+            (format!("{base}/{unique}"), Some((admin_url, unique)))
+        }
+        _ => (format!("sqlite://{}?mode=rwc", temp_dir().join("hub.db").display()), None),
+    };
+    let cfg = customer_hub::config::DbConfig {
+        database_url: url.clone(),
+        db_max_connections: 2,
+        db_statement_timeout_ms: 30_000,
+    };
+    let db = customer_hub::db::connect(&cfg).await.expect("connect");
+    customer_hub::db::migrate(&db).await.expect("migrate");
+    customer_hub::demo::seed(&db, &customer_hub::demo::DemoConfig { customers: 0, ..Default::default() })
+        .await
+        .expect("seed");
+    db.close().await.ok();
+    (url, cleanup)
+}
+
+/// Exit status of `customer-hub import`: 0 all rows in, 2 some rows rejected (the
+/// summary says how many), 1 the file could not be read.
+#[tokio::test]
+async fn the_import_command_tells_the_outcome_by_its_exit_status() {
+    let (url, cleanup) = binary_database().await;
+    let dir = temp_dir();
+    let files = write_files(&dir);
+    let run = |source: &str, file: &Path| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_customer-hub"))
+            .args(["import", "--database-url", &url, "--source", source])
+            .arg(file)
+            .env("HUB_LOG", "warn")
+            .output()
+            .expect("run customer-hub");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = run("sales", &files[0].1);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("created 12") && stdout.contains("rejected 0"), "{stdout}");
+    let (code, stdout, stderr) = run("service", &files[1].1);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(stdout.contains("rejected 2") && stdout.contains("2 rows rejected"), "{stdout}");
+    let (code, _, stderr) = run("parts", &dir.join("missing.csv"));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("cannot open") && stderr.contains("missing.csv"), "{stderr}");
+    let (code, _, stderr) = run("parts", &files[0].1);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("missing columns"), "{stderr}");
+    let gbk = dir.join("latin.csv");
+    std::fs::write(&gbk, b"store_code,external_id,customer_name\nZJ01,1,M\xfcller\n").expect("write");
+    let (code, _, stderr) = run("parts", &gbk);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("CSV UTF-8"), "{stderr}");
+    if let Some((admin_url, name)) = cleanup {
+        use sea_orm::ConnectionTrait;
+        let admin = sea_orm::Database::connect(&admin_url).await.expect("admin");
+        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.expect("drop");
+        admin.close().await.ok();
+    }
 }
