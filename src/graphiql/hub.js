@@ -3,16 +3,20 @@
 (function () {
   'use strict';
   var defaultQuery = [
-    '# Customer Hub. Every demo account has the password "demo".',
+    '# Customer Hub (demo password: "demo")',
     '#',
-    '# 1. Run the login below and copy the token it returns.',
-    '# 2. Open the "Headers" tab under the editor and write:',
-    '#      {"Authorization": "Bearer <the token>"}',
-    '#    (an integration API key goes the same way: "Bearer hubk_…").',
-    '# 3. Ask away, e.g. { customers(first: 5) { edges { node { id name } } } }',
+    '# 1. Run the login below; copy the token.',
+    '# 2. In "Headers" below the editor write',
+    '#    {"Authorization": "Bearer <token>"}',
+    '#    (an API key: "Bearer hubk_…").',
+    '# 3. Then ask, for example:',
+    '#    { customers(first: 5) {',
+    '#        edges { node { id name } } } }',
     '',
     'mutation Login {',
-    '  login(username: "admin", password: "demo") { token expiresAt staff { username role } }',
+    '  login(username: "admin", password: "demo") {',
+    '    token expiresAt staff { username role }',
+    '  }',
     '}',
     '',
   ].join('\n');

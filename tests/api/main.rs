@@ -11,5 +11,6 @@ mod http_rules;
 mod import;
 mod ingest;
 mod merge;
+mod newcomer;
 mod schema;
 mod tokens;

@@ -1,7 +1,7 @@
 // Runs the GraphQL-over-HTTP audits of the `graphql-http` package against a running hub
 // and prints each result. Exit status 1 when a MUST or a SHOULD fails.
 //
-//   npm ci && node audit.mjs [URL]
+//   npm ci && npm run audit -- [URL] [--verbose]
 //
 // URL (or HUB_AUDIT_URL) defaults to http://127.0.0.1:8080/graphql. The audits ask
 // `{ __typename }`, which the hub answers anonymously; to audit as a signed-in caller, set
@@ -9,9 +9,10 @@
 // key>, and the token goes with every request. --verbose prints the failing answers.
 import { auditServer } from 'graphql-http';
 
-const url = process.argv[2] || process.env.HUB_AUDIT_URL || 'http://127.0.0.1:8080/graphql';
+const args = process.argv.slice(2);
+const url = args.find((a) => !a.startsWith('--')) || process.env.HUB_AUDIT_URL || 'http://127.0.0.1:8080/graphql';
 const login = process.env.HUB_AUDIT_LOGIN || 'none';
-const verbose = process.argv.includes('--verbose') || process.env.HUB_AUDIT_VERBOSE === '1';
+const verbose = args.includes('--verbose') || process.env.HUB_AUDIT_VERBOSE === '1';
 
 async function token() {
   if (process.env.HUB_AUDIT_TOKEN) return process.env.HUB_AUDIT_TOKEN;
