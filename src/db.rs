@@ -33,3 +33,16 @@ pub async fn connect(cfg: &DbConfig) -> Result<DatabaseConnection, DbErr> {
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
+
+/// Begins a transaction that reads and then writes. On SQLite it starts IMMEDIATE: it
+/// takes the write lock at once, so a concurrent writer waits its turn (busy timeout)
+/// instead of failing when it upgrades from reading to writing. On PostgreSQL it is an
+/// ordinary transaction.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}

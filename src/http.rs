@@ -59,7 +59,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }).fallback(method_not_allowed))
         .route("/readyz", get(ready).fallback(method_not_allowed))
         .fallback(not_found);
-    router = router.layer(middleware::from_fn_with_state(state.clone(), request_context));
+    router = harden(router, &state);
     if !state.http.cors_origins.is_empty() {
         let origins: Vec<HeaderValue> =
             state.http.cors_origins.iter().filter_map(|o| HeaderValue::from_str(o.trim()).ok()).collect();
@@ -72,6 +72,11 @@ pub fn router(state: AppState) -> Router {
         );
     }
     router.layer(TraceLayer::new_for_http()).with_state(state)
+}
+
+/// Wraps routes in the first layer every request meets (see [`request_context`]).
+pub fn harden(router: Router<AppState>, state: &AppState) -> Router<AppState> {
+    router.layer(middleware::from_fn_with_state(state.clone(), request_context))
 }
 
 /// The first layer every request meets: it gives the request its id, bounds its time,
@@ -366,8 +371,9 @@ async fn graphql_get(
     let Some(query) = params.query else {
         return match state.environment {
             Environment::Development => Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response(),
+            // No GraphiQL in production, and nothing says there ever is one.
             Environment::Production => {
-                error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", "the request has no `query`", &request_id, media)
+                error_response(StatusCode::NOT_FOUND, "NOT_FOUND", "no `query` in the request", &request_id, media)
             }
         };
     };

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use entity::enums::Role;
 use entity::{api_key, login_throttle, revoked_token, staff};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, Set,
 };
 
 use super::Scope;
@@ -135,7 +135,7 @@ pub async fn login(
     let verified = guard.verify(pass.to_owned(), hash).await?;
     match found {
         Some(staff) if verified && staff.active => {
-            let txn = db.begin().await?;
+            let txn = crate::db::begin_write(db).await?;
             let throttle = login_throttle::Entity::find_by_id(username.to_owned()).one(&txn).await?;
             if throttle.as_ref().and_then(|t| t.locked_until).is_some_and(|until| until > now) {
                 return Err(AppError::TooManyAttempts);
@@ -149,7 +149,7 @@ pub async fn login(
             Ok(issue(keys, staff))
         }
         _ => {
-            let txn = db.begin().await?;
+            let txn = crate::db::begin_write(db).await?;
             let failures = count_failure(&txn, username, now).await?;
             let attempted = format!("login attempt as `{}`", username.chars().take(limits::NAME).collect::<String>());
             audit::record(&txn, None, meta, Entry::new("LOGIN_FAILED", "staff", []).purpose(&attempted)).await?;
@@ -222,7 +222,7 @@ pub async fn refresh(
     meta: &RequestMeta,
 ) -> AppResult<Session> {
     let staff = active_staff(db, scope.actor.staff_id).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     revoke_current(&txn, &scope.actor).await?;
     audit::record(&txn, Some(&scope.actor), meta, Entry::new("REFRESH_TOKEN", "staff", [staff.id as i64])).await?;
     txn.commit().await?;
@@ -231,7 +231,7 @@ pub async fn refresh(
 
 /// Revokes the token the request came with.
 pub async fn logout(db: &DatabaseConnection, scope: &Scope, meta: &RequestMeta) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     revoke_current(&txn, &scope.actor).await?;
     audit::record(&txn, Some(&scope.actor), meta, Entry::new("LOGOUT", "staff", [scope.actor.staff_id as i64])).await?;
     txn.commit().await?;
@@ -259,7 +259,7 @@ pub async fn create_api_key(
     if name.trim().is_empty() {
         return Err(AppError::bad_input("name", "give the key a name, e.g. the source system it is for"));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let owner = staff_by_username(&txn, username).await?;
     if owner.role != Role::Integration {
         return Err(AppError::bad_input("username", "API keys are only for INTEGRATION accounts"));
@@ -294,7 +294,7 @@ pub async fn revoke_api_key(
     id: i32,
 ) -> AppResult<api_key::Model> {
     scope.require(Resource::Accounts, Action::Update)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let key = api_key::Entity::find_by_id(id).one(&txn).await?.ok_or(AppError::NotFound("API key"))?;
     let mut active = key.into_active_model();
     active.revoked_at = Set(Some(Utc::now()));
@@ -314,7 +314,7 @@ pub async fn set_staff_active(
     active: bool,
 ) -> AppResult<staff::Model> {
     scope.require(Resource::Accounts, Action::Update)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let member = staff_by_username(&txn, username).await?;
     if member.id == scope.actor.staff_id && !active {
         return Err(AppError::bad_input("username", "you cannot disable your own account"));

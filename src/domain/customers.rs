@@ -9,7 +9,7 @@ use entity::{
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    Set,
 };
 
 use super::access::{Action, Resource};
@@ -303,7 +303,7 @@ pub async fn reveal(
     if purpose.chars().count() < 4 {
         return Err(AppError::bad_input("purpose", "say why you need the unmasked data (at least 4 characters)"));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let customer = by_id(&txn, scope, id).await?.ok_or(AppError::NotFound("customer"))?;
     let contacts = contact_point::Entity::find()
         .filter(contact_point::Column::CustomerId.eq(customer.id))
@@ -361,7 +361,7 @@ pub async fn update_profile(
         }
         None => None,
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let visible = customer::Entity::find_by_id(id)
         .filter(customer::Column::MergedInto.is_null())
         .filter(scope.customer_condition_for(reach, customer::Column::Id));

@@ -190,11 +190,15 @@ pub async fn children_of<P, E>(
 where
     E: ChildOf<P>,
 {
-    let rows = E::restrict(E::find(), scope)
+    let mut select = E::restrict(E::find(), scope)
         .filter(E::parent_column().is_in(parents.iter().copied()))
-        .order_by_asc(E::order_column())
-        .all(db)
-        .await?;
+        .order_by_asc(E::order_column());
+    // Ties broken by the primary key: every list has one total order, the same on both
+    // databases.
+    for key in <E::PrimaryKey as sea_orm::Iterable>::iter() {
+        select = select.order_by_asc(sea_orm::PrimaryKeyToColumn::into_column(key));
+    }
+    let rows = select.all(db).await?;
     let mut grouped: HashMap<i32, Vec<E::Model>> = HashMap::new();
     for row in rows {
         grouped.entry(E::parent_of(&row)).or_default().push(row);

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::enums::{LeadGrade, LeadStatus, StoreKind};
 use entity::{lead, lead_share, store};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, Set,
 };
 
 use super::access::{Action, Resource};
@@ -40,7 +40,7 @@ pub async fn create(
     if new.budget_cents.is_some_and(|b| b < 0) {
         return Err(AppError::bad_input("budget", "budget cannot be negative"));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let customer = customers::by_id(&txn, scope, new.customer_id).await?.ok_or(AppError::NotFound("customer"))?;
     let created = lead::ActiveModel {
         store_id: Set(store_id),
@@ -100,7 +100,7 @@ pub async fn update(
     id: i32,
     change: LeadChange,
 ) -> AppResult<lead::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let current = lead_in_reach(&txn, scope, Action::Update, id).await?;
     let mut fields = Vec::new();
     let mut row = current.clone().into_active_model();
@@ -145,7 +145,7 @@ pub async fn share(
     if matches!(scope.reach(Resource::Lead, Action::Update), Reach::Shared(_)) {
         return Err(AppError::Forbidden("partner stores cannot share leads further".into()));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let current = lead_in_reach(&txn, scope, Action::Update, id).await?;
     let target = store::Entity::find()
         .filter(store::Column::Code.eq(store_code.trim()))

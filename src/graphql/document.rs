@@ -195,3 +195,79 @@ pub fn check(query: &str, operation_name: Option<&str>, limits: DocumentLimits) 
     }
     Ok(Some(Checked { operation }))
 }
+
+/// The response keys of a selection set in the order the document asks for them, each
+/// with the selection sets below it (fragments expanded in place; a key asked twice
+/// keeps its first place and merges its sub-selections).
+fn response_keys<'a>(
+    doc: &'a ExecutableDocument,
+    set: &'a SelectionSet,
+    out: &mut Vec<(&'a str, Vec<&'a SelectionSet>)>,
+    depth: usize,
+) {
+    if depth > MAX_NESTING {
+        return;
+    }
+    for selection in &set.items {
+        match &selection.node {
+            Selection::Field(field) => {
+                let key = field.node.response_key().node.as_str();
+                let below = &field.node.selection_set.node;
+                match out.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, sets)) => sets.push(below),
+                    None => out.push((key, vec![below])),
+                }
+            }
+            Selection::FragmentSpread(spread) => {
+                if let Some(fragment) = doc.fragments.get(&spread.node.fragment_name.node) {
+                    response_keys(doc, &fragment.node.selection_set.node, out, depth + 1);
+                }
+            }
+            Selection::InlineFragment(inline) => response_keys(doc, &inline.node.selection_set.node, out, depth + 1),
+        }
+    }
+}
+
+fn reorder(doc: &ExecutableDocument, sets: &[&SelectionSet], value: &mut async_graphql::Value, depth: usize) {
+    use async_graphql::Value;
+    if depth > MAX_NESTING {
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            let mut keys = Vec::new();
+            for set in sets {
+                response_keys(doc, set, &mut keys, 0);
+            }
+            let mut old = std::mem::take(map);
+            for (key, below) in &keys {
+                if let Some((name, mut inner)) = old.swap_remove_entry(*key) {
+                    reorder(doc, below, &mut inner, depth + 1);
+                    map.insert(name, inner);
+                }
+            }
+            // Anything the document did not name (never expected) keeps its place after.
+            map.extend(old);
+        }
+        Value::List(items) => items.iter_mut().for_each(|item| reorder(doc, sets, item, depth + 1)),
+        _ => {}
+    }
+}
+
+/// Puts the fields of `data` in the order the query asked for them (GraphQL spec: the
+/// response SHOULD follow the query's order). The engine resolves sibling fields
+/// concurrently and records them as they finish; this restores the query's order.
+pub fn order_response(query: &str, operation_name: Option<&str>, data: &mut async_graphql::Value) {
+    if matches!(data, async_graphql::Value::Null) || graphql_nesting(query, MAX_NESTING) > MAX_NESTING {
+        return;
+    }
+    let Ok(doc) = parse_query(query) else { return };
+    let operation = match (&doc.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) => ops.values().next().filter(|_| ops.len() == 1),
+    };
+    if let Some(op) = operation {
+        reorder(&doc, &[&op.node.selection_set.node], data, 0);
+    }
+}

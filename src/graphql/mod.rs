@@ -168,15 +168,18 @@ pub async fn execute_with(
     meta: RequestMeta,
     limits: RequestLimits,
 ) -> async_graphql::Response {
+    let (query, operation_name) = (request.query.clone(), request.operation_name.clone());
     let request = request.data(meta).data(RootPermits(Arc::new(tokio::sync::Semaphore::new(limits.roots()))));
-    match scope {
+    let mut response = match scope {
         Some(scope) => {
             let queue = loaders::LoadQueue::new(limits.loads());
             let request = loaders::install(request, db, Arc::new(scope), &queue);
             queue.drive(schema.execute(request)).await
         }
         None => schema.execute(request).await,
-    }
+    };
+    document::order_response(&query, operation_name.as_deref(), &mut response.data);
+    response
 }
 
 pub(crate) fn meta<'a>(ctx: &Context<'a>) -> &'a RequestMeta {

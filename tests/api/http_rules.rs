@@ -18,37 +18,37 @@ use crate::common::TestApp;
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
 /// One answer of the router, with the body kept as text and, when it is JSON, parsed.
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    text: String,
-    body: Value,
+pub(crate) struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+    pub body: Value,
 }
 
 impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    fn content_type(&self) -> &str {
+    pub(crate) fn content_type(&self) -> &str {
         self.header("content-type").unwrap_or("<none>")
     }
 
     /// The `code` extension of the first error.
-    fn code(&self) -> &str {
+    pub(crate) fn code(&self) -> &str {
         self.body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>")
     }
 
-    fn errors(&self) -> &[Value] {
+    pub(crate) fn errors(&self) -> &[Value] {
         self.body["errors"].as_array().map(Vec::as_slice).unwrap_or(&[])
     }
 
-    fn messages(&self) -> String {
+    pub(crate) fn messages(&self) -> String {
         self.errors().iter().filter_map(|e| e["message"].as_str()).collect::<Vec<_>>().join(" | ")
     }
 }
 
-async fn reply(response: Response) -> Reply {
+pub(crate) async fn reply(response: Response) -> Reply {
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.expect("body").to_bytes();
@@ -57,13 +57,13 @@ async fn reply(response: Response) -> Reply {
     Reply { status, headers, text, body }
 }
 
-async fn send(state: &AppState, request: Request<Body>) -> Reply {
+pub(crate) async fn send(state: &AppState, request: Request<Body>) -> Reply {
     let router = customer_hub::http::router(state.clone());
     reply(router.oneshot(request).await.expect("response")).await
 }
 
 /// A POST to /graphql with the given content type, extra headers and raw body.
-fn post_raw(content_type: Option<&str>, headers: &[(&str, &str)], body: impl Into<Body>) -> Request<Body> {
+pub(crate) fn post_raw(content_type: Option<&str>, headers: &[(&str, &str)], body: impl Into<Body>) -> Request<Body> {
     let mut request = Request::post("/graphql");
     if let Some(content_type) = content_type {
         request = request.header(header::CONTENT_TYPE, content_type);
@@ -75,7 +75,7 @@ fn post_raw(content_type: Option<&str>, headers: &[(&str, &str)], body: impl Int
 }
 
 /// A JSON POST to /graphql with an optional bearer token and extra headers.
-fn post_json(token: Option<&str>, headers: &[(&str, &str)], body: &Value) -> Request<Body> {
+pub(crate) fn post_json(token: Option<&str>, headers: &[(&str, &str)], body: &Value) -> Request<Body> {
     let bearer = token.map(|t| format!("Bearer {t}"));
     let mut all: Vec<(&str, &str)> = headers.to_vec();
     if let Some(bearer) = bearer.as_deref() {
@@ -85,7 +85,7 @@ fn post_json(token: Option<&str>, headers: &[(&str, &str)], body: &Value) -> Req
 }
 
 /// Percent-encodes a query-string value (RFC 3986 unreserved characters kept).
-fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len() * 3);
     for byte in value.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
@@ -98,7 +98,7 @@ fn encode(value: &str) -> String {
 }
 
 /// A GET of /graphql?<query> with an optional bearer token and extra headers.
-fn get(path_and_query: &str, token: Option<&str>, headers: &[(&str, &str)]) -> Request<Body> {
+pub(crate) fn get(path_and_query: &str, token: Option<&str>, headers: &[(&str, &str)]) -> Request<Body> {
     let mut request = Request::get(path_and_query);
     if let Some(token) = token {
         request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
@@ -114,7 +114,7 @@ fn get(path_and_query: &str, token: Option<&str>, headers: &[(&str, &str)]) -> R
 const SQL_KEYWORDS: [&str; 2] = ["select", "insert"];
 const DATABASE_NAMES: [&str; 3] = ["sqlx", "sqlite", "postgres"];
 
-fn assert_no_leak(what: &str, reply: &Reply) {
+pub(crate) fn assert_no_leak(what: &str, reply: &Reply) {
     let text = reply.text.to_lowercase();
     for name in DATABASE_NAMES {
         assert!(!text.contains(name), "{what}: the body mentions {name:?}: {}", reply.text);

@@ -1,0 +1,434 @@
+//! Step 5 — hardening: requests, callers and databases that used to crash, stall or
+//! mislead the hub (issue 8). Each test names the finding it proves.
+
+use std::time::{Duration, Instant};
+
+use async_graphql::{Request as GqlRequest, Variables};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use axum::routing::get as get_route;
+use customer_hub::config::Environment;
+use customer_hub::domain::audit::RequestMeta;
+use customer_hub::error::AppError;
+use customer_hub::graphql;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set, Statement, TransactionTrait};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use crate::common::{TestApp, error_codes};
+use crate::http_rules::{Reply, encode, get, post_json, post_raw, reply, send};
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+/// Finding 1: 100,000-deep nesting in any position is refused in milliseconds, before
+/// the parser, and the server answers the next request.
+#[tokio::test]
+async fn deep_nesting_anywhere_is_refused_quickly() {
+    let app = TestApp::new().await;
+    let state = app.state(Environment::Development);
+    let token = app.token("zj01.manager").await;
+    let n = 100_000;
+    // A URI holds at most 64 KB: GET documents nest 3,000 deep.
+    let n_get = 3_000;
+    let list = format!("{{ search(text: \"x\", first: {}1{}) {{ totalCount }} }}", "[".repeat(n), "]".repeat(n));
+    let object = format!("{{ search(text: \"x\", first: {}1{}) {{ totalCount }} }}", "{a:".repeat(n), "}".repeat(n));
+    let selection = format!("{{ me {}{} }}", "{ me ".repeat(n), "}".repeat(n));
+    for (what, query) in [("list literal", &list), ("object literal", &object), ("selection", &selection)] {
+        let started = Instant::now();
+        let r = send(&state, post_json(None, &[], &json!({ "query": query }))).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{what}: {}", r.text);
+        assert_eq!(r.code(), "NESTING_TOO_DEEP", "{what}");
+        assert!(r.body["errors"][0]["extensions"]["requestId"].is_string(), "{what}");
+        assert!(started.elapsed() < Duration::from_secs(2), "{what} took {:?}", started.elapsed());
+        // The same over GET.
+        let short = query.replace(&"[".repeat(n), &"[".repeat(n_get)).replace(&"]".repeat(n), &"]".repeat(n_get));
+        let short = short.replace(&"{a:".repeat(n), &"{a:".repeat(n_get)).replace(&"}".repeat(n), &"}".repeat(n_get));
+        let short = short.replace(&"{ me ".repeat(n), &"{ me ".repeat(n_get));
+        let r = send(&state, get(&format!("/graphql?query={}", encode(&short)), None, &[])).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "GET {what}");
+        assert_eq!(r.code(), "NESTING_TOO_DEEP", "GET {what}");
+    }
+    // Variables nested deeply: in a POST body, and in a GET query string.
+    let deep_json = format!("{}1{}", "[".repeat(n), "]".repeat(n));
+    let deep_get = format!("{}1{}", "[".repeat(n_get), "]".repeat(n_get));
+    let body = format!(r#"{{"query":"query($v: Int) {{ me {{ username }} }}","variables":{{"v":{deep_json}}}}}"#);
+    let r = send(&state, post_raw(Some("application/json"), &[], body)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(r.code(), "NESTING_TOO_DEEP");
+    let path = format!(
+        "/graphql?query={}&variables={}",
+        encode("query($v: Int) { me { username } }"),
+        encode(&format!("{{\"v\":{deep_get}}}"))
+    );
+    let r = send(&state, get(&path, None, &[])).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(r.code(), "NESTING_TOO_DEEP");
+    // Brackets inside strings and comments do not count.
+    let quoted = format!("{{ search(text: \"{}\") {{ totalCount }} }} # {}", "[".repeat(500), "{".repeat(500));
+    let r = send(&state, post_json(Some(&token), &[], &json!({ "query": quoted }))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.errors().is_empty() || r.code() != "NESTING_TOO_DEEP", "{}", r.text);
+    // And the server is alive.
+    let r = send(&state, post_json(Some(&token), &[], &json!({ "query": "{ me { username } }" }))).await;
+    assert_eq!(r.body["data"]["me"]["username"], "zj01.manager");
+}
+
+async fn boom() -> &'static str {
+    let bug: Option<&str> = None;
+    bug.expect("a bug that slipped through")
+}
+
+/// Finding 2 (HTTP side): a panic below the HTTP layer answers the documented INTERNAL
+/// error with the request id; the connection is not dropped without an answer.
+#[tokio::test]
+async fn a_panic_is_answered_as_internal_with_the_request_id() {
+    let app = TestApp::new().await;
+    let state = app.state(Environment::Production);
+    let routes: Router<customer_hub::http::AppState> = Router::new().route("/boom", get_route(boom));
+    let router = customer_hub::http::harden(routes, &state).with_state(state.clone());
+    let r =
+        reply(router.oneshot(Request::get("/boom").body(Body::empty()).expect("request")).await.expect("answer")).await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(r.code(), "INTERNAL");
+    let id = r.body["errors"][0]["extensions"]["requestId"].as_str().expect("request id").to_owned();
+    assert_eq!(r.header("x-request-id"), Some(id.as_str()));
+    assert!(!r.text.contains("slipped"), "the panic message stays in the log: {}", r.text);
+}
+
+fn many_aliases(count: usize) -> String {
+    let fields: Vec<String> = (1..=count)
+        .map(|i| format!("c{i}: customer(id: \"{i}\") {{ id phones {{ number }} vehicles {{ id }} }}"))
+        .collect();
+    format!("{{ {} }}", fields.join(" "))
+}
+
+/// Finding 3: a query of many aliases never fails for lack of connections, also when
+/// several run at once on a small pool (the test pool has 5 connections).
+#[tokio::test]
+async fn many_aliases_at_once_never_starve_the_pool() {
+    let app = TestApp::new().await;
+    let state = app.state(Environment::Development);
+    let token = app.token("zj01.manager").await;
+    let query = json!({ "query": many_aliases(25) });
+    let started = Instant::now();
+    let replies =
+        futures_util::future::join_all((0..4).map(|_| send(&state, post_json(Some(&token), &[], &query)))).await;
+    for r in &replies {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert!(r.errors().is_empty(), "no alias may fail: {}", r.messages());
+    }
+    assert!(started.elapsed() < Duration::from_secs(8), "took {:?}", started.elapsed());
+    // Same answer as one alias at a time: scoping is unchanged.
+    let visible = replies[0].body["data"].as_object().expect("data").values().filter(|v| !v.is_null()).count();
+    assert!(visible > 0, "the manager sees some of customers 1..25: {}", replies[0].text);
+}
+
+/// Finding 4: every mutation over GET is refused with 405, whatever its name, and the
+/// operation chosen by `operationName` decides.
+#[tokio::test]
+async fn mutations_over_get_are_refused_by_the_operation_that_would_run() {
+    let app = TestApp::new().await;
+    let token = app.token("zj01.manager").await;
+    for environment in [Environment::Development, Environment::Production] {
+        let state = app.state(environment);
+        for (query, name) in [
+            ("mutation R { revealCustomer(id: \"5\", purpose: \"checking the phone\") { phones } }", None),
+            ("mutation L { login(username: \"admin\", password: \"demo\") { token } }", None),
+            ("query Q { me { username } } mutation M { logout }", Some("M")),
+        ] {
+            let mut path = format!("/graphql?query={}", encode(query));
+            if let Some(name) = name {
+                path.push_str(&format!("&operationName={name}"));
+            }
+            let r = send(&state, get(&path, Some(&token), &[])).await;
+            assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{query}: {}", r.text);
+            assert_eq!(r.code(), "METHOD_NOT_ALLOWED");
+            assert_eq!(r.header("allow"), Some("POST"));
+        }
+        let path =
+            format!("/graphql?query={}&operationName=Q", encode("query Q { me { username } } mutation M { logout }"));
+        let r = send(&state, get(&path, Some(&token), &[])).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(r.body["data"]["me"]["username"], "zj01.manager");
+    }
+    // Nothing was logged out: the token still works.
+    let r = send(
+        &app.state(Environment::Development),
+        post_json(Some(&token), &[], &json!({"query": "{ me { username } }"})),
+    )
+    .await;
+    assert_eq!(r.body["data"]["me"]["username"], "zj01.manager", "{}", r.text);
+}
+
+async fn login_as(app: &TestApp, client: &str, username: &str, password: &str) -> async_graphql::Response {
+    let query = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }";
+    let request = GqlRequest::new(query).variables(Variables::from_json(json!({ "u": username, "p": password })));
+    let meta = RequestMeta { request_id: "test".into(), client_addr: Some(client.into()) };
+    graphql::execute(&app.schema, &app.db, request, None, meta).await
+}
+
+/// Finding 5: 50 wrong passwords at once lock the account exactly as documented: five
+/// failures are counted as wrong passwords, none gets past the lock, and the right
+/// password is then refused too. Callers beyond the hashing queue are told to wait.
+#[tokio::test]
+async fn parallel_wrong_passwords_lock_the_account_exactly() {
+    let app = TestApp::new().await;
+    let attempts = (0..50).map(|i| {
+        let app = &app;
+        async move { login_as(app, &format!("10.0.{}.{}", i / 200, i % 200 + 1), "zj02.sales", "wrong").await }
+    });
+    let responses = futures_util::future::join_all(attempts).await;
+    let codes: Vec<String> = responses.iter().flat_map(error_codes).collect();
+    assert_eq!(codes.len(), 50, "{codes:?}");
+    let wrong = codes.iter().filter(|c| *c == "UNAUTHENTICATED").count();
+    let locked = codes.iter().filter(|c| *c == "TOO_MANY_ATTEMPTS").count();
+    let busy = codes.iter().filter(|c| *c == "RATE_LIMITED").count();
+    assert_eq!(wrong, 5, "exactly five failures are answered as wrong passwords: {codes:?}");
+    assert_eq!(wrong + locked + busy, 50, "{codes:?}");
+    let right = login_as(&app, "10.9.9.9", "zj02.sales", "demo").await;
+    assert_eq!(error_codes(&right), ["TOO_MANY_ATTEMPTS"], "locked even with the right password");
+    let other = login_as(&app, "10.9.9.10", "zj03.sales", "demo").await;
+    assert!(other.errors.is_empty(), "other accounts are not affected: {:?}", other.errors);
+}
+
+/// Finding 5: logins are rate-limited per client address.
+#[tokio::test]
+async fn logins_are_rate_limited_per_address() {
+    let app = TestApp::new().await;
+    let mut codes = Vec::new();
+    for _ in 0..31 {
+        codes.extend(error_codes(&login_as(&app, "192.0.2.7", "nobody", "wrong").await));
+    }
+    assert_eq!(codes.last().map(String::as_str), Some("RATE_LIMITED"), "{codes:?}");
+    let elsewhere = login_as(&app, "192.0.2.8", "zj01.sales", "demo").await;
+    assert!(elsewhere.errors.is_empty(), "another address logs in: {:?}", elsewhere.errors);
+}
+
+/// Finding 6: database errors are classified: a unique violation is CONFLICT, a
+/// foreign-key violation BAD_USER_INPUT, neither INTERNAL.
+#[tokio::test]
+async fn database_errors_are_classified() {
+    let app = TestApp::new().await;
+    let staff = app.staff("zj01.sales").await;
+    let sql = "INSERT INTO customer_tag (customer_id, tag) VALUES (99999999, 'x')";
+    let err = AppError::from(app.db.execute_raw(Statement::from_string(app.backend(), sql)).await.expect_err("fk"));
+    assert_eq!(err.code(), "BAD_USER_INPUT");
+    let sql = format!("UPDATE staff SET username = 'zj01.manager' WHERE id = {}", staff.id);
+    let err = AppError::from(app.db.execute_raw(Statement::from_string(app.backend(), sql)).await.expect_err("unique"));
+    assert_eq!(err.code(), "CONFLICT");
+}
+
+/// Finding 6: a pool timeout is UNAVAILABLE with HTTP 503 and Retry-After, never
+/// INTERNAL.
+#[tokio::test]
+async fn an_exhausted_pool_answers_503_with_retry_after() {
+    let app = TestApp::new().await;
+    let (url, name) = second_database(&app).await;
+    let mut options = sea_orm::ConnectOptions::new(url);
+    options.max_connections(1).min_connections(0).acquire_timeout(Duration::from_millis(300)).sqlx_logging(false);
+    let small = sea_orm::Database::connect(options).await.expect("connect");
+    let schema = graphql::build_schema(small.clone(), app.keys.clone(), &Default::default());
+    let mut state = app.state(Environment::Development);
+    state.db = small.clone();
+    state.schema = schema;
+    let token = app.token("zj01.manager").await;
+    // Hold the only connection.
+    let held = small.begin().await.expect("begin");
+    let r = send(&state, post_json(Some(&token), &[], &json!({"query": "{ me { username } }"}))).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
+    assert_eq!(r.code(), "UNAVAILABLE");
+    assert!(r.header("retry-after").is_some());
+    assert!(r.body["errors"][0]["extensions"]["requestId"].is_string());
+    held.rollback().await.expect("rollback");
+    let r = send(&state, post_json(Some(&token), &[], &json!({"query": "{ me { username } }"}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    small.close().await.ok();
+    if app.backend() == sea_orm::DbBackend::Postgres {
+        app.db.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
+    }
+}
+
+/// A URL for a fresh, migrated and seeded database of the same kind as `app`'s.
+async fn second_database(app: &TestApp) -> (String, String) {
+    let name = format!("hub_t_pool_{}", uuid::Uuid::new_v4().simple());
+    let url = match std::env::var("HUB_TEST_DATABASE_URL") {
+        Ok(admin) if !admin.is_empty() && app.backend() == sea_orm::DbBackend::Postgres => {
+            app.db.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create");
+            let base = admin.rsplit_once('/').map(|(base, _)| base.to_owned()).expect("URL with a database");
+            format!("{base}/{name}")
+        }
+        _ => {
+            let dir = std::env::temp_dir().join("customer-hub-tests");
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            format!("sqlite://{}?mode=rwc", dir.join(format!("{name}.db")).display())
+        }
+    };
+    let cfg = customer_hub::config::DbConfig {
+        database_url: url.clone(),
+        db_max_connections: 2,
+        db_statement_timeout_ms: 30_000,
+    };
+    let db = customer_hub::db::connect(&cfg).await.expect("connect");
+    customer_hub::db::migrate(&db).await.expect("migrate");
+    let demo = customer_hub::demo::DemoConfig { customers: 5, ..Default::default() };
+    customer_hub::demo::seed(&db, &demo).await.expect("seed");
+    db.close().await.ok();
+    (url, name)
+}
+
+/// Finding 7: every refusal of the HTTP layer is the JSON error with a code and the
+/// request id, also in the header.
+#[tokio::test]
+async fn every_http_refusal_is_the_json_error() {
+    let app = TestApp::new().await;
+    let mut state = app.state(Environment::Development);
+    state.http.max_body_bytes = 1024;
+    let check = |what: &str, r: &Reply, status: StatusCode, code: &str| {
+        assert_eq!(r.status, status, "{what}: {}", r.text);
+        assert!(r.content_type().starts_with("application/json"), "{what}: {}", r.content_type());
+        assert_eq!(r.code(), code, "{what}");
+        let id = r.body["errors"][0]["extensions"]["requestId"].as_str().unwrap_or_default().to_owned();
+        assert!(!id.is_empty(), "{what}: no request id");
+        assert_eq!(r.header("x-request-id"), Some(id.as_str()), "{what}");
+    };
+    let big = json!({ "query": format!("{{ me {{ username }} }} #{}", "x".repeat(4096)) });
+    check("413", &send(&state, post_json(None, &[], &big)).await, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE");
+    for method in [Method::PUT, Method::DELETE, Method::PATCH] {
+        let request = Request::builder().method(method.clone()).uri("/graphql").body(Body::empty()).expect("request");
+        let r = send(&state, request).await;
+        check(method.as_str(), &r, StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED");
+        assert_eq!(r.header("allow"), Some("GET, POST"));
+    }
+    check("404", &send(&state, get("/nowhere", None, &[])).await, StatusCode::NOT_FOUND, "NOT_FOUND");
+    state.http.request_timeout_ms = 0;
+    let token = app.token("zj01.manager").await;
+    let r = send(&state, post_json(Some(&token), &[], &json!({"query": "{ me { username } }"}))).await;
+    check("timeout", &r, StatusCode::SERVICE_UNAVAILABLE, "TIMEOUT");
+    assert!(r.header("retry-after").is_some());
+}
+
+/// Finding 8: GraphQL-over-HTTP details.
+#[tokio::test]
+async fn graphql_over_http_details() {
+    let app = TestApp::new().await;
+    let state = app.state(Environment::Development);
+    let token = app.token("admin").await;
+    let accept = [("accept", GRAPHQL_RESPONSE)];
+    // A request error under graphql-response+json: 400 and no `data`.
+    let r = send(&state, post_json(Some(&token), &accept, &json!({"query": "{ nope }"}))).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.get("data").is_none(), "{}", r.text);
+    // Bodies that are not a request.
+    for body in ["[]", "{}", r#"{"query": 5}"#, r#"{"query": "{ me { username } }", "variables": "x"}"#] {
+        let r =
+            send(&state, post_raw(Some("application/json"), &[("authorization", &format!("Bearer {token}"))], body))
+                .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.text);
+        assert_eq!(r.code(), "BAD_REQUEST", "{body}");
+    }
+    // Fields come back in the order asked, root aliases too.
+    let query = "{ z: stores { code } a: me { username } customer(id: \"1\") { vehicles { vin } name } }";
+    let r = send(&state, post_json(Some(&token), &[], &json!({ "query": query }))).await;
+    // (Checked on the text: serde_json's map would sort the keys.)
+    let at = |needle: &str| r.text.find(needle).unwrap_or_else(|| panic!("{needle} in {}", r.text));
+    assert!(at("\"z\":") < at("\"a\":") && at("\"a\":") < at("\"customer\":"), "{}", r.text);
+    assert!(at("\"vehicles\":") < at("\"name\":"), "{}", r.text);
+    // Ids are canonical.
+    for id in ["+1", "01", " 1", "1.0"] {
+        let r = app.run(Some("admin"), &format!("{{ customer(id: \"{id}\") {{ id }} }}"), json!({})).await;
+        let data = r.data.into_json().unwrap_or(Value::Null);
+        assert!(data["customer"].is_null(), "{id:?} is not customer 1: {data}");
+    }
+    // The 401 body carries what the README says.
+    let r = send(&state, post_json(Some("not-a-token"), &[], &json!({"query": "{ me { username } }"}))).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.body["errors"][0]["extensions"]["credential"], "missing");
+}
+
+/// Finding 8: nested lists have one total order (ties broken by id), the same on both
+/// databases.
+#[tokio::test]
+async fn nested_lists_break_ties_by_id() {
+    let app = TestApp::new().await;
+    let customer = app.data("admin", "{ customers(first: 1) { nodes { id } } }", json!({})).await["customers"]["nodes"]
+        [0]["id"]
+        .as_str()
+        .expect("a customer")
+        .parse::<i32>()
+        .expect("id");
+    // Three ownerships starting the same day.
+    let mut inserted = Vec::new();
+    for n in 0..3 {
+        let vin = format!("LSVTIE0000000000{n}");
+        let vehicle = entity::vehicle::ActiveModel {
+            vin: Set(vin),
+            brand: Set("大众".into()),
+            model: Set("朗逸".into()),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await;
+        let vehicle = vehicle.expect("vehicle");
+        inserted.push(i64::from(vehicle.id));
+        entity::vehicle_ownership::ActiveModel {
+            vehicle_id: Set(vehicle.id),
+            customer_id: Set(customer),
+            role: Set(entity::enums::OwnershipRole::Owner),
+            from_date: Set(chrono::NaiveDate::from_ymd_opt(2020, 1, 1).expect("date")),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .expect("ownership");
+    }
+    let data = app
+        .data("admin", "query($id: ID!) { customer(id: $id) { vehicles { id } } }", json!({"id": customer.to_string()}))
+        .await;
+    let ids: Vec<i64> = data["customer"]["vehicles"]
+        .as_array()
+        .expect("vehicles")
+        .iter()
+        .filter_map(|v| v["id"].as_str().and_then(|s| s.parse().ok()))
+        .collect();
+    let tied: Vec<i64> = ids.iter().copied().filter(|id| inserted.contains(id)).collect();
+    assert_eq!(tied, inserted, "ownerships starting the same day come in id order: {ids:?}");
+}
+
+/// Finding 12: tokens issued in the future, tokens without a `jti`, and tokens from
+/// before an account was disabled are refused.
+#[tokio::test]
+async fn tokens_from_the_future_without_id_or_before_a_disable_are_refused() {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let app = TestApp::new().await;
+    let state = app.state(Environment::Development);
+    let staff = app.staff("zj01.sales").await;
+    let now = chrono::Utc::now();
+    let sign = |claims: &customer_hub::auth::token::Claims| {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(crate::common::SECRET))
+            .expect("sign")
+    };
+    let (_, good) = app.keys.issue(&staff, now);
+    let mut future = good.clone();
+    future.iat = now.timestamp() + 600;
+    future.exp = now.timestamp() + 1200;
+    let mut no_id = good.clone();
+    no_id.jti = String::new();
+    let me = json!({"query": "{ me { username } }"});
+    for (what, claims) in [("future iat", &future), ("empty jti", &no_id)] {
+        let r = send(&state, post_json(Some(&sign(claims)), &[], &me)).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{what}: {}", r.text);
+    }
+    let (old, _) = app.keys.issue(&staff, now - chrono::Duration::seconds(30));
+    let r = send(&state, post_json(Some(&old), &[], &me)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    for active in [false, true] {
+        let q = "mutation($u: String!, $a: Boolean!) { setStaffActive(username: $u, active: $a) { active } }";
+        app.data("admin", q, json!({"u": "zj01.sales", "a": active})).await;
+    }
+    let r = send(&state, post_json(Some(&old), &[], &me)).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "an old token stays dead after re-enabling: {}", r.text);
+    let fresh = app.token("zj01.sales").await;
+    let r = send(&state, post_json(Some(&fresh), &[], &me)).await;
+    assert_eq!(r.status, StatusCode::OK, "a new login works: {}", r.text);
+}
