@@ -282,3 +282,166 @@ async fn a_batch_answers_per_record_in_order() {
     let response = app.run(Some(&sales), q, json!({"rs": too_many})).await;
     assert!(!response.errors.is_empty());
 }
+
+#[tokio::test]
+async fn a_form_of_address_is_kept_out_of_the_customers_name() {
+    let app = TestApp::new().await;
+    let sales = integration(&app, "SALES").await;
+    let lead = "mutation($r: LeadRecord!) { ingestLead(record: $r) { outcome customerId } }";
+    let first = app
+        .data(
+            &sales,
+            lead,
+            json!({"r": {"externalId": "L-H1", "customerName": "陈玉兰女士", "phone": "13822223333", "grade": "H"}}),
+        )
+        .await;
+    let id: i32 = first["ingestLead"]["customerId"].as_str().expect("id").parse().expect("n");
+    assert_eq!(customer::Entity::find_by_id(id).one(&app.db).await.expect("q").expect("c").name, "陈玉兰");
+    // The same person typed with another form of address is still matched by name and phone.
+    let again = app
+        .data(
+            &sales,
+            lead,
+            json!({"r": {"externalId": "L-H2", "customerName": "陈玉兰 小姐", "phone": "138 2222 3333", "grade": "A"}}),
+        )
+        .await;
+    assert_eq!(again["ingestLead"]["customerId"], first["ingestLead"]["customerId"]);
+    assert_eq!(customer::Entity::find_by_id(id).one(&app.db).await.expect("q").expect("c").name, "陈玉兰");
+}
+
+#[tokio::test]
+async fn a_resent_record_with_another_persons_identity_is_resolved_again() {
+    let app = TestApp::new().await;
+    let sales = integration(&app, "SALES").await;
+    let husband_id = national_id("33010619800101123");
+    let wife_id = national_id("33010619820202124");
+    let husband = ingest(
+        &app,
+        &sales,
+        DELIVERY,
+        sale("S-6001", "张伟", "13744445555", &husband_id, "LSGKB5S36RG000911"),
+        "ingestDelivery",
+    )
+    .await;
+    let wife = ingest(
+        &app,
+        &sales,
+        DELIVERY,
+        sale("S-6002", "李娜", "13766667777", &wife_id, "LSGKB5S36RG000912"),
+        "ingestDelivery",
+    )
+    .await;
+    assert_ne!(husband["customerId"], wife["customerId"]);
+    // The sales system corrects S-6001: the car was bought by the wife (her ID and phone).
+    let corrected = ingest(
+        &app,
+        &sales,
+        DELIVERY,
+        sale("S-6001", "李娜", "13766667777", &wife_id, "LSGKB5S36RG000911"),
+        "ingestDelivery",
+    )
+    .await;
+    assert_eq!(corrected["outcome"], "UPDATED", "{corrected}");
+    assert_eq!(corrected["customerId"], wife["customerId"], "{corrected}");
+    assert_eq!(corrected["matchReason"], "same national ID");
+    let wife_id_number: i32 = wife["customerId"].as_str().expect("id").parse().expect("n");
+    let source =
+        source_record::Entity::find_by_id(corrected["sourceRecordId"].as_str().expect("id").parse::<i32>().expect("n"))
+            .one(&app.db)
+            .await
+            .expect("q")
+            .expect("source");
+    assert_eq!(source.customer_id, wife_id_number);
+    let deliveries = entity::delivery::Entity::find()
+        .filter(entity::delivery::Column::SourceRecordId.eq(source.id))
+        .all(&app.db)
+        .await
+        .expect("q");
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(deliveries[0].customer_id, wife_id_number, "the fact follows its record");
+}
+
+#[tokio::test]
+async fn a_resent_record_with_a_new_phone_of_the_same_person_stays_and_adds_it() {
+    let app = TestApp::new().await;
+    let sales = integration(&app, "SALES").await;
+    let lead = "mutation($r: LeadRecord!) { ingestLead(record: $r) { outcome customerId } }";
+    let first = app
+        .data(
+            &sales,
+            lead,
+            json!({"r": {"externalId": "L-P1", "customerName": "王芳", "phone": "13900001111", "grade": "H"}}),
+        )
+        .await;
+    let changed = app
+        .data(
+            &sales,
+            lead,
+            json!({"r": {"externalId": "L-P1", "customerName": "王芳", "phone": "13900002222", "grade": "H"}}),
+        )
+        .await;
+    assert_eq!(changed["ingestLead"]["outcome"], "UPDATED");
+    assert_eq!(changed["ingestLead"]["customerId"], first["ingestLead"]["customerId"]);
+    let id: i32 = first["ingestLead"]["customerId"].as_str().expect("id").parse().expect("n");
+    let phones: Vec<String> = entity::contact_point::Entity::find()
+        .filter(entity::contact_point::Column::CustomerId.eq(id))
+        .all(&app.db)
+        .await
+        .expect("q")
+        .into_iter()
+        .map(|c| c.normalized)
+        .collect();
+    assert!(phones.contains(&"+8613900002222".to_owned()), "{phones:?}");
+    // Another name on the resent record: someone else, a customer of their own.
+    let other = app
+        .data(
+            &sales,
+            lead,
+            json!({"r": {"externalId": "L-P1", "customerName": "赵敏", "phone": "13900003333", "grade": "H"}}),
+        )
+        .await;
+    assert_eq!(other["ingestLead"]["outcome"], "UPDATED");
+    assert_ne!(other["ingestLead"]["customerId"], first["ingestLead"]["customerId"]);
+}
+
+#[tokio::test]
+async fn an_overlong_field_is_refused_by_name_and_nothing_is_stored() {
+    let app = TestApp::new().await;
+    let sales = integration(&app, "SALES").await;
+    let counts = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            (
+                customer::Entity::find().count(&db).await.expect("q"),
+                source_record::Entity::find().count(&db).await.expect("q"),
+                audit_log::Entity::find().filter(audit_log::Column::Action.eq("INGEST")).count(&db).await.expect("q"),
+            )
+        }
+    };
+    let before = counts(&app).await;
+    let mut record = sale("S-7001", "王伟", "13500002222", &national_id("11010519491231002"), "LSVCA4C37RN100001");
+    record["customerName"] = json!("王".repeat(100_000));
+    let response = app.run(Some(&sales), DELIVERY, json!({"r": record})).await;
+    assert_eq!(error_codes(&response), ["BAD_USER_INPUT"]);
+    let field = response.errors[0].extensions.as_ref().and_then(|x| x.get("field")).cloned();
+    assert_eq!(field, Some(async_graphql::Value::String("customerName".into())));
+    assert!(response.errors[0].message.len() < 200, "the value is not echoed");
+    // A megabyte in a field with the general limit, in a batch with a valid record.
+    let q = "mutation($rs: [SourceRecordInput!]!) { ingestBatch(records: $rs) { outcome } }";
+    let valid = sale("S-7002", "王伟", "13500002222", &national_id("11010519491231002"), "LSVCA4C37RN100002");
+    let mut huge = sale("S-7003", "李强", "13500003333", &national_id("11010519491231002"), "LSVCA4C37RN100003");
+    huge["brand"] = json!("x".repeat(1_000_000));
+    let started = std::time::Instant::now();
+    let response = app.run(Some(&sales), q, json!({"rs": [{"delivery": valid}, {"delivery": huge}]})).await;
+    assert_eq!(error_codes(&response), ["BAD_USER_INPUT"]);
+    let field = response.errors[0].extensions.as_ref().and_then(|x| x.get("field")).cloned();
+    assert_eq!(field, Some(async_graphql::Value::String("brand".into())));
+    assert!(response.errors[0].message.contains("record 2"), "{}", response.errors[0].message);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "refused cheaply: {:?}", started.elapsed());
+    assert_eq!(counts(&app).await, before, "nothing stored, nothing audited");
+    // At the limit is fine.
+    let mut at_limit = sale("S-7004", "王伟", "13500002222", &national_id("11010519491231002"), "LSVCA4C37RN100004");
+    at_limit["address"] = json!("浙".repeat(customer_hub::domain::limits::ADDRESS));
+    let ok = ingest(&app, &sales, DELIVERY, at_limit, "ingestDelivery").await;
+    assert_eq!(ok["outcome"], "CREATED", "{ok}");
+}

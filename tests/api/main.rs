@@ -16,3 +16,4 @@ mod newcomer;
 mod schema;
 mod tokens;
 mod unicode;
+mod unicode;

@@ -151,12 +151,15 @@ async fn a_merge_moves_everything_and_an_unmerge_restores_it_exactly() {
         c[8] = check;
         c.into_iter().collect::<String>()
     };
+    // The same person (the survivor's name): a record naming someone else would be
+    // resolved anew rather than stay with the survivor.
+    let name = customer::Entity::find_by_id(a).one(&app.db).await.expect("q").expect("survivor").name;
     let arrived = app
         .data(
             &integration,
             "mutation($r: DeliveryRecord!) { ingestDelivery(record: $r) { outcome customerId } }",
             json!({"r": {
-                "externalId": b_source.external_id, "customerName": "whoever", "phone": "13912345678", "vin": vin,
+                "externalId": b_source.external_id, "customerName": name, "phone": "13912345678", "vin": vin,
                 "deliveryDate": "2026-11-01", "price": "200,000"
             }}),
         )
@@ -277,4 +280,95 @@ async fn only_data_stewards_merge() {
     assert_eq!(error_codes(&bad), ["BAD_USER_INPUT"]);
     let missing = app.run(Some("admin"), MERGE, json!({"s": a.to_string(), "m": ["99999"]})).await;
     assert_eq!(error_codes(&missing), ["NOT_FOUND"]);
+}
+
+#[tokio::test]
+async fn a_form_of_address_never_becomes_the_survivors_name() {
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+    let app = TestApp::new().await;
+    let (a, b) = pair(&app).await;
+    let mut older = customer::Entity::find_by_id(a).one(&app.db).await.expect("q").expect("a").into_active_model();
+    older.name = Set("陈玉兰".into());
+    older.kind = Set(entity::enums::CustomerKind::Individual);
+    older.updated_at = Set(chrono::Utc::now() - chrono::Duration::days(30));
+    let _: customer::Model = older.update(&app.db).await.expect("update");
+    // The most recently updated record typed the name with 女士.
+    let mut newer = customer::Entity::find_by_id(b).one(&app.db).await.expect("q").expect("b").into_active_model();
+    newer.name = Set("陈玉兰 女士".into());
+    newer.kind = Set(entity::enums::CustomerKind::Individual);
+    newer.updated_at = Set(chrono::Utc::now());
+    let _: customer::Model = newer.update(&app.db).await.expect("update");
+    let data = app.data("crm", MERGE, json!({"s": a.to_string(), "m": [b.to_string()]})).await;
+    assert_eq!(data["mergeCustomers"]["survivor"]["name"], "陈玉兰");
+    let survivor = customer::Entity::find_by_id(a).one(&app.db).await.expect("q").expect("a");
+    assert_eq!(survivor.name, "陈玉兰");
+}
+
+const RESOLVE: &str = "mutation($id: ID!, $same: Boolean!) { resolveDuplicate(id: $id, samePerson: $same) { status } }";
+const UNMERGE: &str = "mutation($id: ID!) { unmergeCustomer(id: $id) { id } }";
+
+async fn candidate_status(app: &TestApp, a: i32, b: i32) -> String {
+    let (a, b) = if a < b { (a, b) } else { (b, a) };
+    duplicate_candidate::Entity::find()
+        .filter(duplicate_candidate::Column::CustomerA.eq(a))
+        .filter(duplicate_candidate::Column::CustomerB.eq(b))
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("candidate")
+        .status
+}
+
+#[tokio::test]
+async fn an_unmerged_pair_goes_back_to_the_queue_undecided() {
+    let app = TestApp::new().await;
+    let (a, b) = pair(&app).await;
+    customer_hub::domain::identity::queue_candidate(&app.db, a, b, 60, &["test".into()]).await.expect("queue");
+    let id = duplicate_candidate::Entity::find()
+        .filter(duplicate_candidate::Column::CustomerA.eq(a.min(b)))
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("candidate")
+        .id;
+    // Decided from the queue, then undone.
+    let m = app.data("crm", RESOLVE, json!({"id": id.to_string(), "same": true})).await;
+    assert_eq!(m["resolveDuplicate"]["status"], "MERGED");
+    let survivor = a.min(b);
+    let merged = a.max(b);
+    app.data("crm", UNMERGE, json!({"id": merged.to_string()})).await;
+    assert_eq!(candidate_status(&app, a, b).await, "OPEN");
+    let q = "{ duplicateCandidates(first: 10) { edges { node { id status resolvedAt } } } }";
+    let open = app.data("crm", q, json!({})).await;
+    let edges = open["duplicateCandidates"]["edges"].as_array().expect("edges");
+    assert_eq!(edges.len(), 1, "{open}");
+    assert_eq!(edges[0]["node"]["id"], id.to_string());
+    assert!(edges[0]["node"]["resolvedAt"].is_null());
+    // Merged directly (the queued pair is decided by the merge), then undone again.
+    app.data("crm", MERGE, json!({"s": survivor.to_string(), "m": [merged.to_string()]})).await;
+    assert_eq!(candidate_status(&app, a, b).await, "MERGED");
+    app.data("crm", UNMERGE, json!({"id": merged.to_string()})).await;
+    assert_eq!(candidate_status(&app, a, b).await, "OPEN");
+    // And it can now be decided the other way.
+    let d = app.data("crm", RESOLVE, json!({"id": id.to_string(), "same": false})).await;
+    assert_eq!(d["resolveDuplicate"]["status"], "DISTINCT");
+}
+
+#[tokio::test]
+async fn unmerge_refuses_the_survivors_id_and_says_which_id_it_takes() {
+    let app = TestApp::new().await;
+    let (a, b) = pair(&app).await;
+    app.data("crm", MERGE, json!({"s": a.to_string(), "m": [b.to_string()]})).await;
+    let wrong = app.run(Some("crm"), UNMERGE, json!({"id": a.to_string()})).await;
+    assert_eq!(error_codes(&wrong), ["BAD_USER_INPUT"]);
+    let error = &wrong.errors[0];
+    assert!(error.message.contains("mergedIds") && error.message.contains("survivor"), "{}", error.message);
+    assert!(error.message.contains(&b.to_string()), "names the id to pass: {}", error.message);
+    let field = error.extensions.as_ref().and_then(|x| x.get("field")).cloned();
+    assert_eq!(field, Some(async_graphql::Value::String("id".into())));
+    // The id it names works.
+    let undone = app.data("crm", UNMERGE, json!({"id": b.to_string()})).await;
+    assert_eq!(undone["unmergeCustomer"].as_array().expect("list").len(), 2);
+    let schema = customer_hub::graphql::sdl();
+    assert!(schema.contains("merge's `mergedIds`"), "the description says which id unmergeCustomer takes");
 }
