@@ -16,4 +16,3 @@ mod newcomer;
 mod schema;
 mod tokens;
 mod unicode;
-mod unicode;
