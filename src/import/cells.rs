@@ -8,17 +8,10 @@
 
 use std::borrow::Cow;
 
-use crate::domain::limits;
-
-/// The most characters a cell of `column` may hold (the documented limits of
-/// `domain::limits`).
+/// The most characters a cell of `column` may hold: the documented maximum of the
+/// ingested field (`domain::ingest::max_length`, built on `domain::limits`).
 pub fn max_chars(column: &str) -> usize {
-    match column {
-        "customer_name" => limits::NAME,
-        "address" => limits::ADDRESS,
-        "items" => limits::NOTE,
-        _ => limits::FIELD,
-    }
+    crate::domain::ingest::max_length(column)
 }
 
 /// The full-width forms that become ASCII on normalisation count as their ASCII twin.
@@ -100,6 +93,8 @@ mod tests {
             assert_eq!(formula(value), None, "{value}");
         }
     }
+
+    use crate::domain::limits;
 
     #[test]
     fn long_cells_and_formulas_are_refused_with_a_reason() {
