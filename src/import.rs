@@ -526,7 +526,9 @@ async fn write_chunk(
     summary: &mut Summary,
     rejects: &mut Rejects,
 ) -> Result<(), ImportError> {
-    let txn = db.begin().await.map_err(db_err("opening a transaction"))?;
+    // Rows are read then written: on SQLite the chunk takes the write lock at once, so
+    // a server writing beside the import makes it wait instead of failing busy.
+    let txn = crate::db::begin_write(db).await.map_err(db_err("opening a transaction"))?;
     let mut touched = Vec::new();
     for (row, raw) in rows {
         match import_row(&txn, kind, row, &raw, stores).await? {
