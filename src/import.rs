@@ -360,61 +360,46 @@ pub async fn import_file_with(
     );
     let mut summary = Summary::default();
     let mut stores: HashMap<String, Option<i32>> = HashMap::new();
-    let mut chunk: Vec<(u64, Raw)> = Vec::with_capacity(CHUNK);
+    // Valid and invalid rows alike, so that the reject file lists rows in file order.
+    let mut chunk: Vec<(u64, ReadRow)> = Vec::with_capacity(CHUNK);
     let encoding = detected.encoding.name();
-    loop {
-        let next = lines.next_line()?;
-        let Some((row, line)) = next else {
-            if !chunk.is_empty() {
-                write_chunk(db, kind, path, std::mem::take(&mut chunk), &mut stores, &mut summary, &mut rejects)
-                    .await?;
-            }
-            break;
-        };
-        let problems = match line {
+    while let Some((row, line)) = lines.next_line()? {
+        let read = match line {
             Line::Text(text) => match read_row(&headers, &text) {
                 Row::Blank => continue,
-                Row::Valid(raw) => {
-                    summary.read += 1;
-                    chunk.push((row, raw));
-                    if chunk.len() >= CHUNK {
-                        write_chunk(
-                            db,
-                            kind,
-                            path,
-                            std::mem::take(&mut chunk),
-                            &mut stores,
-                            &mut summary,
-                            &mut rejects,
-                        )
-                        .await?;
-                        progress.set_position(lines.position());
-                        progress.set_message(format!("{} rows", summary.read));
-                    }
-                    continue;
-                }
-                Row::Invalid(problems) => problems,
+                Row::Valid(raw) => Ok(raw),
+                Row::Invalid(problems) => Err(problems),
             },
-            Line::TooLong(bytes) => vec![(
+            Line::TooLong(bytes) => Err(vec![(
                 "*".to_owned(),
                 format!(
                     "the line is {bytes} bytes long, more than the {MAX_LINE_BYTES} bytes a row may have \
                      (a cell holds at most {} characters); not imported",
                     crate::domain::limits::NOTE
                 ),
-            )],
-            Line::Malformed => vec![("*".to_owned(), format!("the line is not valid {encoding} text; not imported"))],
+            )]),
+            Line::Malformed => {
+                Err(vec![("*".to_owned(), format!("the line is not valid {encoding} text; not imported"))])
+            }
         };
         summary.read += 1;
-        summary.rejected += 1;
-        for (column, reason) in problems {
-            rejects.add(row, &column, &reason)?;
+        chunk.push((row, read));
+        if chunk.len() >= CHUNK {
+            write_chunk(db, kind, path, std::mem::take(&mut chunk), &mut stores, &mut summary, &mut rejects).await?;
+            progress.set_position(lines.position());
+            progress.set_message(format!("{} rows", summary.read));
         }
+    }
+    if !chunk.is_empty() {
+        write_chunk(db, kind, path, chunk, &mut stores, &mut summary, &mut rejects).await?;
     }
     progress.finish_and_clear();
     rejects.flush()?;
     Ok(summary)
 }
+
+/// A row as read: its cells by column, or (column, reason) for each problem.
+type ReadRow = Result<Raw, Vec<(String, String)>>;
 
 /// One line of data, split and checked.
 enum Row {
@@ -521,7 +506,7 @@ async fn write_chunk(
     db: &DatabaseConnection,
     kind: RecordKind,
     path: &Path,
-    rows: Vec<(u64, Raw)>,
+    rows: Vec<(u64, ReadRow)>,
     stores: &mut HashMap<String, Option<i32>>,
     summary: &mut Summary,
     rejects: &mut Rejects,
@@ -530,8 +515,12 @@ async fn write_chunk(
     // a server writing beside the import makes it wait instead of failing busy.
     let txn = crate::db::begin_write(db).await.map_err(db_err("opening a transaction"))?;
     let mut touched = Vec::new();
-    for (row, raw) in rows {
-        match import_row(&txn, kind, row, &raw, stores).await? {
+    for (row, read) in rows {
+        let result = match read {
+            Ok(raw) => import_row(&txn, kind, row, &raw, stores).await?,
+            Err(problems) => RowResult::Rejected(problems),
+        };
+        match result {
             RowResult::Ingested(done) => {
                 match done.outcome {
                     Outcome::Created => summary.created += 1,
