@@ -271,7 +271,7 @@ fn check_header(kind: RecordKind, path: &Path, line: Option<(u64, Line)>) -> Res
                 "the first line of {shown} is longer than {MAX_LINE_BYTES} bytes: it is not a header row"
             )));
         }
-        Some((_, Line::Malformed)) => {
+        Some((_, Line::Malformed | Line::Binary)) => {
             return Err(ImportError::Layout(format!("the header row of {shown} is not valid text in its encoding")));
         }
     };
@@ -380,6 +380,9 @@ pub async fn import_file_with(
             )]),
             Line::Malformed => {
                 Err(vec![("*".to_owned(), format!("the line is not valid {encoding} text; not imported"))])
+            }
+            Line::Binary => {
+                Err(vec![("*".to_owned(), "the line holds a NUL byte (binary data); not imported".to_owned())])
             }
         };
         summary.read += 1;

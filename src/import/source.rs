@@ -80,12 +80,15 @@ pub fn detect(path: &Path, forced: Option<&'static Encoding>) -> Result<Detected
     let mut utf8 = true;
     // The bytes of a UTF-8 sequence cut by the end of the previous chunk.
     let mut carry: Vec<u8> = Vec::new();
+    let mut first = true;
     loop {
         let chunk = reader.fill_buf().map_err(|e| read_error(path, &e))?;
         if chunk.is_empty() {
             break;
         }
-        if chunk.contains(&0) {
+        // A NUL in the first line is a binary file (or UTF-16); one further on is a line's.
+        let first_line = chunk.iter().position(|b| *b == b'\n').map_or(chunk, |end| &chunk[..end]);
+        if first && first_line.contains(&0) {
             return Err(ImportError::Encoding(format!(
                 "{shown} holds NUL bytes: it is not a text (CSV) file, or it is UTF-16; save it as \"CSV UTF-8 (comma delimited)\""
             )));
@@ -104,6 +107,7 @@ pub fn detect(path: &Path, forced: Option<&'static Encoding>) -> Result<Detected
         }
         let n = chunk.len();
         reader.consume(n);
+        first = false;
     }
     detector.feed(&[], true);
     if utf8 && carry.is_empty() {
@@ -131,6 +135,8 @@ pub enum Line {
     TooLong(usize),
     /// Not valid text in the file's encoding.
     Malformed,
+    /// Holds a NUL byte: binary data, not text.
+    Binary,
 }
 
 /// The lines of a file, read as a stream in its detected encoding.
@@ -198,6 +204,9 @@ impl Lines {
         }
         if self.buffer.last() == Some(&b'\r') {
             self.buffer.pop();
+        }
+        if self.buffer.contains(&0) {
+            return Ok(Some((self.number, Line::Binary)));
         }
         let text = if self.encoding == encoding_rs::UTF_8 {
             String::from_utf8(std::mem::take(&mut self.buffer)).ok()

@@ -383,17 +383,19 @@ async fn rows_with_the_wrong_number_of_cells_or_an_open_quote_are_rejected_by_li
     text.push('\n'); // line 6: blank, skipped
     text.push_str(&parts_row("PO5", "陈静", "13900001004").replace("\n", "\r\n")); // line 7, CRLF
     text.push_str("ZJ01,PO6,杨磊\n"); // line 8: too few cells
-    text.push_str("ZJ01,PO7,\"赵敏\",13900001006,,\"机油 x 1; \"\"长效\"\" 防冻液 x 2\",300,2024-07-01"); // line 9
+    text.push_str("ZJ01,PO7,\"赵敏\",13900001006,,\"机油 x 1; \"\"长效\"\" 防冻液 x 2\",300,2024-07-01\n"); // line 9
+    text.push_str(&parts_row("PO8", "王\0五", "13900001007")); // line 10: a NUL byte
     let (summary, rejects) = import_bytes(&app, RecordKind::PartsOrder, "parts.csv", text.as_bytes()).await;
     let summary = summary.expect("import");
-    assert_eq!(summary, Summary { read: 7, created: 4, updated: 0, unchanged: 0, rejected: 3 });
+    assert_eq!(summary, Summary { read: 8, created: 4, updated: 0, unchanged: 0, rejected: 4 });
     let rows = reject_rows(&rejects);
     let lines: Vec<u64> = rows.iter().map(|r| r.0).collect();
-    assert_eq!(lines, [3, 4, 8], "{rows:?}");
+    assert_eq!(lines, [3, 4, 8, 10], "{rows:?}");
     assert!(rows[0].2.contains("9 cells, more than the 8 columns"), "{rows:?}");
     assert_eq!(rows[1].1, "customer_name", "{rows:?}");
     assert!(rows[1].2.contains("quote"), "{rows:?}");
     assert!(rows[2].2.contains("3 cells, fewer than the 8 columns"), "{rows:?}");
+    assert!(rows[3].2.contains("NUL"), "{rows:?}");
     assert_eq!(source_ids(&app).await, ["PO1", "PO4", "PO5", "PO7"].map(String::from).into());
     let items = parts_order::Entity::find().all(&app.db).await.expect("q");
     assert!(items.iter().any(|p| p.items.to_string().contains("\\\"长效\\\" 防冻液")), "quoted quotes kept");
