@@ -11,15 +11,14 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, ErrorExtensionValues, Response as GqlResponse, Value};
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{ConnectInfo, Query, Request, State};
-use axum::middleware::{self, Next};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 use sea_orm::DatabaseConnection;
@@ -59,6 +58,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }).fallback(method_not_allowed))
         .route("/readyz", get(ready).fallback(method_not_allowed))
         .fallback(not_found);
+    if state.environment == Environment::Development {
+        router = router.merge(crate::graphiql::routes());
+    }
     router = harden(router, &state);
     if !state.http.cors_origins.is_empty() {
         let origins: Vec<HeaderValue> =
@@ -106,10 +108,10 @@ async fn request_context(State(state): State<AppState>, mut request: Request, ne
             response
         }
     };
-    if !response.headers().contains_key("x-request-id") {
-        if let Ok(value) = HeaderValue::from_str(&request_id) {
-            response.headers_mut().insert("x-request-id", value);
-        }
+    if !response.headers().contains_key("x-request-id")
+        && let Ok(value) = HeaderValue::from_str(&request_id)
+    {
+        response.headers_mut().insert("x-request-id", value);
     }
     response
 }
@@ -206,12 +208,19 @@ struct Call {
 
 /// Reads the body up to `limit` bytes; 413 with the JSON error beyond it, announced by
 /// Content-Length or not.
-async fn read_body(body: Body, headers: &HeaderMap, limit: usize, request_id: &str, media: &'static str) -> Result<Bytes, Response> {
+async fn read_body(
+    body: Body,
+    headers: &HeaderMap,
+    limit: usize,
+    request_id: &str,
+    media: &'static str,
+) -> Result<Bytes, Response> {
     let too_large = || {
         let message = format!("the request body is larger than {limit} bytes");
         error_response(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", &message, request_id, media)
     };
-    let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let announced =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
@@ -370,7 +379,7 @@ async fn graphql_get(
     };
     let Some(query) = params.query else {
         return match state.environment {
-            Environment::Development => Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response(),
+            Environment::Development => crate::graphiql::page(),
             // No GraphiQL in production, and nothing says there ever is one.
             Environment::Production => {
                 error_response(StatusCode::NOT_FOUND, "NOT_FOUND", "no `query` in the request", &request_id, media)
@@ -391,10 +400,10 @@ async fn graphql_get(
             }
         }
     };
-    if let Some(text) = params.extensions.as_deref() {
-        if !matches!(serde_json::from_str::<serde_json::Value>(text), Ok(serde_json::Value::Object(_))) {
-            return bad_request("extensions must be a JSON object", &request_id, media);
-        }
+    if let Some(text) = params.extensions.as_deref()
+        && !matches!(serde_json::from_str::<serde_json::Value>(text), Ok(serde_json::Value::Object(_)))
+    {
+        return bad_request("extensions must be a JSON object", &request_id, media);
     }
     let mut request = async_graphql::Request::new(query);
     if let Some(variables) = variables {

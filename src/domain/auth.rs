@@ -4,9 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use entity::enums::Role;
 use entity::{api_key, login_throttle, revoked_token, staff};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, Set};
 
 use super::Scope;
 use super::access::{Action, Resource};
@@ -256,6 +254,7 @@ pub async fn create_api_key(
     name: &str,
 ) -> AppResult<(api_key::Model, String)> {
     scope.require(Resource::Accounts, Action::Create)?;
+    limits::check("name", name, limits::NAME)?;
     if name.trim().is_empty() {
         return Err(AppError::bad_input("name", "give the key a name, e.g. the source system it is for"));
     }

@@ -8,8 +8,7 @@ use entity::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::access::{Action, Resource};
@@ -299,6 +298,7 @@ pub async fn reveal(
     purpose: &str,
 ) -> AppResult<PersonalData> {
     scope.require(Resource::PersonalData, Action::Read)?;
+    super::limits::check("purpose", purpose, super::limits::PURPOSE)?;
     let purpose = purpose.trim();
     if purpose.chars().count() < 4 {
         return Err(AppError::bad_input("purpose", "say why you need the unmasked data (at least 4 characters)"));
@@ -344,6 +344,17 @@ pub async fn update_profile(
     change: ProfileChange,
 ) -> AppResult<customer::Model> {
     let reach = scope.require(Resource::Customer, Action::Update)?;
+    {
+        use super::limits::{ADDRESS, FIELD, NOTE, check, check_opt};
+        check_opt("notes", change.notes.as_deref(), NOTE)?;
+        check_opt("address", change.address.as_deref(), ADDRESS)?;
+        check_opt("city", change.city.as_deref(), FIELD)?;
+        let tags = change.tags.as_deref().unwrap_or_default();
+        if tags.len() > 50 {
+            return Err(AppError::bad_input("tags", "at most 50 tags"));
+        }
+        tags.iter().try_for_each(|tag| check("tags", tag, 50))?;
+    }
     let mut fields = Vec::new();
     let tags = match change.tags {
         Some(tags) => {

@@ -4,9 +4,7 @@
 use chrono::{DateTime, Utc};
 use entity::enums::{LeadGrade, LeadStatus, StoreKind};
 use entity::{lead, lead_share, store};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, Set};
 
 use super::access::{Action, Resource};
 use super::audit::{self, Entry, RequestMeta};
@@ -37,6 +35,8 @@ pub async fn create(
     let Some(store_id) = scope.actor.store_id else {
         return Err(AppError::bad_input("customerId", "leads belong to a store and your account has none"));
     };
+    super::limits::check_opt("intendedModel", new.intended_model.as_deref(), super::limits::FIELD)?;
+    super::limits::check_opt("channel", new.channel.as_deref(), super::limits::FIELD)?;
     if new.budget_cents.is_some_and(|b| b < 0) {
         return Err(AppError::bad_input("budget", "budget cannot be negative"));
     }
@@ -100,6 +100,7 @@ pub async fn update(
     id: i32,
     change: LeadChange,
 ) -> AppResult<lead::Model> {
+    super::limits::check_opt("defeatReason", change.defeat_reason.as_deref(), super::limits::NOTE)?;
     let txn = crate::db::begin_write(db).await?;
     let current = lead_in_reach(&txn, scope, Action::Update, id).await?;
     let mut fields = Vec::new();

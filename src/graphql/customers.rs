@@ -17,6 +17,7 @@ use super::records::{Delivery, InsurancePolicy, Lead, PartsOrder, RepairOrder};
 use super::vehicles::Vehicle;
 use super::{db, loaders, meta, parse_id, scope};
 use crate::domain::access::{Action, Resource};
+use crate::domain::limits;
 use crate::domain::{self, mask, records::Customer as ByCustomer, timeline};
 use crate::error::AppError;
 
@@ -39,18 +40,21 @@ impl Customer {
     async fn gender(&self) -> Option<Gender> {
         self.0.gender.map(Into::into)
     }
-    /// Masked (`1990-**-**`); `revealCustomer` shows it whole.
-    async fn birthday(&self) -> Option<String> {
-        self.0.birthday.map(mask::birthday)
+    /// Masked (`1990-**-**`); `revealCustomer` shows it whole. Null for roles without
+    /// personal-data access.
+    async fn birthday(&self, ctx: &Context<'_>) -> Option<String> {
+        self.0.birthday.filter(|_| sees_personal(ctx)).map(mask::birthday)
     }
     /// National ID (individuals) or unified social credit code (companies), masked
-    /// (`330102********1234`); `revealCustomer` shows it whole.
-    async fn id_number(&self) -> Option<String> {
-        self.0.id_number.as_deref().map(mask::id_number)
+    /// (`330102********1234`); `revealCustomer` shows it whole. Null for roles without
+    /// personal-data access.
+    async fn id_number(&self, ctx: &Context<'_>) -> Option<String> {
+        self.0.id_number.as_deref().filter(|_| sees_personal(ctx)).map(mask::id_number)
     }
-    /// Masked after the city; `revealCustomer` shows it whole.
-    async fn address(&self) -> Option<String> {
-        self.0.address.as_deref().map(mask::address)
+    /// Masked after the city; `revealCustomer` shows it whole. Null for roles without
+    /// personal-data access.
+    async fn address(&self, ctx: &Context<'_>) -> Option<String> {
+        self.0.address.as_deref().filter(|_| sees_personal(ctx)).map(mask::address)
     }
     async fn city(&self) -> Option<&str> {
         self.0.city.as_deref()
@@ -75,22 +79,29 @@ impl Customer {
         let rows = loaders::children::<ByCustomer, customer_tag::Entity>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(|t| t.tag).collect())
     }
-    /// Every phone, e-mail and WeChat id.
+    /// Every phone, e-mail and WeChat id, masked. Null for roles without personal-data
+    /// access.
     #[graphql(complexity = "LIST_COST * child_complexity")]
-    async fn contact_points(&self, ctx: &Context<'_>) -> Result<Vec<ContactPoint>> {
+    async fn contact_points(&self, ctx: &Context<'_>) -> Result<Option<Vec<ContactPoint>>> {
+        if !sees_personal(ctx) {
+            return Ok(None);
+        }
         let rows = loaders::children::<ByCustomer, contact_point::Entity>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(ContactPoint).collect())
+        Ok(Some(rows.into_iter().map(ContactPoint).collect()))
     }
-    /// Phone numbers, primary first.
+    /// Phone numbers, primary first, masked. Null for roles without personal-data access.
     #[graphql(complexity = "LIST_COST * child_complexity")]
-    async fn phones(&self, ctx: &Context<'_>) -> Result<Vec<ContactPoint>> {
+    async fn phones(&self, ctx: &Context<'_>) -> Result<Option<Vec<ContactPoint>>> {
+        if !sees_personal(ctx) {
+            return Ok(None);
+        }
         let mut rows: Vec<_> = loaders::children::<ByCustomer, contact_point::Entity>(ctx, self.0.id)
             .await?
             .into_iter()
             .filter(|c| c.kind == entity::enums::ContactKind::Phone)
             .collect();
         rows.sort_by_key(|c| !c.is_primary);
-        Ok(rows.into_iter().map(ContactPoint).collect())
+        Ok(Some(rows.into_iter().map(ContactPoint).collect()))
     }
     /// The customer's relationship with each store that knows them.
     #[graphql(complexity = "LIST_COST * child_complexity")]
@@ -195,6 +206,13 @@ pub struct HouseholdMember {
     reason: String,
 }
 
+/// Whether the caller may see personal data at all (masked or, with a purpose,
+/// revealed). Roles without it get none: null, not masked values.
+fn sees_personal(ctx: &Context<'_>) -> bool {
+    use crate::domain::access::{Action, Resource};
+    scope(ctx).is_ok_and(|s| s.reach(Resource::PersonalData, Action::Read) != crate::domain::scope::Reach::Nothing)
+}
+
 pub struct ContactPoint(pub contact_point::Model);
 
 #[Object]
@@ -255,6 +273,7 @@ impl CustomerQuery {
     async fn customer_by_phone(&self, ctx: &Context<'_>, phone: String) -> Result<Option<Customer>> {
         let scope = scope(ctx)?;
         scope.require(Resource::Customer, Action::Read)?;
+        limits::check("phone", &phone, limits::SEARCH)?;
         Ok(domain::customers::by_phone(db(ctx), scope, &phone).await?.map(Customer))
     }
 

@@ -15,6 +15,7 @@ use super::{db, loaders, meta, parse_id, scope, yuan};
 use crate::domain;
 use crate::domain::access::{Action, Resource};
 use crate::domain::keyset::{Key, SortValue};
+use crate::domain::limits;
 use crate::domain::records;
 use crate::error::AppError;
 use sea_orm::{ColumnTrait, Condition};
@@ -263,6 +264,7 @@ impl SalesMutation {
     async fn share_lead(&self, ctx: &Context<'_>, id: ID, store_code: String) -> Result<Lead> {
         let scope = scope(ctx)?;
         let id = parse_id(&id).ok_or(AppError::NotFound("lead"))?;
+        limits::check("storeCode", &store_code, limits::FIELD)?;
         Ok(Lead(domain::sales::share(db(ctx), scope, meta(ctx), id, &store_code).await?))
     }
 }

@@ -9,6 +9,7 @@ use super::vehicles::Vehicle;
 use super::{db, scope};
 use crate::domain;
 use crate::domain::access::{Action, Resource};
+use crate::domain::limits;
 use crate::domain::search::{self, SearchKey};
 
 /// What a search text matched.
@@ -57,6 +58,7 @@ impl SearchQuery {
     ) -> Result<Connection<JsonCursor<SearchKey>, SearchHit, EmptyFields, EmptyFields>> {
         let scope = scope(ctx)?;
         scope.require(Resource::Customer, Action::Read)?;
+        limits::check("text", &text, limits::SEARCH)?;
         let limit = page_size(first)?;
         let after = json_cursor::<SearchKey>("after", after)?;
         let page = search::search(db(ctx), scope, &text, limit, after).await?;
@@ -72,6 +74,7 @@ impl SearchQuery {
     async fn vehicle_by_plate(&self, ctx: &Context<'_>, plate: String) -> Result<Option<Vehicle>> {
         let scope = scope(ctx)?;
         scope.require(Resource::Vehicle, Action::Read)?;
+        limits::check("plate", &plate, limits::SEARCH)?;
         Ok(domain::vehicles::by_plate(db(ctx), scope, &plate).await?.map(Vehicle))
     }
 
@@ -79,6 +82,7 @@ impl SearchQuery {
     async fn customer_by_id_number(&self, ctx: &Context<'_>, id_number: String) -> Result<Option<Customer>> {
         let scope = scope(ctx)?;
         scope.require(Resource::Customer, Action::Read)?;
+        limits::check("idNumber", &id_number, limits::SEARCH)?;
         Ok(domain::customers::by_id_number(db(ctx), scope, &id_number).await?.map(Customer))
     }
 }

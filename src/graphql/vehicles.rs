@@ -14,6 +14,7 @@ use super::records::RepairOrder;
 use super::{db, loaders, scope};
 use crate::domain::access::{Action, Resource};
 use crate::domain::keyset::{Key, SortValue};
+use crate::domain::limits;
 use crate::domain::records;
 use crate::domain::{self, records::Vehicle as ByVehicle};
 use crate::error::AppError;
@@ -136,7 +137,8 @@ impl VehicleQuery {
             cond = cond.add(vehicle::Column::Model.eq(model.trim()));
         }
         if let Some(store) = f.selling_store_id {
-            let store = super::parse_id_str(&store).ok_or_else(|| AppError::bad_input("sellingStoreId", "not an id"))?;
+            let store =
+                super::parse_id_str(&store).ok_or_else(|| AppError::bad_input("sellingStoreId", "not an id"))?;
             cond = cond.add(vehicle::Column::SellingStoreId.eq(store));
         }
         let (name, col) = match sort {
@@ -163,6 +165,7 @@ impl VehicleQuery {
     async fn vehicle(&self, ctx: &Context<'_>, vin: String) -> Result<Option<Vehicle>> {
         let scope = scope(ctx)?;
         scope.require(Resource::Vehicle, Action::Read)?;
+        limits::check("vin", &vin, limits::SEARCH)?;
         Ok(domain::vehicles::by_vin(db(ctx), scope, &vin).await?.map(Vehicle))
     }
 }

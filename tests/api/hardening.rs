@@ -31,8 +31,10 @@ async fn deep_nesting_anywhere_is_refused_quickly() {
     let n = 100_000;
     // A URI holds at most 64 KB: GET documents nest 3,000 deep.
     let n_get = 3_000;
-    let list = format!("{{ search(text: \"x\", first: {}1{}) {{ totalCount }} }}", "[".repeat(n), "]".repeat(n));
-    let object = format!("{{ search(text: \"x\", first: {}1{}) {{ totalCount }} }}", "{a:".repeat(n), "}".repeat(n));
+    let list =
+        format!("{{ search(text: \"x\", first: {}1{}) {{ edges {{ cursor }} }} }}", "[".repeat(n), "]".repeat(n));
+    let object =
+        format!("{{ search(text: \"x\", first: {}1{}) {{ edges {{ cursor }} }} }}", "{a:".repeat(n), "}".repeat(n));
     let selection = format!("{{ me {}{} }}", "{ me ".repeat(n), "}".repeat(n));
     for (what, query) in [("list literal", &list), ("object literal", &object), ("selection", &selection)] {
         let started = Instant::now();
@@ -65,7 +67,7 @@ async fn deep_nesting_anywhere_is_refused_quickly() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
     assert_eq!(r.code(), "NESTING_TOO_DEEP");
     // Brackets inside strings and comments do not count.
-    let quoted = format!("{{ search(text: \"{}\") {{ totalCount }} }} # {}", "[".repeat(500), "{".repeat(500));
+    let quoted = format!("{{ search(text: \"{}\") {{ edges {{ cursor }} }} }} # {}", "[".repeat(500), "{".repeat(500));
     let r = send(&state, post_json(Some(&token), &[], &json!({ "query": quoted }))).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert!(r.errors().is_empty() || r.code() != "NESTING_TOO_DEEP", "{}", r.text);
@@ -75,8 +77,14 @@ async fn deep_nesting_anywhere_is_refused_quickly() {
 }
 
 async fn boom() -> &'static str {
-    let bug: Option<&str> = None;
-    bug.expect("a bug that slipped through")
+    let cells: Vec<&'static str> = Vec::new();
+    // An index past the end, as a byte-slicing bug would do.
+    cells[std::hint::black_box(3)]
+}
+
+async fn slow() -> &'static str {
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    "too late"
 }
 
 /// Finding 2 (HTTP side): a panic below the HTTP layer answers the documented INTERNAL
@@ -251,7 +259,7 @@ async fn an_exhausted_pool_answers_503_with_retry_after() {
 
 /// A URL for a fresh, migrated and seeded database of the same kind as `app`'s.
 async fn second_database(app: &TestApp) -> (String, String) {
-    let name = format!("hub_t_pool_{}", uuid::Uuid::new_v4().simple());
+    let name = format!("hub_t_{}_pool_{}", std::process::id(), uuid::Uuid::new_v4().simple());
     let url = match std::env::var("HUB_TEST_DATABASE_URL") {
         Ok(admin) if !admin.is_empty() && app.backend() == sea_orm::DbBackend::Postgres => {
             app.db.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create");
@@ -301,9 +309,12 @@ async fn every_http_refusal_is_the_json_error() {
         assert_eq!(r.header("allow"), Some("GET, POST"));
     }
     check("404", &send(&state, get("/nowhere", None, &[])).await, StatusCode::NOT_FOUND, "NOT_FOUND");
-    state.http.request_timeout_ms = 0;
-    let token = app.token("zj01.manager").await;
-    let r = send(&state, post_json(Some(&token), &[], &json!({"query": "{ me { username } }"}))).await;
+    // A request that outlives the timeout: a slow route behind the same first layer.
+    state.http.request_timeout_ms = 50;
+    let routes: Router<customer_hub::http::AppState> = Router::new().route("/slow", get_route(slow));
+    let router = customer_hub::http::harden(routes, &state).with_state(state.clone());
+    let r =
+        reply(router.oneshot(Request::get("/slow").body(Body::empty()).expect("request")).await.expect("answer")).await;
     check("timeout", &r, StatusCode::SERVICE_UNAVAILABLE, "TIMEOUT");
     assert!(r.header("retry-after").is_some());
 }
@@ -431,4 +442,79 @@ async fn tokens_from_the_future_without_id_or_before_a_disable_are_refused() {
     let fresh = app.token("zj01.sales").await;
     let r = send(&state, post_json(Some(&fresh), &[], &me)).await;
     assert_eq!(r.status, StatusCode::OK, "a new login works: {}", r.text);
+}
+
+/// Finding 9: free text beyond its documented length is refused with the field named,
+/// and nothing is stored or audited.
+#[tokio::test]
+async fn oversized_text_is_refused_with_the_field() {
+    let app = TestApp::new().await;
+    let id = app.data("zj01.manager", "{ customers(first: 1) { nodes { id version } } }", json!({})).await["customers"]
+        ["nodes"][0]
+        .clone();
+    let (cid, version) = (id["id"].clone(), id["version"].clone());
+    let field_of = |r: &async_graphql::Response| {
+        r.errors
+            .first()
+            .and_then(|e| e.extensions.as_ref())
+            .and_then(|x| x.get("field"))
+            .map(|v| v.to_string().trim_matches('"').to_owned())
+    };
+    let audit_count = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            let row = db
+                .query_one_raw(Statement::from_string(db.get_database_backend(), "SELECT COUNT(*) AS n FROM audit_log"))
+                .await
+                .expect("count")
+                .expect("row");
+            row.try_get::<i64>("", "n").expect("n")
+        }
+    };
+    let before = audit_count(&app).await;
+    let reveal = "mutation($id: ID!, $p: String!) { revealCustomer(id: $id, purpose: $p) { phones } }";
+    let r = app.run(Some("zj01.manager"), reveal, json!({"id": cid, "p": "x".repeat(100_000)})).await;
+    assert_eq!(error_codes(&r), ["BAD_USER_INPUT"]);
+    assert_eq!(field_of(&r).as_deref(), Some("purpose"));
+    assert_eq!(audit_count(&app).await, before, "a refused reveal is not audited as done");
+    let update = "mutation($id: ID!, $v: Int!, $n: String!) { updateCustomerProfile(id: $id, input: { expectedVersion: $v, notes: $n }) { notes } }";
+    let r = app.run(Some("zj01.manager"), update, json!({"id": cid, "v": version, "n": "备注".repeat(500_000)})).await;
+    assert_eq!(error_codes(&r), ["BAD_USER_INPUT"]);
+    assert_eq!(field_of(&r).as_deref(), Some("notes"));
+    let q = "query($id: ID!) { customer(id: $id) { version } }";
+    let after = app.data("zj01.manager", q, json!({"id": cid})).await;
+    assert_eq!(after["customer"]["version"], version, "nothing changed");
+    let r = app
+        .run(
+            Some("zj01.manager"),
+            "query($t: String!) { search(text: $t) { edges { cursor } } }",
+            json!({"t": "王".repeat(10_000)}),
+        )
+        .await;
+    assert_eq!(error_codes(&r), ["BAD_USER_INPUT"]);
+    assert_eq!(field_of(&r).as_deref(), Some("text"));
+}
+
+/// Finding 11: roles without personal-data access get no personal fields at all (null),
+/// roles with it get masked values.
+#[tokio::test]
+async fn roles_without_personal_data_get_null_not_masks() {
+    let app = TestApp::new().await;
+    let q = "{ customers(first: 20) { nodes { name phones { number } contactPoints { number } idNumber address birthday } } }";
+    let parts = app.data("zj01.parts", q, json!({})).await;
+    let nodes = parts["customers"]["nodes"].as_array().expect("nodes");
+    assert!(!nodes.is_empty(), "the parts clerk sees the store's customers");
+    for node in nodes {
+        for field in ["phones", "contactPoints", "idNumber", "address", "birthday"] {
+            assert!(node[field].is_null(), "{field} for a parts clerk: {node}");
+        }
+        assert!(node["name"].is_string());
+    }
+    let sales = app.data("zj01.sales", q, json!({})).await;
+    let masked = sales["customers"]["nodes"].as_array().expect("nodes").iter().any(|n| {
+        n["phones"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p["number"].as_str().is_some_and(|s| s.contains("****"))))
+    });
+    assert!(masked, "a sales consultant sees masked phones: {sales}");
 }
