@@ -149,6 +149,11 @@ pub fn check(query: &str, operation_name: Option<&str>, limits: DocumentLimits) 
         return Err(too_deep("query"));
     }
     let Ok(doc) = parse_query(query) else { return Ok(None) };
+    if let Some(argument) = super::literals::string_for_enum(&doc) {
+        return Err(AppError::Invalid(format!(
+            "`{argument}` takes an enum value: write it without quotes (a string is not an enum value)"
+        )));
+    }
     if !limits.introspection {
         let root_sets: Vec<&Positioned<SelectionSet>> = match &doc.operations {
             DocumentOperations::Single(op) => vec![&op.node.selection_set],

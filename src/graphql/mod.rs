@@ -6,6 +6,7 @@ pub mod document;
 pub mod enums;
 pub mod identity;
 pub mod ingest;
+pub mod literals;
 pub mod loaders;
 pub mod org;
 pub mod pagination;

@@ -518,3 +518,30 @@ async fn roles_without_personal_data_get_null_not_masks() {
     });
     assert!(masked, "a sales consultant sees masked phones: {sales}");
 }
+
+/// Finding 8: an enum written as a string literal is refused; as an enum value, or as
+/// a string in the variables (JSON has no enums), it works.
+#[tokio::test]
+async fn enums_written_as_strings_are_refused() {
+    let app = TestApp::new().await;
+    let state = app.state(Environment::Development);
+    let token = app.token("admin").await;
+    let accept = [("accept", GRAPHQL_RESPONSE)];
+    let quoted = json!({ "query": "{ customers(first: 1, sort: \"NAME\") { nodes { id } } }" });
+    let r = send(&state, post_json(Some(&token), &accept, &quoted)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(r.code(), "GRAPHQL_VALIDATION_FAILED");
+    let nested = json!({ "query": "{ customers(first: 1, filter: { lifecycleStage: \"BASE\" }) { nodes { id } } }" });
+    let r = send(&state, post_json(Some(&token), &accept, &nested)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "input fields too: {}", r.text);
+    let bare = json!({ "query": "{ customers(first: 1, sort: NAME) { nodes { id } } }" });
+    let r = send(&state, post_json(Some(&token), &accept, &bare)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.errors().is_empty(), "{}", r.text);
+    let variable = json!({
+        "query": "query($s: CustomerSort) { customers(first: 1, sort: $s) { nodes { id } } }",
+        "variables": { "s": "NAME" }
+    });
+    let r = send(&state, post_json(Some(&token), &accept, &variable)).await;
+    assert!(r.errors().is_empty(), "{}", r.text);
+}
