@@ -118,10 +118,27 @@ fn write_files(dir: &Path) -> [(RecordKind, PathBuf); 4] {
     })
 }
 
-fn temp_dir() -> PathBuf {
+/// A directory of a test's own for its files, removed when the test ends.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+fn temp_dir() -> TempDir {
     let dir = std::env::temp_dir().join(format!("hub-import-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).expect("dir");
-    dir
+    TempDir(dir)
 }
 
 async fn import_all(app: &TestApp, files: &[(RecordKind, PathBuf)]) -> Vec<Summary> {
@@ -295,12 +312,12 @@ async fn import_bytes(
     kind: RecordKind,
     name: &str,
     bytes: &[u8],
-) -> (Result<Summary, ImportError>, PathBuf) {
+) -> (Result<Summary, ImportError>, PathBuf, TempDir) {
     let dir = temp_dir();
     let path = dir.join(name);
     std::fs::write(&path, bytes).expect("write");
     let rejects = path.with_extension("rejects.csv");
-    (import_file(&app.db, kind, &path, &rejects).await, rejects)
+    (import_file(&app.db, kind, &path, &rejects).await, rejects, dir)
 }
 
 async fn source_ids(app: &TestApp) -> BTreeSet<String> {
@@ -320,7 +337,7 @@ async fn a_gb18030_export_is_read_like_its_utf8_twin() {
     assert!(std::str::from_utf8(&gb).is_err(), "the file really is not UTF-8");
 
     let app = TestApp::with_customers(0).await;
-    let (summary, rejects) = import_bytes(&app, RecordKind::Delivery, "sales-gb18030.csv", &gb).await;
+    let (summary, rejects, _dir) = import_bytes(&app, RecordKind::Delivery, "sales-gb18030.csv", &gb).await;
     let summary = summary.expect("a GB18030 file is imported");
     assert_eq!(
         summary,
@@ -339,12 +356,12 @@ async fn a_gb18030_export_is_read_like_its_utf8_twin() {
     let mut short = String::from(PARTS_HEADER);
     short.push_str(&parts_row("PO1", "欧阳娜娜", "13900002000"));
     let (gbk, _, _) = encoding_rs::GBK.encode(&short);
-    let (summary, rejects) = import_bytes(&app, RecordKind::PartsOrder, "parts-gbk.csv", &gbk).await;
+    let (summary, rejects, _dir) = import_bytes(&app, RecordKind::PartsOrder, "parts-gbk.csv", &gbk).await;
     assert_eq!(summary.expect("a GBK file").created, 1, "{:?}", reject_rows(&rejects));
     assert!(customer::Entity::find().all(&app.db).await.expect("q").iter().any(|c| c.name == "欧阳娜娜"));
 
     // The same file in UTF-8 afterwards is the same records, unchanged.
-    let (again, _) = import_bytes(&app, RecordKind::Delivery, "sales.csv", utf8.as_bytes()).await;
+    let (again, ..) = import_bytes(&app, RecordKind::Delivery, "sales.csv", utf8.as_bytes()).await;
     assert_eq!(again.expect("utf-8").unchanged, 12);
 }
 
@@ -360,7 +377,7 @@ async fn a_file_in_an_unreadable_encoding_is_refused_with_what_to_do() {
     utf16.extend(PARTS_HEADER.encode_utf16().flat_map(u16::to_le_bytes));
     let xlsx = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00".to_vec();
     for (name, bytes) in [("latin.csv", latin), ("utf16.csv", utf16), ("export.xlsx", xlsx)] {
-        let (result, rejects) = import_bytes(&app, RecordKind::PartsOrder, name, &bytes).await;
+        let (result, rejects, _dir) = import_bytes(&app, RecordKind::PartsOrder, name, &bytes).await;
         match result {
             Err(ImportError::Encoding(message)) => assert!(message.contains("CSV UTF-8"), "{name}: {message}"),
             other => panic!("{name}: {other:?}"),
@@ -385,7 +402,7 @@ async fn rows_with_the_wrong_number_of_cells_or_an_open_quote_are_rejected_by_li
     text.push_str("ZJ01,PO6,杨磊\n"); // line 8: too few cells
     text.push_str("ZJ01,PO7,\"赵敏\",13900001006,,\"机油 x 1; \"\"长效\"\" 防冻液 x 2\",300,2024-07-01\n"); // line 9
     text.push_str(&parts_row("PO8", "王\0五", "13900001007")); // line 10: a NUL byte
-    let (summary, rejects) = import_bytes(&app, RecordKind::PartsOrder, "parts.csv", text.as_bytes()).await;
+    let (summary, rejects, _dir) = import_bytes(&app, RecordKind::PartsOrder, "parts.csv", text.as_bytes()).await;
     let summary = summary.expect("import");
     assert_eq!(summary, Summary { read: 8, created: 4, updated: 0, unchanged: 0, rejected: 4 });
     let rows = reject_rows(&rejects);
@@ -420,7 +437,7 @@ async fn a_file_of_another_layout_is_refused_at_the_header() {
     assert!(source_ids(&app).await.is_empty());
 
     // A layout with optional columns left out is still the layout.
-    let (ok, _) = import_bytes(
+    let (ok, ..) = import_bytes(
         &app,
         RecordKind::PartsOrder,
         "parts-short.csv",
@@ -445,7 +462,7 @@ async fn formula_cells_are_refused_and_the_reject_file_is_escaped() {
     text.push_str("ZJ01,PO5,黄勇,13900001004,,=cmd|' /C calc'!A0,300,2024-07-01\n");
     text.push_str(&parts_row("PO6", "周杰", "+86 139 0000 1005"));
     text.push_str(&parts_row("PO7", "吴芳", "-"));
-    let (summary, rejects) = import_bytes(&app, RecordKind::PartsOrder, "parts.csv", text.as_bytes()).await;
+    let (summary, rejects, _dir) = import_bytes(&app, RecordKind::PartsOrder, "parts.csv", text.as_bytes()).await;
     let summary = summary.expect("import");
     assert_eq!((summary.created, summary.rejected), (1, 7), "{:?}", reject_rows(&rejects));
     let rows = reject_rows(&rejects);
@@ -483,7 +500,7 @@ async fn an_oversized_cell_rejects_its_row_and_is_not_stored() {
     text.push_str(&parts_row("PO2", &"李".repeat(101), "13900001001"));
     text.push_str(&format!("ZJ01,PO3,张伟,13900001002,,{},300,2024-07-01\n", "机油 x 1;".repeat(400)));
     text.push_str(&parts_row("PO4", "刘洋", "13900001003"));
-    let (summary, rejects) = import_bytes(&app, RecordKind::PartsOrder, "parts.csv", text.as_bytes()).await;
+    let (summary, rejects, _dir) = import_bytes(&app, RecordKind::PartsOrder, "parts.csv", text.as_bytes()).await;
     let summary = summary.expect("import");
     assert_eq!(summary, Summary { read: 4, created: 1, updated: 0, unchanged: 0, rejected: 3 });
     let rows = reject_rows(&rejects);
@@ -508,7 +525,7 @@ async fn a_database_failure_names_its_real_cause() {
     app.db.execute_unprepared("ALTER TABLE parts_order RENAME TO parts_order_gone").await.expect("rename");
     let mut text = String::from(PARTS_HEADER);
     text.push_str(&parts_row("PO1", "王建国", "13900001000"));
-    let (summary, rejects) = import_bytes(&app, RecordKind::PartsOrder, "parts.csv", text.as_bytes()).await;
+    let (summary, rejects, _dir) = import_bytes(&app, RecordKind::PartsOrder, "parts.csv", text.as_bytes()).await;
     assert_eq!(summary.expect("import").rejected, 1);
     let rows = reject_rows(&rejects);
     assert!(rows[0].2.starts_with("database error: "), "{rows:?}");
@@ -516,7 +533,7 @@ async fn a_database_failure_names_its_real_cause() {
     assert!(source_ids(&app).await.is_empty(), "the row's savepoint was rolled back");
 
     app.db.execute_unprepared("ALTER TABLE store RENAME TO store_gone").await.expect("rename");
-    let (result, _) = import_bytes(&app, RecordKind::PartsOrder, "parts.csv", text.as_bytes()).await;
+    let (result, ..) = import_bytes(&app, RecordKind::PartsOrder, "parts.csv", text.as_bytes()).await;
     let Err(ImportError::Database(message)) = result else { panic!("{result:?}") };
     assert!(message.contains("store"), "{message}");
     assert!(!message.ends_with("internal error"), "{message}");
@@ -539,7 +556,7 @@ async fn a_row_that_once_panicked_is_rejected_and_the_import_goes_on() {
     let header_end = text.find('\n').expect("header") + 1;
     text.insert_str(header_end, &format!("{broken}\n"));
     let app = TestApp::with_customers(0).await;
-    let (summary, rejects) = import_bytes(&app, RecordKind::Delivery, "sales.csv", text.as_bytes()).await;
+    let (summary, rejects, _dir) = import_bytes(&app, RecordKind::Delivery, "sales.csv", text.as_bytes()).await;
     let summary = summary.expect("the import goes on");
     assert_eq!((summary.read, summary.created, summary.rejected), (13, 12, 1), "{:?}", reject_rows(&rejects));
     assert!(reject_rows(&rejects).iter().all(|r| r.0 == 2));
@@ -547,7 +564,7 @@ async fn a_row_that_once_panicked_is_rejected_and_the_import_goes_on() {
 
 /// The database the command-line tests run the binary against: a SQLite file, or a
 /// PostgreSQL database of its own (dropped at the end) when HUB_TEST_DATABASE_URL is set.
-async fn binary_database() -> (String, Option<(String, String)>) {
+async fn binary_database(dir: &Path) -> (String, Option<(String, String)>) {
     let unique = format!("hub_t_{}_imp_{}", std::process::id(), uuid::Uuid::new_v4().simple());
     let (url, cleanup) = match std::env::var("HUB_TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
@@ -558,7 +575,7 @@ async fn binary_database() -> (String, Option<(String, String)>) {
             let base = admin_url.rsplit_once('/').map(|(base, _)| base).expect("URL with a database name");
             (format!("{base}/{unique}"), Some((admin_url, unique)))
         }
-        _ => (format!("sqlite://{}?mode=rwc", temp_dir().join("hub.db").display()), None),
+        _ => (format!("sqlite://{}?mode=rwc", dir.join("hub.db").display()), None),
     };
     let cfg = customer_hub::config::DbConfig {
         database_url: url.clone(),
@@ -578,8 +595,8 @@ async fn binary_database() -> (String, Option<(String, String)>) {
 /// summary says how many), 1 the file could not be read.
 #[tokio::test]
 async fn the_import_command_tells_the_outcome_by_its_exit_status() {
-    let (url, cleanup) = binary_database().await;
     let dir = temp_dir();
+    let (url, cleanup) = binary_database(&dir).await;
     let files = write_files(&dir);
     let run = |source: &str, file: &Path| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_customer-hub"))
