@@ -150,8 +150,8 @@ mod tests {
     #[test]
     fn the_page_references_only_served_assets_and_versions_match() {
         for line in PAGE.lines().filter(|l| l.contains("src=") || l.contains("href=\"/")) {
-            let start = line.find("=\"").map(|i| i + 2).unwrap_or(0);
-            let url = &line[start..];
+            // The attribute's value: after `src="` or `href="`, whichever the line has.
+            let url = line.split_once("src=\"").or_else(|| line.split_once("href=\"")).map_or("", |(_, rest)| rest);
             let url = url.split('"').next().unwrap_or_default();
             assert!(asset_paths().any(|p| p == url), "{url} is not served");
         }

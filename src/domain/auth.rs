@@ -150,7 +150,9 @@ pub async fn login(
             let txn = crate::db::begin_write(db).await?;
             let failures = count_failure(&txn, username, now).await?;
             let attempted = format!("login attempt as `{}`", username.chars().take(limits::NAME).collect::<String>());
-            audit::record(&txn, None, meta, Entry::new("LOGIN_FAILED", "staff", []).purpose(&attempted)).await?;
+            // Attempts while the lock is on are audited apart from the failures that set it.
+            let action = if failures > MAX_FAILURES { "LOGIN_LOCKED" } else { "LOGIN_FAILED" };
+            audit::record(&txn, None, meta, Entry::new(action, "staff", []).purpose(&attempted)).await?;
             txn.commit().await?;
             // Failures past the fifth were made while the lock was on.
             if failures > MAX_FAILURES { Err(AppError::TooManyAttempts) } else { Err(AppError::BadCredentials) }

@@ -1068,7 +1068,6 @@ pub async fn ingest_api(
     meta: &super::audit::RequestMeta,
     records: Vec<(RecordKind, Raw)>,
 ) -> AppResult<Vec<RecordResult>> {
-    use sea_orm::TransactionTrait;
 
     use super::access::Action;
     use super::scope::Reach;
@@ -1092,7 +1091,7 @@ pub async fn ingest_api(
         Some(id) => store::Entity::find_by_id(id).one(db).await?,
         None => None,
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut results = Vec::with_capacity(records.len());
     let mut touched = Vec::new();
     for (kind, raw) in records {
@@ -1145,8 +1144,17 @@ pub async fn ingest_savepoint(
 ) -> AppResult<RecordResult> {
     use sea_orm::TransactionTrait;
 
-    let savepoint = txn.begin().await?;
-    match ingest(&savepoint, store_id, incoming, raw).await {
+    let mut savepoint = txn.begin().await?;
+    let mut outcome = ingest(&savepoint, store_id, incoming, raw).await;
+    if let Err(AppError::Conflict(_)) = &outcome {
+        // Another caller stored the same source key (or vehicle, or contact) between our
+        // look-up and our insert: look again, now that its row is committed, and end as
+        // UNCHANGED or UPDATED instead of failing.
+        savepoint.rollback().await?;
+        savepoint = txn.begin().await?;
+        outcome = ingest(&savepoint, store_id, incoming, raw).await;
+    }
+    match outcome {
         Ok(done) => {
             savepoint.commit().await?;
             Ok(RecordResult::Done(done))

@@ -18,7 +18,7 @@ use entity::{
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -153,7 +153,7 @@ pub async fn merge(
     priority: &[SourceSystem],
 ) -> AppResult<MergeResult> {
     scope.require(Resource::Identity, Action::Update)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let result = merge_in(&txn, scope, meta, survivor_id, merged_ids, priority, None).await?;
     if dry_run {
         txn.rollback().await?;
@@ -353,7 +353,7 @@ pub async fn unmerge(
     customer_id: i32,
 ) -> AppResult<Vec<customer::Model>> {
     scope.require(Resource::Identity, Action::Update)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let merged = customer::Entity::find_by_id(customer_id).one(&txn).await?.ok_or(AppError::NotFound("customer"))?;
     let Some(survivor_id) = merged.merged_into else {
         return Err(not_merged(&txn, customer_id).await?);
@@ -513,7 +513,7 @@ pub async fn resolve_candidate(
     priority: &[SourceSystem],
 ) -> AppResult<duplicate_candidate::Model> {
     scope.require(Resource::Identity, Action::Update)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let candidate = duplicate_candidate::Entity::find_by_id(candidate_id)
         .filter(duplicate_candidate::Column::Status.eq("OPEN"))
         .one(&txn)

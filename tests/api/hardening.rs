@@ -545,3 +545,48 @@ async fn enums_written_as_strings_are_refused() {
     let r = send(&state, post_json(Some(&token), &accept, &variable)).await;
     assert!(r.errors().is_empty(), "{}", r.text);
 }
+
+/// Finding 6: two integration calls racing with the same source key end in one CREATED
+/// and one UNCHANGED (or UPDATED), never an error; one source record, one customer.
+#[tokio::test]
+async fn racing_ingestions_of_one_source_key_end_consistently() {
+    let app = TestApp::new().await;
+    let query =
+        "mutation($r: DeliveryRecord!) { ingestDelivery(record: $r) { outcome customerId errors { field reason } } }";
+    let record = json!({
+        "externalId": "RACE-1", "customerName": "赛跑者", "phone": "139 0571 2233",
+        "vin": "LSVCA4C37RN654321", "deliveryDate": "2024-03-05", "price": "150,000.00"
+    });
+    for round in 0..3 {
+        let mut record = record.clone();
+        record["externalId"] = json!(format!("RACE-{round}"));
+        record["vin"] = json!(format!("LSVCA4C37RN65432{round}"));
+        let vars = json!({ "r": record });
+        let (a, b) = tokio::join!(
+            app.run(Some("zj01.integration"), query, vars.clone()),
+            app.run(Some("zj01.integration"), query, vars.clone())
+        );
+        assert!(a.errors.is_empty() && b.errors.is_empty(), "{:?} {:?}", a.errors, b.errors);
+        let outcome = |r: &async_graphql::Response| {
+            r.data.clone().into_json().expect("json")["ingestDelivery"]["outcome"].as_str().unwrap_or("?").to_owned()
+        };
+        let mut outcomes = vec![outcome(&a), outcome(&b)];
+        outcomes.sort();
+        assert!(
+            outcomes == ["CREATED", "UNCHANGED"] || outcomes == ["CREATED", "UPDATED"],
+            "round {round}: {outcomes:?} {:?} {:?}",
+            a.data,
+            b.data
+        );
+        let rows = app
+            .db
+            .query_one_raw(Statement::from_string(
+                app.backend(),
+                format!("SELECT COUNT(*) AS n FROM source_record WHERE external_id = 'RACE-{round}'"),
+            ))
+            .await
+            .expect("count")
+            .expect("row");
+        assert_eq!(rows.try_get::<i64>("", "n").expect("n"), 1, "one source record");
+    }
+}
