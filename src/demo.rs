@@ -547,7 +547,8 @@ fn unification_examples(g: &mut Generator, last_id: i32, store_staff: &[Option<S
             customer::Model {
                 id,
                 kind: CustomerKind::Individual,
-                name: name.clone(),
+                // The reception desk typed 陈玉兰女士; the golden record keeps the name.
+                name: crate::domain::identity::record_name(&name, false),
                 gender: Some(if male { Gender::Male } else { Gender::Female }),
                 birthday: None,
                 id_number_hash: id_number.as_deref().map(normalize::id_hash),
