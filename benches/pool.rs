@@ -71,7 +71,8 @@ async fn run(name: &str, url: String) {
     let http = HttpConfig { max_aliases: aliases.max(30), ..HttpConfig::default() };
     let per_request = http.db_connections_per_request;
     let state = AppState { db: db.clone(), schema, keys: keys.clone(), environment: Environment::Production, http };
-    let managers = staff::Entity::find().filter(staff::Column::Username.like("zj0%.manager")).all(&db).await.expect("q");
+    let managers =
+        staff::Entity::find().filter(staff::Column::Username.like("zj0%.manager")).all(&db).await.expect("q");
     let tokens: Vec<String> = managers.iter().map(|m| keys.issue(m, chrono::Utc::now()).0).collect();
     let max_id = db
         .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), "SELECT MAX(id) AS n FROM customer"))

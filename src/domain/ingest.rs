@@ -1068,7 +1068,6 @@ pub async fn ingest_api(
     meta: &super::audit::RequestMeta,
     records: Vec<(RecordKind, Raw)>,
 ) -> AppResult<Vec<RecordResult>> {
-
     use super::access::Action;
     use super::scope::Reach;
 
