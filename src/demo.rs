@@ -581,7 +581,7 @@ fn unification_examples(g: &mut Generator, last_id: i32, store_staff: &[Option<S
                     customer_b: id,
                     score: 90,
                     reasons: json!([format!("same phone {masked} and name"), "recorded separately at two stores"]),
-                    status: "OPEN".into(),
+                    status: entity::enums::CandidateStatus::Open,
                     created_at: g.now,
                     resolved_at: None,
                     resolved_by: None,

@@ -13,8 +13,7 @@ pub struct Model {
     pub score: i32,
     /// JSON array of reasons.
     pub reasons: Json,
-    /// OPEN, MERGED or DISTINCT.
-    pub status: String,
+    pub status: crate::enums::CandidateStatus,
     pub created_at: DateTimeUtc,
     pub resolved_at: Option<DateTimeUtc>,
     pub resolved_by: Option<i32>,

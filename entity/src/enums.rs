@@ -68,6 +68,10 @@ string_enum!(
     /// O = order placed, H = buys within ~7 days, A = ~15 days, B = ~30 days, C = later.
     LeadGrade { O = "O", H = "H", A = "A", B = "B", C = "C" }
 );
+string_enum!(
+    /// Where a pair of the duplicate queue stands.
+    CandidateStatus { Open = "OPEN", Merged = "MERGED", Distinct = "DISTINCT" }
+);
 string_enum!(LeadStatus { Open = "OPEN", Won = "WON", Defeated = "DEFEATED" });
 string_enum!(PaymentMethod { Cash = "CASH", Loan = "LOAN", Installment = "INSTALLMENT" });
 string_enum!(RepairKind {

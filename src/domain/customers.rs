@@ -13,7 +13,8 @@ use sea_orm::{
 
 use super::access::{Action, Resource};
 use super::audit::{self, Entry, RequestMeta};
-use super::keyset::{self, Key, Page, PageArgs, SortValue};
+use super::keyset::SortValue;
+use super::listing::ListFilter;
 use super::scope::Reach;
 use super::{Scope, normalize};
 use crate::error::{AppError, AppResult};
@@ -114,7 +115,7 @@ fn customers_where(statement: sea_orm::sea_query::SelectStatement) -> Condition 
     Condition::all().add(customer::Column::Id.in_subquery(statement))
 }
 
-impl CustomerFilter {
+impl ListFilter<customer::Entity> for CustomerFilter {
     fn condition(&self, scope: &Scope) -> Condition {
         let mut cond = Condition::all();
         if self.store_id.is_some() || self.relationship_status.is_some() || self.manager_id.is_some() {
@@ -236,52 +237,12 @@ impl CustomerFilter {
     }
 }
 
-impl CustomerSort {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Name => "name",
-            Self::CreatedAt => "createdAt",
-            Self::UpdatedAt => "updatedAt",
-        }
-    }
-
-    fn column(self) -> customer::Column {
-        match self {
-            Self::Id => customer::Column::Id,
-            Self::Name => customer::Column::Name,
-            Self::CreatedAt => customer::Column::CreatedAt,
-            Self::UpdatedAt => customer::Column::UpdatedAt,
-        }
-    }
-
-    /// The cursor key of `row` under this sort.
-    pub fn key(self, row: &customer::Model) -> Key {
-        let v = match self {
-            Self::Id => SortValue::Int(row.id.into()),
-            Self::Name => SortValue::Text(row.name.clone()),
-            Self::CreatedAt => SortValue::Time(row.created_at),
-            Self::UpdatedAt => SortValue::Time(row.updated_at),
-        };
-        Key { s: self.name().to_owned(), v, i: row.id.into() }
-    }
-}
-
-/// One page of live (not merged) customers the caller may read, filtered and sorted.
-pub async fn list(
-    db: &DatabaseConnection,
-    scope: &Scope,
-    filter: &CustomerFilter,
-    sort: CustomerSort,
-    descending: bool,
-    args: &PageArgs,
-) -> AppResult<Page<customer::Model>> {
-    let select = scope
-        .customers(customer::Entity::find())
-        .filter(customer::Column::MergedInto.is_null())
-        .filter(filter.condition(scope));
-    keyset::page(db, select, sort.name(), sort.column(), customer::Column::Id, descending, args).await
-}
+crate::sort_key!(CustomerSort, customer::Entity,
+    Id => "id", Id, |r| SortValue::Int(r.id.into());
+    Name => "name", Name, |r| SortValue::Text(r.name.clone());
+    CreatedAt => "createdAt", CreatedAt, |r| SortValue::Time(r.created_at);
+    UpdatedAt => "updatedAt", UpdatedAt, |r| SortValue::Time(r.updated_at);
+);
 
 /// Personal data of a customer, unmasked.
 pub struct PersonalData {

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Utc;
-use entity::enums::ContactKind;
+use entity::enums::{CandidateStatus, ContactKind};
 use entity::{contact_point, customer, customer_link, duplicate_candidate, vehicle, vehicle_ownership};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
@@ -310,7 +310,7 @@ pub async fn queue_candidate<C: ConnectionTrait>(
         customer_b: Set(b),
         score: Set(score),
         reasons: Set(json!(reasons)),
-        status: Set("OPEN".into()),
+        status: Set(CandidateStatus::Open),
         created_at: Set(Utc::now()),
         ..Default::default()
     })

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use entity::enums::{CustomerKind, LifecycleStage, SourceSystem};
+use entity::enums::{CandidateStatus, CustomerKind, LifecycleStage, SourceSystem};
 use entity::{
     contact_point, customer, customer_store, customer_tag, delivery, duplicate_candidate, insurance_policy, lead,
     merge_event, parts_order, repair_order, source_record, vehicle_ownership,
@@ -305,7 +305,7 @@ pub(crate) async fn merge_in(
     let decided: Vec<i32> = duplicate_candidate::Entity::find()
         .select_only()
         .column(duplicate_candidate::Column::Id)
-        .filter(duplicate_candidate::Column::Status.eq("OPEN"))
+        .filter(duplicate_candidate::Column::Status.eq(CandidateStatus::Open))
         .filter(duplicate_candidate::Column::CustomerA.is_in(all.iter().copied()))
         .filter(duplicate_candidate::Column::CustomerB.is_in(all.iter().copied()))
         .into_tuple()
@@ -313,7 +313,7 @@ pub(crate) async fn merge_in(
         .await?;
     if !decided.is_empty() {
         duplicate_candidate::Entity::update_many()
-            .col_expr(duplicate_candidate::Column::Status, Expr::value("MERGED"))
+            .col_expr(duplicate_candidate::Column::Status, Expr::value(CandidateStatus::Merged.as_str()))
             .col_expr(duplicate_candidate::Column::ResolvedAt, Expr::value(now))
             .col_expr(duplicate_candidate::Column::ResolvedBy, Expr::value(scope.actor.staff_id))
             .filter(duplicate_candidate::Column::Id.is_in(decided.iter().copied()))
@@ -449,10 +449,10 @@ pub async fn unmerge(
     // The pairs this merge decided are undecided again: back in the queue.
     let restored_ids: Vec<i32> = snapshot.customers.iter().map(|c| c.id).collect();
     duplicate_candidate::Entity::update_many()
-        .col_expr(duplicate_candidate::Column::Status, Expr::value("OPEN"))
+        .col_expr(duplicate_candidate::Column::Status, Expr::value(CandidateStatus::Open.as_str()))
         .col_expr(duplicate_candidate::Column::ResolvedAt, Expr::value(Option::<chrono::DateTime<Utc>>::None))
         .col_expr(duplicate_candidate::Column::ResolvedBy, Expr::value(Option::<i32>::None))
-        .filter(duplicate_candidate::Column::Status.eq("MERGED"))
+        .filter(duplicate_candidate::Column::Status.eq(CandidateStatus::Merged))
         .filter(
             Condition::any().add(duplicate_candidate::Column::Id.is_in(snapshot.candidates.iter().copied())).add(
                 Condition::all()
@@ -515,7 +515,7 @@ pub async fn resolve_candidate(
     scope.require(Resource::Identity, Action::Update)?;
     let txn = crate::db::begin_write(db).await?;
     let candidate = duplicate_candidate::Entity::find_by_id(candidate_id)
-        .filter(duplicate_candidate::Column::Status.eq("OPEN"))
+        .filter(duplicate_candidate::Column::Status.eq(CandidateStatus::Open))
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound("open duplicate candidate"))?;
@@ -535,12 +535,12 @@ pub async fn resolve_candidate(
         if survivor != other {
             merge_in(&txn, scope, meta, survivor, &[other], priority, Some(candidate_id)).await?;
         }
-        "MERGED"
+        CandidateStatus::Merged
     } else {
-        "DISTINCT"
+        CandidateStatus::Distinct
     };
     let mut row = candidate.into_active_model();
-    row.status = Set(status.into());
+    row.status = Set(status);
     row.resolved_at = Set(Some(now));
     row.resolved_by = Set(Some(scope.actor.staff_id));
     let decided = row.update(&txn).await?;
@@ -548,30 +548,32 @@ pub async fn resolve_candidate(
         &txn,
         Some(&scope.actor),
         meta,
-        Entry::new("RESOLVE_DUPLICATE", "duplicate_candidate", [i64::from(candidate_id)]).purpose(status),
+        Entry::new("RESOLVE_DUPLICATE", "duplicate_candidate", [i64::from(candidate_id)]).purpose(status.as_str()),
     )
     .await?;
     txn.commit().await?;
     Ok(decided)
 }
 
-/// The queue of possible duplicates, most likely first.
-pub async fn candidates(
-    db: &DatabaseConnection,
-    scope: &Scope,
-    status: &str,
-    args: &super::keyset::PageArgs,
-) -> AppResult<super::keyset::Page<duplicate_candidate::Model>> {
-    scope.require(Resource::Identity, Action::Read)?;
-    let select = duplicate_candidate::Entity::find().filter(duplicate_candidate::Column::Status.eq(status));
-    super::keyset::page(
-        db,
-        select,
-        "score",
-        duplicate_candidate::Column::Score,
-        duplicate_candidate::Column::Id,
-        true,
-        args,
-    )
-    .await
+/// Narrows the duplicate queue to the pairs of one status.
+#[derive(Debug)]
+pub struct CandidateFilter {
+    pub status: CandidateStatus,
 }
+
+impl super::listing::ListFilter<duplicate_candidate::Entity> for CandidateFilter {
+    fn condition(&self, _scope: &Scope) -> sea_orm::Condition {
+        sea_orm::Condition::all().add(duplicate_candidate::Column::Status.eq(self.status))
+    }
+}
+
+/// The queue's one order: most likely first (by score, then id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CandidateSort {
+    #[default]
+    Score,
+}
+
+crate::sort_key!(CandidateSort, duplicate_candidate::Entity,
+    Score => "score", Score, |r| super::keyset::SortValue::Int(r.score.into());
+);

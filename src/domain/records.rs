@@ -228,16 +228,61 @@ impl Scoped for entity::customer::Entity {
     }
 }
 
-/// One page of `E` the caller may read, narrowed by `condition`, sorted by `sort` then id.
-pub async fn list<E: Scoped>(
-    db: &DatabaseConnection,
-    scope: &Scope,
-    condition: sea_orm::Condition,
-    sort: (&str, E::Column),
-    id_col: E::Column,
-    descending: bool,
-    args: &super::keyset::PageArgs,
-) -> AppResult<super::keyset::Page<E::Model>> {
-    let select = E::restrict(E::find(), scope).filter(condition);
-    super::keyset::page(db, select, sort.0, sort.1, id_col, descending, args).await
+
+/// Kinds of record listed by id with their row of the permission matrix.
+macro_rules! listed {
+    ($($module:ident => $resource:ident),+ $(,)?) => {$(
+        impl super::listing::Listed for $module::Entity {
+            const RESOURCE: Resource = Resource::$resource;
+            fn id_column() -> Self::Column {
+                $module::Column::Id
+            }
+            fn id_of(row: &Self::Model) -> i32 {
+                row.id
+            }
+        }
+    )+};
+}
+
+listed!(
+    lead => Lead,
+    delivery => Delivery,
+    repair_order => RepairOrder,
+    insurance_policy => InsurancePolicy,
+    parts_order => PartsOrder,
+    vehicle => Vehicle,
+);
+
+impl super::listing::Listed for entity::customer::Entity {
+    const RESOURCE: Resource = Resource::Customer;
+    fn id_column() -> Self::Column {
+        entity::customer::Column::Id
+    }
+    fn id_of(row: &Self::Model) -> i32 {
+        row.id
+    }
+    /// Live customers: a merged-away record resolves to its survivor, never lists.
+    fn visible(scope: &Scope) -> Select<Self> {
+        scope.customers(entity::customer::Entity::find()).filter(entity::customer::Column::MergedInto.is_null())
+    }
+}
+
+/// The duplicate queue is group work (the permission matrix's `Identity` row).
+impl Scoped for entity::duplicate_candidate::Entity {
+    fn order_column() -> Self::Column {
+        entity::duplicate_candidate::Column::Id
+    }
+    fn restrict(select: Select<Self>, _scope: &Scope) -> Select<Self> {
+        select
+    }
+}
+
+impl super::listing::Listed for entity::duplicate_candidate::Entity {
+    const RESOURCE: Resource = Resource::Identity;
+    fn id_column() -> Self::Column {
+        entity::duplicate_candidate::Column::Id
+    }
+    fn id_of(row: &Self::Model) -> i32 {
+        row.id
+    }
 }

@@ -4,13 +4,49 @@
 use chrono::{DateTime, Utc};
 use entity::enums::{LeadGrade, LeadStatus, StoreKind};
 use entity::{lead, lead_share, store};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, Set,
+};
 
 use super::access::{Action, Resource};
 use super::audit::{self, Entry, RequestMeta};
+use super::keyset::SortValue;
+use super::listing::ListFilter;
 use super::scope::Reach;
 use super::{Scope, customers};
 use crate::error::{AppError, AppResult};
+
+/// Narrows a lead list; all given conditions must hold.
+#[derive(Debug, Default)]
+pub struct LeadFilter {
+    pub store_id: Option<i32>,
+    pub status: Option<LeadStatus>,
+    pub grade: Option<LeadGrade>,
+    pub owner_id: Option<i32>,
+}
+
+impl ListFilter<lead::Entity> for LeadFilter {
+    fn condition(&self, _scope: &Scope) -> Condition {
+        Condition::all()
+            .add_option(self.store_id.map(|id| lead::Column::StoreId.eq(id)))
+            .add_option(self.status.map(|status| lead::Column::Status.eq(status)))
+            .add_option(self.grade.map(|grade| lead::Column::Grade.eq(grade)))
+            .add_option(self.owner_id.map(|id| lead::Column::OwnerId.eq(id)))
+    }
+}
+
+/// How lead lists are sorted (then by id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LeadSort {
+    #[default]
+    CreatedAt,
+    Id,
+}
+
+crate::sort_key!(LeadSort, lead::Entity,
+    CreatedAt => "createdAt", CreatedAt, |r| SortValue::Time(r.created_at);
+    Id => "id", Id, |r| SortValue::Int(r.id.into());
+);
 
 pub struct NewLead {
     pub customer_id: i32,

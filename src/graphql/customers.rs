@@ -12,10 +12,10 @@ use super::enums::{
     ContactKind, CustomerKind, Department, Gender, LeadGrade, LeadStatus, LifecycleStage, RelationshipStatus,
 };
 use super::org::{Staff, Store};
-use super::pagination::{JsonCursor, KeyCursor, connection, json_cursor, page_args, page_size};
+use super::pagination::{JsonCursor, KeyCursor, Window, json_cursor, list, page_size};
 use super::records::{Delivery, InsurancePolicy, Lead, PartsOrder, RepairOrder};
 use super::vehicles::Vehicle;
-use super::{db, loaders, meta, parse_id, scope};
+use super::{db, id_arg, loaders, meta, parse_id, scope};
 use crate::domain::access::{Action, Resource};
 use crate::domain::limits;
 use crate::domain::{self, mask, records::Customer as ByCustomer, timeline};
@@ -291,15 +291,10 @@ impl CustomerQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Connection<KeyCursor, Customer, EmptyFields, EmptyFields>> {
-        let scope = scope(ctx)?;
-        scope.require(Resource::Customer, Action::Read)?;
-        let args = page_args(first, after, last, before)?;
-        let sort = sort.unwrap_or_default();
-        let descending = descending.unwrap_or(false);
         let filter = filter.map(CustomerFilter::into_domain).transpose()?.unwrap_or_default();
-        let sort: domain::customers::CustomerSort = sort.into();
-        let page = domain::customers::list(db(ctx), scope, &filter, sort, descending, &args).await?;
-        Ok(connection(page, |c| sort.key(c), Customer))
+        let window = Window { descending, first, after, last, before };
+        let sort: domain::customers::CustomerSort = sort.unwrap_or_default().into();
+        list::<customer::Entity, _, _, _>(ctx, &filter, sort, false, window, Customer).await
     }
 }
 
@@ -340,10 +335,6 @@ pub struct CustomerFilter {
     insurance_ends_to: Option<NaiveDate>,
     created_from: Option<DateTime<Utc>>,
     created_to: Option<DateTime<Utc>>,
-}
-
-fn id_arg(field: &str, id: Option<ID>) -> Result<Option<i32>, AppError> {
-    id.map(|id| super::parse_id_str(&id).ok_or_else(|| AppError::bad_input(field, "not an id"))).transpose()
 }
 
 impl CustomerFilter {

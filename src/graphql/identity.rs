@@ -10,9 +10,8 @@ use entity::{customer, duplicate_candidate, source_record, store};
 use super::customers::Customer;
 use super::enums::SourceSystem;
 use super::org::Store;
-use super::pagination::{KeyCursor, connection, page_args};
+use super::pagination::{KeyCursor, Window, list};
 use super::{db, loaders, meta, parse_id, scope};
-use crate::domain::keyset::{Key, SortValue};
 use crate::domain::merge;
 use crate::error::AppError;
 
@@ -79,9 +78,8 @@ impl DuplicateCandidate {
     async fn reasons(&self) -> Vec<String> {
         serde_json::from_value(self.0.reasons.clone()).unwrap_or_default()
     }
-    /// OPEN, MERGED or DISTINCT.
-    async fn status(&self) -> &str {
-        &self.0.status
+    async fn status(&self) -> CandidateStatus {
+        self.0.status.into()
     }
     async fn customer_a(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
         Ok(loaders::one::<customer::Entity>(ctx, self.0.customer_a).await?.map(Customer))
@@ -97,7 +95,9 @@ impl DuplicateCandidate {
     }
 }
 
+/// Where a pair of the duplicate queue stands.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[graphql(remote = "entity::enums::CandidateStatus")]
 pub enum CandidateStatus {
     #[default]
     Open,
@@ -137,18 +137,10 @@ impl IdentityQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<KeyCursor, DuplicateCandidate, EmptyFields, EmptyFields>> {
-        let status = match status.unwrap_or_default() {
-            CandidateStatus::Open => "OPEN",
-            CandidateStatus::Merged => "MERGED",
-            CandidateStatus::Distinct => "DISTINCT",
-        };
-        let args = page_args(first, after, None, None)?;
-        let page = merge::candidates(db(ctx), scope(ctx)?, status, &args).await?;
-        Ok(connection(
-            page,
-            |c| Key { s: "score".into(), v: SortValue::Int(c.score.into()), i: c.id.into() },
-            DuplicateCandidate,
-        ))
+        let filter = merge::CandidateFilter { status: status.unwrap_or_default().into() };
+        let window = Window { descending: None, first, after, last: None, before: None };
+        let sort = merge::CandidateSort::Score;
+        list::<duplicate_candidate::Entity, _, _, _>(ctx, &filter, sort, true, window, DuplicateCandidate).await
     }
 }
 

@@ -203,6 +203,12 @@ pub(crate) fn parse_id(id: &ID) -> Option<i32> {
     parse_id_str(id.as_str())
 }
 
+/// An optional id argument: `None` when absent, `BAD_USER_INPUT` naming `field` when it
+/// is not an id.
+pub(crate) fn id_arg(field: &str, id: Option<ID>) -> Result<Option<i32>, AppError> {
+    id.map(|id| parse_id(&id).ok_or_else(|| AppError::bad_input(field, "not an id"))).transpose()
+}
+
 /// [`parse_id`] for an id given as text.
 pub(crate) fn parse_id_str(id: &str) -> Option<i32> {
     let canonical = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && (id == "0" || !id.starts_with('0'));

@@ -7,7 +7,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::domain::keyset::{DEFAULT_PAGE, Key, MAX_PAGE, Page, PageArgs};
+use async_graphql::Context;
+
+use crate::domain::keyset::{DEFAULT_PAGE, Key, MAX_PAGE, PageArgs};
+use crate::domain::listing::{self, ListFilter, Listed, Listing, SortKey};
 use crate::error::AppError;
 
 /// Validates a requested page size (lists that are not keyset connections).
@@ -58,13 +61,43 @@ pub fn page_args(
     Ok(PageArgs { first, after: json_cursor("after", after)?, last, before: json_cursor("before", before)? })
 }
 
-/// A Relay connection of one page.
+/// A Relay connection of one page of rows with their keys.
 pub fn connection<M, N: OutputType>(
-    page: Page<M>,
-    key: impl Fn(&M) -> Key,
+    page: Listing<M>,
     node: impl Fn(M) -> N,
 ) -> Connection<KeyCursor, N, EmptyFields, EmptyFields> {
     let mut connection = Connection::new(page.has_previous, page.has_next);
-    connection.edges.extend(page.rows.into_iter().map(|row| Edge::new(JsonCursor(key(&row)), node(row))));
+    connection.edges.extend(page.rows.into_iter().map(|(key, row)| Edge::new(JsonCursor(key), node(row))));
     connection
+}
+
+/// The Relay arguments of every connection, as one input.
+pub struct Window {
+    pub descending: Option<bool>,
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub last: Option<i32>,
+    pub before: Option<String>,
+}
+
+/// Serves a filtered, sorted connection of `E` through the one listing mechanism of the
+/// domain: the GraphQL layer only maps the arguments in and the rows out.
+pub async fn list<E, F, S, N>(
+    ctx: &Context<'_>,
+    filter: &F,
+    sort: S,
+    default_descending: bool,
+    window: Window,
+    node: impl Fn(E::Model) -> N,
+) -> async_graphql::Result<Connection<KeyCursor, N, EmptyFields, EmptyFields>>
+where
+    E: Listed,
+    F: ListFilter<E>,
+    S: SortKey<E>,
+    N: OutputType,
+{
+    let args = page_args(window.first, window.after, window.last, window.before)?;
+    let descending = window.descending.unwrap_or(default_descending);
+    let page = listing::list::<E, F, S>(super::db(ctx), super::scope(ctx)?, filter, sort, descending, &args).await?;
+    Ok(connection(page, node))
 }

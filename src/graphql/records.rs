@@ -9,16 +9,12 @@ use rust_decimal::Decimal;
 
 use super::enums::{LeadGrade, LeadStatus, PaymentMethod, RepairKind};
 use super::org::{Staff, Store};
-use super::pagination::{KeyCursor, connection, page_args};
+use super::pagination::{KeyCursor, Window, list};
 use super::vehicles::Vehicle;
-use super::{db, loaders, meta, parse_id, scope, yuan};
+use super::{db, id_arg, loaders, meta, parse_id, scope, yuan};
 use crate::domain;
-use crate::domain::access::{Action, Resource};
-use crate::domain::keyset::{Key, SortValue};
 use crate::domain::limits;
-use crate::domain::records;
 use crate::error::AppError;
-use sea_orm::{ColumnTrait, Condition};
 
 async fn store_of(ctx: &Context<'_>, id: i32) -> Result<Option<Store>> {
     Ok(loaders::one::<store::Entity>(ctx, id).await?.map(Store))
@@ -271,6 +267,7 @@ impl SalesMutation {
 
 /// How lead lists are sorted (then by id).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[graphql(remote = "domain::sales::LeadSort")]
 pub enum LeadSort {
     #[default]
     CreatedAt,
@@ -285,8 +282,20 @@ pub struct LeadFilter {
     owner_id: Option<ID>,
 }
 
+impl LeadFilter {
+    fn into_domain(self) -> Result<domain::sales::LeadFilter, AppError> {
+        Ok(domain::sales::LeadFilter {
+            store_id: id_arg("storeId", self.store_id)?,
+            status: self.status.map(Into::into),
+            grade: self.grade.map(Into::into),
+            owner_id: id_arg("ownerId", self.owner_id)?,
+        })
+    }
+}
+
 /// How repair-order lists are sorted (then by id).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[graphql(remote = "domain::service::RepairOrderSort")]
 pub enum RepairOrderSort {
     #[default]
     OpenedAt,
@@ -301,8 +310,20 @@ pub struct RepairOrderFilter {
     opened_to: Option<DateTime<Utc>>,
 }
 
+impl RepairOrderFilter {
+    fn into_domain(self) -> Result<domain::service::RepairOrderFilter, AppError> {
+        Ok(domain::service::RepairOrderFilter {
+            store_id: id_arg("storeId", self.store_id)?,
+            kind: self.kind.map(Into::into),
+            opened_from: self.opened_from,
+            opened_to: self.opened_to,
+        })
+    }
+}
+
 /// How policy lists are sorted (then by id).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[graphql(remote = "domain::insurance::InsurancePolicySort")]
 pub enum InsurancePolicySort {
     #[default]
     EndsOn,
@@ -319,12 +340,14 @@ pub struct InsurancePolicyFilter {
     ends_to: Option<NaiveDate>,
 }
 
-fn id_of(field: &str, id: Option<ID>) -> Result<Option<i32>, AppError> {
-    id.map(|id| super::parse_id_str(&id).ok_or_else(|| AppError::bad_input(field, "not an id"))).transpose()
-}
-
-fn key(sort: &str, v: SortValue, id: i32) -> Key {
-    Key { s: sort.to_owned(), v, i: id.into() }
+impl InsurancePolicyFilter {
+    fn into_domain(self) -> Result<domain::insurance::InsurancePolicyFilter, AppError> {
+        Ok(domain::insurance::InsurancePolicyFilter {
+            store_id: id_arg("storeId", self.store_id)?,
+            ends_from: self.ends_from,
+            ends_to: self.ends_to,
+        })
+    }
 }
 
 #[derive(Default)]
@@ -346,40 +369,10 @@ impl RecordQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Connection<KeyCursor, Lead, EmptyFields, EmptyFields>> {
-        let scope = scope(ctx)?;
-        scope.require(Resource::Lead, Action::Read)?;
-        let args = page_args(first, after, last, before)?;
-        let sort = sort.unwrap_or_default();
-        let descending = descending.unwrap_or(true);
-        let f = filter.unwrap_or_default();
-        let mut cond = Condition::all();
-        if let Some(store) = id_of("storeId", f.store_id)? {
-            cond = cond.add(lead::Column::StoreId.eq(store));
-        }
-        if let Some(status) = f.status {
-            cond = cond.add(lead::Column::Status.eq(entity::enums::LeadStatus::from(status)));
-        }
-        if let Some(grade) = f.grade {
-            cond = cond.add(lead::Column::Grade.eq(entity::enums::LeadGrade::from(grade)));
-        }
-        if let Some(owner) = id_of("ownerId", f.owner_id)? {
-            cond = cond.add(lead::Column::OwnerId.eq(owner));
-        }
-        let (name, col) = match sort {
-            LeadSort::CreatedAt => ("createdAt", lead::Column::CreatedAt),
-            LeadSort::Id => ("id", lead::Column::Id),
-        };
-        let page =
-            records::list::<lead::Entity>(db(ctx), scope, cond, (name, col), lead::Column::Id, descending, &args)
-                .await?;
-        Ok(connection(
-            page,
-            |r| match sort {
-                LeadSort::CreatedAt => key(name, SortValue::Time(r.created_at), r.id),
-                LeadSort::Id => key(name, SortValue::Int(r.id.into()), r.id),
-            },
-            Lead,
-        ))
+        let filter = filter.map(LeadFilter::into_domain).transpose()?.unwrap_or_default();
+        let window = Window { descending, first, after, last, before };
+        let sort: domain::sales::LeadSort = sort.unwrap_or_default().into();
+        list::<lead::Entity, _, _, _>(ctx, &filter, sort, true, window, Lead).await
     }
 
     /// Repair orders the caller may read, Relay style; newest first unless
@@ -397,47 +390,10 @@ impl RecordQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Connection<KeyCursor, RepairOrder, EmptyFields, EmptyFields>> {
-        let scope = scope(ctx)?;
-        scope.require(Resource::RepairOrder, Action::Read)?;
-        let args = page_args(first, after, last, before)?;
-        let sort = sort.unwrap_or_default();
-        let descending = descending.unwrap_or(true);
-        let f = filter.unwrap_or_default();
-        let mut cond = Condition::all();
-        if let Some(store) = id_of("storeId", f.store_id)? {
-            cond = cond.add(repair_order::Column::StoreId.eq(store));
-        }
-        if let Some(kind) = f.kind {
-            cond = cond.add(repair_order::Column::Kind.eq(entity::enums::RepairKind::from(kind)));
-        }
-        if let Some(from) = f.opened_from {
-            cond = cond.add(repair_order::Column::OpenedAt.gte(from));
-        }
-        if let Some(to) = f.opened_to {
-            cond = cond.add(repair_order::Column::OpenedAt.lt(to));
-        }
-        let (name, col) = match sort {
-            RepairOrderSort::OpenedAt => ("openedAt", repair_order::Column::OpenedAt),
-            RepairOrderSort::Id => ("id", repair_order::Column::Id),
-        };
-        let page = records::list::<repair_order::Entity>(
-            db(ctx),
-            scope,
-            cond,
-            (name, col),
-            repair_order::Column::Id,
-            descending,
-            &args,
-        )
-        .await?;
-        Ok(connection(
-            page,
-            |r| match sort {
-                RepairOrderSort::OpenedAt => key(name, SortValue::Time(r.opened_at), r.id),
-                RepairOrderSort::Id => key(name, SortValue::Int(r.id.into()), r.id),
-            },
-            RepairOrder,
-        ))
+        let filter = filter.map(RepairOrderFilter::into_domain).transpose()?.unwrap_or_default();
+        let window = Window { descending, first, after, last, before };
+        let sort: domain::service::RepairOrderSort = sort.unwrap_or_default().into();
+        list::<repair_order::Entity, _, _, _>(ctx, &filter, sort, true, window, RepairOrder).await
     }
 
     /// Insurance policies the caller may read, Relay style; by default the soonest
@@ -455,45 +411,9 @@ impl RecordQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Connection<KeyCursor, InsurancePolicy, EmptyFields, EmptyFields>> {
-        let scope = scope(ctx)?;
-        scope.require(Resource::InsurancePolicy, Action::Read)?;
-        let args = page_args(first, after, last, before)?;
-        let sort = sort.unwrap_or_default();
-        let descending = descending.unwrap_or(false);
-        let f = filter.unwrap_or_default();
-        let mut cond = Condition::all();
-        if let Some(store) = id_of("storeId", f.store_id)? {
-            cond = cond.add(insurance_policy::Column::StoreId.eq(store));
-        }
-        if let Some(from) = f.ends_from {
-            cond = cond.add(insurance_policy::Column::EndsOn.gte(from));
-        }
-        if let Some(to) = f.ends_to {
-            cond = cond.add(insurance_policy::Column::EndsOn.lte(to));
-        }
-        let (name, col) = match sort {
-            InsurancePolicySort::EndsOn => ("endsOn", insurance_policy::Column::EndsOn),
-            InsurancePolicySort::StartsOn => ("startsOn", insurance_policy::Column::StartsOn),
-            InsurancePolicySort::Id => ("id", insurance_policy::Column::Id),
-        };
-        let page = records::list::<insurance_policy::Entity>(
-            db(ctx),
-            scope,
-            cond,
-            (name, col),
-            insurance_policy::Column::Id,
-            descending,
-            &args,
-        )
-        .await?;
-        Ok(connection(
-            page,
-            |r| match sort {
-                InsurancePolicySort::EndsOn => key(name, SortValue::Date(r.ends_on), r.id),
-                InsurancePolicySort::StartsOn => key(name, SortValue::Date(r.starts_on), r.id),
-                InsurancePolicySort::Id => key(name, SortValue::Int(r.id.into()), r.id),
-            },
-            InsurancePolicy,
-        ))
+        let filter = filter.map(InsurancePolicyFilter::into_domain).transpose()?.unwrap_or_default();
+        let window = Window { descending, first, after, last, before };
+        let sort: domain::insurance::InsurancePolicySort = sort.unwrap_or_default().into();
+        list::<insurance_policy::Entity, _, _, _>(ctx, &filter, sort, false, window, InsurancePolicy).await
     }
 }

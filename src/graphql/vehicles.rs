@@ -4,18 +4,15 @@ use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::NaiveDate;
 use entity::{customer, repair_order, store, vehicle, vehicle_ownership};
-use sea_orm::{ColumnTrait, Condition};
 
 use super::customers::{Customer, LIST_COST};
 use super::enums::OwnershipRole;
 use super::org::Store;
-use super::pagination::{KeyCursor, connection, page_args};
+use super::pagination::{KeyCursor, Window, list};
 use super::records::RepairOrder;
-use super::{db, loaders, scope};
+use super::{db, id_arg, loaders, scope};
 use crate::domain::access::{Action, Resource};
-use crate::domain::keyset::{Key, SortValue};
 use crate::domain::limits;
-use crate::domain::records;
 use crate::domain::{self, records::Vehicle as ByVehicle};
 use crate::error::AppError;
 
@@ -90,6 +87,7 @@ impl VehicleOwnership {
 
 /// How vehicle lists are sorted (then by id).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[graphql(remote = "domain::vehicles::VehicleSort")]
 pub enum VehicleSort {
     #[default]
     Id,
@@ -102,6 +100,16 @@ pub struct VehicleFilter {
     model: Option<String>,
     /// Vehicles sold by this store.
     selling_store_id: Option<ID>,
+}
+
+impl VehicleFilter {
+    fn into_domain(self) -> Result<domain::vehicles::VehicleFilter, AppError> {
+        Ok(domain::vehicles::VehicleFilter {
+            brand: self.brand,
+            model: self.model,
+            selling_store_id: id_arg("sellingStoreId", self.selling_store_id)?,
+        })
+    }
 }
 
 #[derive(Default)]
@@ -123,42 +131,10 @@ impl VehicleQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Connection<KeyCursor, Vehicle, EmptyFields, EmptyFields>> {
-        let scope = scope(ctx)?;
-        scope.require(Resource::Vehicle, Action::Read)?;
-        let args = page_args(first, after, last, before)?;
-        let sort = sort.unwrap_or_default();
-        let descending = descending.unwrap_or(false);
-        let f = filter.unwrap_or_default();
-        let mut cond = Condition::all();
-        if let Some(brand) = f.brand {
-            cond = cond.add(vehicle::Column::Brand.eq(brand.trim()));
-        }
-        if let Some(model) = f.model {
-            cond = cond.add(vehicle::Column::Model.eq(model.trim()));
-        }
-        if let Some(store) = f.selling_store_id {
-            let store =
-                super::parse_id_str(&store).ok_or_else(|| AppError::bad_input("sellingStoreId", "not an id"))?;
-            cond = cond.add(vehicle::Column::SellingStoreId.eq(store));
-        }
-        let (name, col) = match sort {
-            VehicleSort::Id => ("id", vehicle::Column::Id),
-            VehicleSort::Vin => ("vin", vehicle::Column::Vin),
-        };
-        let page =
-            records::list::<vehicle::Entity>(db(ctx), scope, cond, (name, col), vehicle::Column::Id, descending, &args)
-                .await?;
-        Ok(connection(
-            page,
-            |v| {
-                let value = match sort {
-                    VehicleSort::Id => SortValue::Int(v.id.into()),
-                    VehicleSort::Vin => SortValue::Text(v.vin.clone()),
-                };
-                Key { s: name.to_owned(), v: value, i: v.id.into() }
-            },
-            Vehicle,
-        ))
+        let filter = filter.map(VehicleFilter::into_domain).transpose()?.unwrap_or_default();
+        let window = Window { descending, first, after, last, before };
+        let sort: domain::vehicles::VehicleSort = sort.unwrap_or_default().into();
+        list::<vehicle::Entity, _, _, _>(ctx, &filter, sort, false, window, Vehicle).await
     }
 
     /// A vehicle by VIN, in any case. Null when not found.

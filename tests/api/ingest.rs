@@ -209,7 +209,7 @@ async fn a_family_sharing_a_phone_is_linked_not_merged_and_unsure_matches_are_qu
     assert_ne!(typo["customerId"], husband["customerId"]);
     let queued = duplicate_candidate::Entity::find().all(&app.db).await.expect("q");
     assert_eq!(queued.len(), 1);
-    assert_eq!(queued[0].status, "OPEN");
+    assert_eq!(queued[0].status, entity::enums::CandidateStatus::Open);
     assert!(queued[0].reasons.to_string().contains("similar name"), "{}", queued[0].reasons);
 }
 

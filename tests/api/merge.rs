@@ -317,6 +317,8 @@ async fn candidate_status(app: &TestApp, a: i32, b: i32) -> String {
         .expect("q")
         .expect("candidate")
         .status
+        .as_str()
+        .to_owned()
 }
 
 #[tokio::test]
