@@ -4,10 +4,11 @@
 use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{delivery, insurance_policy, lead, parts_order, repair_order, staff, store, vehicle};
+use entity::{customer, delivery, insurance_policy, lead, parts_order, repair_order, staff, store, vehicle};
 use rust_decimal::Decimal;
 
 use super::enums::{LeadGrade, LeadStatus, PaymentMethod, RepairKind};
+use super::customers::Customer;
 use super::org::{Staff, Store};
 use super::pagination::{KeyCursor, Window, list};
 use super::vehicles::Vehicle;
@@ -25,6 +26,11 @@ async fn staff_of(ctx: &Context<'_>, id: Option<i32>) -> Result<Option<Staff>> {
     Ok(loaders::one::<staff::Entity>(ctx, id).await?.map(Staff))
 }
 
+/// The customer a record belongs to, batched and scoped (null when out of scope).
+async fn customer_of(ctx: &Context<'_>, id: i32) -> Result<Option<Customer>> {
+    Ok(loaders::one::<customer::Entity>(ctx, id).await?.map(Customer))
+}
+
 async fn vehicle_of(ctx: &Context<'_>, id: Option<i32>) -> Result<Option<Vehicle>> {
     let Some(id) = id else { return Ok(None) };
     Ok(loaders::one::<vehicle::Entity>(ctx, id).await?.map(Vehicle))
@@ -36,6 +42,10 @@ pub struct Lead(pub lead::Model);
 impl Lead {
     async fn id(&self) -> ID {
         self.0.id.into()
+    }
+    /// Whom the record is about: the customer, whom to call.
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
+        customer_of(ctx, self.0.customer_id).await
     }
     async fn store(&self, ctx: &Context<'_>) -> Result<Option<Store>> {
         store_of(ctx, self.0.store_id).await
@@ -78,6 +88,10 @@ impl Delivery {
     async fn id(&self) -> ID {
         self.0.id.into()
     }
+    /// Whom the record is about: the customer, whom to call.
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
+        customer_of(ctx, self.0.customer_id).await
+    }
     async fn store(&self, ctx: &Context<'_>) -> Result<Option<Store>> {
         store_of(ctx, self.0.store_id).await
     }
@@ -105,6 +119,10 @@ pub struct RepairOrder(pub repair_order::Model);
 impl RepairOrder {
     async fn id(&self) -> ID {
         self.0.id.into()
+    }
+    /// Whom the record is about: the customer, whom to call.
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
+        customer_of(ctx, self.0.customer_id).await
     }
     async fn store(&self, ctx: &Context<'_>) -> Result<Option<Store>> {
         store_of(ctx, self.0.store_id).await
@@ -140,6 +158,10 @@ impl InsurancePolicy {
     async fn id(&self) -> ID {
         self.0.id.into()
     }
+    /// Whom the record is about: the customer, whom to call.
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
+        customer_of(ctx, self.0.customer_id).await
+    }
     async fn store(&self, ctx: &Context<'_>) -> Result<Option<Store>> {
         store_of(ctx, self.0.store_id).await
     }
@@ -174,6 +196,10 @@ pub struct PartsOrder(pub parts_order::Model);
 impl PartsOrder {
     async fn id(&self) -> ID {
         self.0.id.into()
+    }
+    /// Whom the record is about: the customer, whom to call.
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
+        customer_of(ctx, self.0.customer_id).await
     }
     async fn store(&self, ctx: &Context<'_>) -> Result<Option<Store>> {
         store_of(ctx, self.0.store_id).await

@@ -7,6 +7,7 @@ mod common;
 mod customer360;
 mod customers;
 mod hardening;
+mod house;
 mod http;
 mod http_rules;
 mod import;
