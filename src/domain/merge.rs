@@ -11,10 +11,7 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use entity::enums::{CandidateStatus, CustomerKind, LifecycleStage, SourceSystem};
-use entity::{
-    contact_point, customer, customer_store, customer_tag, delivery, duplicate_candidate, insurance_policy, lead,
-    merge_event, parts_order, repair_order, source_record, vehicle_ownership,
-};
+use entity::{contact_point, customer, customer_store, customer_tag, duplicate_candidate, merge_event, source_record};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
@@ -27,6 +24,7 @@ use super::Scope;
 use super::access::{Action, Resource};
 use super::audit::{self, Entry, RequestMeta};
 use super::identity::record_name;
+use super::owned::OwnedKind;
 use crate::error::{AppError, AppResult};
 
 /// Source systems in order of trust, for survivorship ties.
@@ -39,16 +37,12 @@ pub const DEFAULT_PRIORITY: [SourceSystem; 6] = [
     SourceSystem::Import,
 ];
 
-/// The tables whose rows belong to a customer and move with a merge.
-const MOVED: [&str; 7] =
-    ["source_record", "lead", "delivery", "repair_order", "insurance_policy", "parts_order", "vehicle_ownership"];
-
 /// Everything a merge changed, to undo it exactly.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Snapshot {
     pub customers: Vec<customer::Model>,
-    /// table → (row id, customer it belonged to).
-    pub moved: BTreeMap<String, Vec<(i32, i32)>>,
+    /// kind → (row id, customer it belonged to).
+    pub moved: BTreeMap<OwnedKind, Vec<(i32, i32)>>,
     pub contacts: Vec<contact_point::Model>,
     pub tags: Vec<customer_tag::Model>,
     pub relationships: Vec<customer_store::Model>,
@@ -62,54 +56,6 @@ pub struct MergeResult {
     pub survivor: customer::Model,
     /// How many rows moved, per table.
     pub moved: BTreeMap<String, usize>,
-}
-
-async fn ids_of<C: ConnectionTrait>(conn: &C, table: &str, customers: &[i32]) -> AppResult<Vec<(i32, i32)>> {
-    macro_rules! rows {
-        ($module:ident) => {
-            $module::Entity::find()
-                .filter($module::Column::CustomerId.is_in(customers.iter().copied()))
-                .all(conn)
-                .await?
-                .into_iter()
-                .map(|r| (r.id, r.customer_id))
-                .collect()
-        };
-    }
-    Ok(match table {
-        "source_record" => rows!(source_record),
-        "lead" => rows!(lead),
-        "delivery" => rows!(delivery),
-        "repair_order" => rows!(repair_order),
-        "insurance_policy" => rows!(insurance_policy),
-        "parts_order" => rows!(parts_order),
-        _ => rows!(vehicle_ownership),
-    })
-}
-
-async fn set_customer<C: ConnectionTrait>(conn: &C, table: &str, ids: &[i32], customer: i32) -> AppResult<()> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    macro_rules! update {
-        ($module:ident) => {
-            $module::Entity::update_many()
-                .col_expr($module::Column::CustomerId, Expr::value(customer))
-                .filter($module::Column::Id.is_in(ids.iter().copied()))
-                .exec(conn)
-                .await?
-        };
-    }
-    match table {
-        "source_record" => update!(source_record),
-        "lead" => update!(lead),
-        "delivery" => update!(delivery),
-        "repair_order" => update!(repair_order),
-        "insurance_policy" => update!(insurance_policy),
-        "parts_order" => update!(parts_order),
-        _ => update!(vehicle_ownership),
-    };
-    Ok(())
 }
 
 fn stage_rank(stage: LifecycleStage) -> u8 {
@@ -198,12 +144,12 @@ pub(crate) async fn merge_in(
 
     // Linked records move to the survivor.
     let mut moved = BTreeMap::new();
-    for table in MOVED {
-        let rows = ids_of(txn, table, &merged_ids).await?;
+    for kind in OwnedKind::moved() {
+        let rows = kind.rows().ids_of(txn, &merged_ids).await?;
         let ids: Vec<i32> = rows.iter().map(|(id, _)| *id).collect();
-        set_customer(txn, table, &ids, survivor_id).await?;
-        moved.insert(table.to_owned(), rows.len());
-        snapshot.moved.insert(table.to_owned(), rows);
+        kind.rows().set_customer(txn, &ids, survivor_id).await?;
+        moved.insert(kind.table().to_owned(), rows.len());
+        snapshot.moved.insert(kind, rows);
     }
     // Contact points, tags and store relationships move unless the survivor has them.
     let contacts = contact_point::Entity::find()
@@ -392,34 +338,23 @@ pub async fn unmerge(
     }
     // Moved rows back to their customers.
     let mut merged_sources = Vec::new();
-    for (table, rows) in &snapshot.moved {
+    for (kind, rows) in &snapshot.moved {
         let mut by_owner: BTreeMap<i32, Vec<i32>> = BTreeMap::new();
         for (id, owner) in rows {
             by_owner.entry(*owner).or_default().push(*id);
-            if table == "source_record" {
+            if *kind == OwnedKind::SourceRecord {
                 merged_sources.push((*id, *owner));
             }
         }
         for (owner, ids) in by_owner {
-            set_customer(&txn, table, &ids, owner).await?;
+            kind.rows().set_customer(&txn, &ids, owner).await?;
         }
     }
     // Records that arrived since through the merged customers' source identities follow them.
     for (source_id, owner) in merged_sources {
-        macro_rules! follow {
-            ($module:ident) => {
-                $module::Entity::update_many()
-                    .col_expr($module::Column::CustomerId, Expr::value(owner))
-                    .filter($module::Column::SourceRecordId.eq(source_id))
-                    .exec(&txn)
-                    .await?;
-            };
+        for kind in OwnedKind::ALL.into_iter().filter(|k| k.info().from_source) {
+            kind.rows().follow_source(&txn, source_id, owner).await?;
         }
-        follow!(lead);
-        follow!(delivery);
-        follow!(repair_order);
-        follow!(insurance_policy);
-        follow!(parts_order);
     }
     // Contact points, tags and relationships: moved ones back, removed ones recreated.
     for c in &snapshot.contacts {

@@ -14,6 +14,7 @@ pub mod mask;
 pub mod merge;
 pub mod normalize;
 pub mod org;
+pub mod owned;
 pub mod records;
 pub mod sales;
 pub mod scope;

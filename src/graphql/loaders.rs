@@ -16,10 +16,7 @@ use futures_util::task::{ArcWake, AtomicWaker, waker};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Request};
-use entity::{
-    contact_point, customer, customer_store, customer_tag, delivery, insurance_policy, lead, parts_order, repair_order,
-    source_record, staff, store, vehicle, vehicle_ownership,
-};
+use entity::{customer, repair_order, staff, store, vehicle, vehicle_ownership};
 use sea_orm::{DatabaseConnection, Iterable, PrimaryKeyToColumn, PrimaryKeyTrait};
 
 use crate::domain::Scope;
@@ -219,17 +216,14 @@ pub fn install(request: Request, db: &DatabaseConnection, scope: Arc<Scope>, que
             ).delay(Duration::ZERO)))+
         };
     }
+    // Every customer-owned kind of the registry has its batched, scoped loader.
+    macro_rules! customer_children {
+        ($request:expr, $($module:ident),+ $(,)?) => {
+            children!($request, $(Customer => entity::$module::Entity),+)
+        };
+    }
+    let request = crate::owned_entities!(customer_children!(request,));
     let request = children!(request,
-        Customer => contact_point::Entity,
-        Customer => customer_tag::Entity,
-        Customer => customer_store::Entity,
-        Customer => vehicle_ownership::Entity,
-        Customer => source_record::Entity,
-        Customer => lead::Entity,
-        Customer => delivery::Entity,
-        Customer => repair_order::Entity,
-        Customer => insurance_policy::Entity,
-        Customer => parts_order::Entity,
         Vehicle => vehicle_ownership::Entity,
         Vehicle => repair_order::Entity,
     );

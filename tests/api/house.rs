@@ -35,3 +35,26 @@ async fn records_name_their_customer() {
         }
     }
 }
+
+/// Every table holding a `customer_id` is in the registry of customer-owned records, so
+/// merges, un-merges and the 360's loaders cannot forget a kind.
+#[tokio::test]
+async fn every_customer_owned_table_is_in_the_registry() {
+    use customer_hub::domain::owned::OwnedKind;
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let app = TestApp::new().await;
+    let sql = match app.backend() {
+        DbBackend::Postgres => {
+            "SELECT table_name AS name FROM information_schema.columns WHERE column_name = 'customer_id' AND table_schema = current_schema()"
+        }
+        _ => {
+            "SELECT m.name AS name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND p.name = 'customer_id'"
+        }
+    };
+    let rows = app.db.query_all_raw(Statement::from_string(app.backend(), sql)).await.expect("tables");
+    let mut tables: Vec<String> = rows.iter().map(|r| r.try_get::<String>("", "name").expect("name")).collect();
+    tables.sort();
+    let mut registry: Vec<String> = OwnedKind::ALL.iter().map(|k| k.table().to_owned()).collect();
+    registry.sort();
+    assert_eq!(tables, registry, "a table with customer_id is missing from domain::owned (or the registry names a table that has none)");
+}
