@@ -5,16 +5,19 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::audit_log;
 
+use super::ids::{self, Kind};
 use super::pagination::{JsonCursor, json_cursor, page_size};
 use super::{db, scope};
 use crate::domain::audit::{self, Filter};
+use crate::error::AppError;
 
+#[derive(Clone)]
 pub struct AuditEntry(pub audit_log::Model);
 
 #[Object]
 impl AuditEntry {
-    async fn id(&self) -> ID {
-        self.0.id.into()
+    pub(crate) async fn id(&self) -> ID {
+        ids::global(Kind::AuditEntry, self.0.id)
     }
     async fn at(&self) -> DateTime<Utc> {
         self.0.at
@@ -27,7 +30,7 @@ impl AuditEntry {
         self.0.role.as_deref()
     }
     async fn store_id(&self) -> Option<ID> {
-        self.0.store_id.map(Into::into)
+        self.0.store_id.map(|id| ids::global(Kind::Store, id))
     }
     async fn action(&self) -> &str {
         &self.0.action
@@ -35,8 +38,12 @@ impl AuditEntry {
     async fn record_kind(&self) -> &str {
         &self.0.record_kind
     }
+    /// The records acted on: ids of the kind `recordKind` names.
     async fn record_ids(&self) -> Vec<ID> {
-        audit::record_ids(&self.0).into_iter().map(|id| ID(id.to_string())).collect()
+        match Kind::of_audit_record(&self.0.record_kind) {
+            Some(kind) => audit::record_ids(&self.0).into_iter().map(|id| ids::global(kind, id)).collect(),
+            None => Vec::new(),
+        }
     }
     /// Names of the fields touched or revealed.
     async fn fields(&self) -> Vec<String> {
@@ -58,6 +65,7 @@ pub struct AuditFilter {
     username: Option<String>,
     action: Option<String>,
     record_kind: Option<String>,
+    /// Entries about this record (any kind of object the audit trail names).
     record_id: Option<ID>,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
@@ -81,18 +89,23 @@ impl AuditQuery {
         let limit = page_size(first)?;
         let after = json_cursor::<i64>("after", after)?;
         let f = filter.unwrap_or_default();
-        let filter = Filter {
-            username: f.username,
-            action: f.action,
-            record_kind: f.record_kind,
-            // An id that is not a number names no record: -1 matches nothing.
-            record_id: f.record_id.map(|id| super::parse_id_str(&id).map_or(-1, i64::from)),
-            from: f.from,
-            to: f.to,
-        };
+        let (record_kind, record_id) = record(f.record_kind, f.record_id)?;
+        let filter = Filter { username: f.username, action: f.action, record_kind, record_id, from: f.from, to: f.to };
         let (rows, more) = audit::page(db(ctx), scope, &filter, after, limit).await?;
         let mut connection = Connection::new(after.is_some(), more);
         connection.edges.extend(rows.into_iter().map(|row| Edge::new(JsonCursor(row.id), AuditEntry(row))));
         Ok(connection)
+    }
+}
+
+/// The kind and key of the `recordId` filter. The id names its kind: entries of another
+/// kind never match it, and an object the audit trail never names matches nothing.
+fn record(kind: Option<String>, id: Option<ID>) -> Result<(Option<String>, Option<i64>), AppError> {
+    let Some(id) = id else { return Ok((kind, None)) };
+    let (named, key) = ids::decode(&id).ok_or_else(|| AppError::bad_input("recordId", "not an id"))?;
+    match named.audit_record() {
+        Some(audited) if kind.as_deref().is_none_or(|k| k == audited) => Ok((Some(audited.to_owned()), Some(key))),
+        // -1 is no record's key: nothing matches.
+        _ => Ok((kind, Some(-1))),
     }
 }

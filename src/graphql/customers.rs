@@ -11,11 +11,12 @@ use entity::{
 use super::enums::{
     ContactKind, CustomerKind, Department, Gender, LeadGrade, LeadStatus, LifecycleStage, RelationshipStatus,
 };
+use super::ids::{self, Kind};
 use super::org::{Staff, Store};
 use super::pagination::{JsonCursor, KeyCursor, Window, json_cursor, list, page_size};
 use super::records::{Delivery, InsurancePolicy, Lead, PartsOrder, RepairOrder};
 use super::vehicles::Vehicle;
-use super::{db, id_arg, loaders, meta, parse_id, scope};
+use super::{db, loaders, meta, scope};
 use crate::domain::access::{Action, Resource};
 use crate::domain::limits;
 use crate::domain::{self, mask, records::Customer as ByCustomer, timeline};
@@ -24,12 +25,13 @@ use crate::error::AppError;
 /// What a nested list (not paged) counts for in the query cost: its children times this.
 pub const LIST_COST: usize = 10;
 
+#[derive(Clone)]
 pub struct Customer(pub customer::Model);
 
 #[Object]
 impl Customer {
-    async fn id(&self) -> ID {
-        self.0.id.into()
+    pub(crate) async fn id(&self) -> ID {
+        ids::global(Kind::Customer, self.0.id)
     }
     async fn kind(&self) -> CustomerKind {
         self.0.kind.into()
@@ -156,7 +158,7 @@ impl Customer {
     }
     /// The survivor this record was merged into, if it was.
     async fn merged_into(&self) -> Option<ID> {
-        self.0.merged_into.map(Into::into)
+        self.0.merged_into.map(|id| ids::global(Kind::Customer, id))
     }
     /// The most recent repair order (for "when did they last come in").
     async fn latest_repair_order(&self, ctx: &Context<'_>) -> Result<Option<RepairOrder>> {
@@ -265,7 +267,7 @@ impl CustomerQuery {
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
         let scope = scope(ctx)?;
         scope.require(Resource::Customer, Action::Read)?;
-        let Some(id) = parse_id(&id) else { return Ok(None) };
+        let Some(id) = ids::parse(Kind::Customer, &id) else { return Ok(None) };
         Ok(domain::customers::by_id(db(ctx), scope, id).await?.map(Customer))
     }
 
@@ -340,12 +342,12 @@ pub struct CustomerFilter {
 impl CustomerFilter {
     fn into_domain(self) -> Result<domain::customers::CustomerFilter, AppError> {
         Ok(domain::customers::CustomerFilter {
-            store_id: id_arg("storeId", self.store_id)?,
+            store_id: ids::filter_arg("storeId", Kind::Store, self.store_id)?,
             relationship_status: self.relationship_status.map(Into::into),
             lead_grade: self.lead_grade.map(Into::into),
             lifecycle_stage: self.lifecycle_stage.map(Into::into),
             tags: self.tags.unwrap_or_default(),
-            manager_id: id_arg("managerId", self.manager_id)?,
+            manager_id: ids::filter_arg("managerId", Kind::Staff, self.manager_id)?,
             vehicle_brand: self.vehicle_brand,
             vehicle_model: self.vehicle_model,
             last_service_before: self.last_service_before,
@@ -365,7 +367,7 @@ pub struct PersonalData(pub domain::customers::PersonalData);
 #[Object]
 impl PersonalData {
     async fn customer_id(&self) -> ID {
-        self.0.customer.id.into()
+        ids::global(Kind::Customer, self.0.customer.id)
     }
     /// Phones as +86 and 11 digits, primary first.
     async fn phones(&self) -> Vec<&str> {
@@ -413,7 +415,7 @@ impl CustomerMutation {
     /// Shows a customer's personal data unmasked, for a stated purpose (audited).
     async fn reveal_customer(&self, ctx: &Context<'_>, id: ID, purpose: String) -> Result<PersonalData> {
         let scope = scope(ctx)?;
-        let id = parse_id(&id).ok_or(AppError::NotFound("customer"))?;
+        let id = ids::required(Kind::Customer, &id, "customer")?;
         Ok(PersonalData(domain::customers::reveal(db(ctx), scope, meta(ctx), id, &purpose).await?))
     }
 
@@ -425,7 +427,7 @@ impl CustomerMutation {
         input: CustomerProfileInput,
     ) -> Result<Customer> {
         let scope = scope(ctx)?;
-        let id = parse_id(&id).ok_or(AppError::NotFound("customer"))?;
+        let id = ids::required(Kind::Customer, &id, "customer")?;
         let change = domain::customers::ProfileChange {
             notes: input.notes,
             address: input.address,

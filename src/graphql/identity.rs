@@ -9,11 +9,11 @@ use entity::{customer, duplicate_candidate, source_record, store};
 
 use super::customers::Customer;
 use super::enums::SourceSystem;
+use super::ids::{self, Kind};
 use super::org::Store;
 use super::pagination::{KeyCursor, Window, list};
-use super::{db, loaders, meta, parse_id, scope};
+use super::{db, loaders, meta, scope};
 use crate::domain::merge;
-use crate::error::AppError;
 
 /// Source systems in order of trust for survivorship ties; set from HUB_SOURCE_PRIORITY.
 #[derive(Debug, Clone)]
@@ -31,12 +31,13 @@ fn priority<'a>(ctx: &Context<'a>) -> &'a [StoredSystem] {
 }
 
 /// A record as a department's system sent it (its payload stays in the hub).
+#[derive(Clone)]
 pub struct SourceRecord(pub source_record::Model);
 
 #[Object]
 impl SourceRecord {
-    async fn id(&self) -> ID {
-        self.0.id.into()
+    pub(crate) async fn id(&self) -> ID {
+        ids::global(Kind::SourceRecord, self.0.id)
     }
     async fn system(&self) -> SourceSystem {
         self.0.system.into()
@@ -64,12 +65,13 @@ impl SourceRecord {
 }
 
 /// A pair of customers that may be one person.
+#[derive(Clone)]
 pub struct DuplicateCandidate(pub duplicate_candidate::Model);
 
 #[Object]
 impl DuplicateCandidate {
-    async fn id(&self) -> ID {
-        self.0.id.into()
+    pub(crate) async fn id(&self) -> ID {
+        ids::global(Kind::DuplicateCandidate, self.0.id)
     }
     /// 0–100: how likely the two are one person.
     async fn score(&self) -> i32 {
@@ -144,12 +146,6 @@ impl IdentityQuery {
     }
 }
 
-fn ids(arg: &str, ids: &[ID]) -> Result<Vec<i32>, AppError> {
-    ids.iter()
-        .map(|id| parse_id(id).ok_or_else(|| AppError::bad_input(arg, format!("`{}` is not an id", id.as_str()))))
-        .collect()
-}
-
 #[derive(Default)]
 pub struct IdentityMutation;
 
@@ -166,12 +162,12 @@ impl IdentityMutation {
         dry_run: Option<bool>,
     ) -> Result<MergeOutcome> {
         let dry_run = dry_run.unwrap_or(false);
-        let survivor = parse_id(&survivor_id).ok_or(AppError::NotFound("customer"))?;
-        let merged = ids("mergedIds", &merged_ids)?;
+        let survivor = ids::required(Kind::Customer, &survivor_id, "customer")?;
+        let merged = ids::list_arg("mergedIds", Kind::Customer, &merged_ids)?;
         let result = merge::merge(db(ctx), scope(ctx)?, meta(ctx), survivor, &merged, dry_run, priority(ctx)).await?;
         Ok(MergeOutcome {
             survivor: Customer(result.survivor),
-            merge_event_id: result.event_id.map(Into::into),
+            merge_event_id: result.event_id.map(|id| ids::global(Kind::MergeEvent, id)),
             dry_run,
             moved: result.moved.into_iter().map(|(table, count)| MovedRows { table, count: count as i32 }).collect(),
         })
@@ -184,7 +180,7 @@ impl IdentityMutation {
     /// and the queued pairs the merge decided are open again. Answers the customers as
     /// restored, the survivor among them.
     async fn unmerge_customer(&self, ctx: &Context<'_>, id: ID) -> Result<Vec<Customer>> {
-        let id = parse_id(&id).ok_or(AppError::NotFound("customer"))?;
+        let id = ids::required(Kind::Customer, &id, "customer")?;
         let restored = merge::unmerge(db(ctx), scope(ctx)?, meta(ctx), id).await?;
         Ok(restored.into_iter().map(Customer).collect())
     }
@@ -198,10 +194,8 @@ impl IdentityMutation {
         same_person: bool,
         survivor_id: Option<ID>,
     ) -> Result<DuplicateCandidate> {
-        let id = parse_id(&id).ok_or(AppError::NotFound("open duplicate candidate"))?;
-        let survivor = survivor_id
-            .map(|s| parse_id(&s).ok_or_else(|| AppError::bad_input("survivorId", "not an id")))
-            .transpose()?;
+        let id = ids::required(Kind::DuplicateCandidate, &id, "open duplicate candidate")?;
+        let survivor = ids::filter_arg("survivorId", Kind::Customer, survivor_id)?;
         let decided =
             merge::resolve_candidate(db(ctx), scope(ctx)?, meta(ctx), id, same_person, survivor, priority(ctx)).await?;
         Ok(DuplicateCandidate(decided))

@@ -5,6 +5,7 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, OneofObject, Result, SimpleObject};
 use serde::Serialize;
 
+use super::ids::{self, Kind};
 use super::{db, meta, scope};
 use crate::domain::ingest::{self, Outcome, Raw, RecordKind, RecordResult};
 
@@ -166,8 +167,8 @@ fn result(external_id: Option<String>, r: RecordResult) -> IngestResult {
                 Outcome::Updated => IngestOutcome::Updated,
                 Outcome::Unchanged => IngestOutcome::Unchanged,
             },
-            customer_id: Some(done.customer_id.into()),
-            source_record_id: Some(done.source_record_id.into()),
+            customer_id: Some(ids::global(Kind::Customer, done.customer_id)),
+            source_record_id: Some(ids::global(Kind::SourceRecord, done.source_record_id)),
             match_reason: Some(done.match_reason),
             errors: Vec::new(),
         },

@@ -5,9 +5,11 @@ pub mod customers;
 pub mod document;
 pub mod enums;
 pub mod identity;
+pub mod ids;
 pub mod ingest;
 pub mod literals;
 pub mod loaders;
+pub mod node;
 pub mod org;
 pub mod pagination;
 pub mod records;
@@ -17,7 +19,7 @@ pub mod vehicles;
 use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo};
-use async_graphql::{Context, EmptySubscription, ID, MergedObject, Schema, ServerResult};
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema, ServerResult};
 use rust_decimal::Decimal;
 use sea_orm::DatabaseConnection;
 
@@ -28,6 +30,7 @@ use crate::error::AppError;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
+    node::NodeQuery,
     org::OrgQuery,
     customers::CustomerQuery,
     search::SearchQuery,
@@ -195,24 +198,6 @@ pub(crate) fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
 /// The caller's scope; every field but `login` requires one.
 pub(crate) fn scope<'a>(ctx: &Context<'a>) -> Result<&'a Scope, AppError> {
     ctx.data_opt::<Arc<Scope>>().map(|s| s.as_ref()).ok_or(AppError::Unauthenticated)
-}
-
-/// Ids are numbers in canonical form; anything else names no record. `"+15"`, `"015"`
-/// and `" 15"` are not customer 15.
-pub(crate) fn parse_id(id: &ID) -> Option<i32> {
-    parse_id_str(id.as_str())
-}
-
-/// An optional id argument: `None` when absent, `BAD_USER_INPUT` naming `field` when it
-/// is not an id.
-pub(crate) fn id_arg(field: &str, id: Option<ID>) -> Result<Option<i32>, AppError> {
-    id.map(|id| parse_id(&id).ok_or_else(|| AppError::bad_input(field, "not an id"))).transpose()
-}
-
-/// [`parse_id`] for an id given as text.
-pub(crate) fn parse_id_str(id: &str) -> Option<i32> {
-    let canonical = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && (id == "0" || !id.starts_with('0'));
-    if canonical { id.parse().ok() } else { None }
 }
 
 /// Money is stored in fen and shown in yuan with two decimals.

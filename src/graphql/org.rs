@@ -5,18 +5,20 @@ use chrono::{DateTime, Utc};
 use entity::{staff, store};
 
 use super::enums::{Department, Role, StoreKind};
-use super::{db, loaders, meta, parse_id, scope};
+use super::ids::{self, Kind};
+use super::{db, loaders, meta, scope};
 use crate::auth::TokenKeys;
 use crate::domain;
 use crate::domain::access::{Action, Resource};
 use crate::error::AppError;
 
+#[derive(Clone)]
 pub struct Store(pub store::Model);
 
 #[Object]
 impl Store {
-    async fn id(&self) -> ID {
-        self.0.id.into()
+    pub(crate) async fn id(&self) -> ID {
+        ids::global(Kind::Store, self.0.id)
     }
     async fn code(&self) -> &str {
         &self.0.code
@@ -36,12 +38,13 @@ impl Store {
     }
 }
 
+#[derive(Clone)]
 pub struct Staff(pub staff::Model);
 
 #[Object]
 impl Staff {
-    async fn id(&self) -> ID {
-        self.0.id.into()
+    pub(crate) async fn id(&self) -> ID {
+        ids::global(Kind::Staff, self.0.id)
     }
     async fn username(&self) -> &str {
         &self.0.username
@@ -127,7 +130,7 @@ impl AuthMutation {
 
     /// Revokes an API key at once (GROUP_ADMIN).
     async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> Result<ApiKey> {
-        let id = parse_id(&id).ok_or(AppError::NotFound("API key"))?;
+        let id = ids::required(Kind::ApiKey, &id, "API key")?;
         Ok(ApiKey(domain::auth::revoke_api_key(db(ctx), scope(ctx)?, meta(ctx), id).await?))
     }
 
@@ -144,12 +147,13 @@ impl From<domain::auth::Session> for LoginPayload {
     }
 }
 
+#[derive(Clone)]
 pub struct ApiKey(pub entity::api_key::Model);
 
 #[Object]
 impl ApiKey {
-    async fn id(&self) -> ID {
-        self.0.id.into()
+    pub(crate) async fn id(&self) -> ID {
+        ids::global(Kind::ApiKey, self.0.id)
     }
     async fn name(&self) -> &str {
         &self.0.name

@@ -7,12 +7,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{customer, delivery, insurance_policy, lead, parts_order, repair_order, staff, store, vehicle};
 use rust_decimal::Decimal;
 
-use super::enums::{LeadGrade, LeadStatus, PaymentMethod, RepairKind};
 use super::customers::Customer;
+use super::enums::{LeadGrade, LeadStatus, PaymentMethod, RepairKind};
+use super::ids::{self, Kind};
 use super::org::{Staff, Store};
 use super::pagination::{KeyCursor, Window, list};
 use super::vehicles::Vehicle;
-use super::{db, id_arg, loaders, meta, parse_id, scope, yuan};
+use super::{db, loaders, meta, scope, yuan};
 use crate::domain;
 use crate::domain::limits;
 use crate::error::AppError;
@@ -36,12 +37,13 @@ async fn vehicle_of(ctx: &Context<'_>, id: Option<i32>) -> Result<Option<Vehicle
     Ok(loaders::one::<vehicle::Entity>(ctx, id).await?.map(Vehicle))
 }
 
+#[derive(Clone)]
 pub struct Lead(pub lead::Model);
 
 #[Object]
 impl Lead {
-    async fn id(&self) -> ID {
-        self.0.id.into()
+    pub(crate) async fn id(&self) -> ID {
+        ids::global(Kind::Lead, self.0.id)
     }
     /// Whom the record is about: the customer, whom to call.
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
@@ -81,12 +83,13 @@ impl Lead {
     }
 }
 
+#[derive(Clone)]
 pub struct Delivery(pub delivery::Model);
 
 #[Object]
 impl Delivery {
-    async fn id(&self) -> ID {
-        self.0.id.into()
+    pub(crate) async fn id(&self) -> ID {
+        ids::global(Kind::Delivery, self.0.id)
     }
     /// Whom the record is about: the customer, whom to call.
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
@@ -113,12 +116,13 @@ impl Delivery {
     }
 }
 
+#[derive(Clone)]
 pub struct RepairOrder(pub repair_order::Model);
 
 #[Object]
 impl RepairOrder {
-    async fn id(&self) -> ID {
-        self.0.id.into()
+    pub(crate) async fn id(&self) -> ID {
+        ids::global(Kind::RepairOrder, self.0.id)
     }
     /// Whom the record is about: the customer, whom to call.
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
@@ -151,12 +155,13 @@ impl RepairOrder {
     }
 }
 
+#[derive(Clone)]
 pub struct InsurancePolicy(pub insurance_policy::Model);
 
 #[Object]
 impl InsurancePolicy {
-    async fn id(&self) -> ID {
-        self.0.id.into()
+    pub(crate) async fn id(&self) -> ID {
+        ids::global(Kind::InsurancePolicy, self.0.id)
     }
     /// Whom the record is about: the customer, whom to call.
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
@@ -186,16 +191,17 @@ impl InsurancePolicy {
     }
     /// The id of the policy this one renews, if it is a renewal.
     async fn renewal_of(&self) -> Option<ID> {
-        self.0.renewal_of.map(Into::into)
+        self.0.renewal_of.map(|id| ids::global(Kind::InsurancePolicy, id))
     }
 }
 
+#[derive(Clone)]
 pub struct PartsOrder(pub parts_order::Model);
 
 #[Object]
 impl PartsOrder {
-    async fn id(&self) -> ID {
-        self.0.id.into()
+    pub(crate) async fn id(&self) -> ID {
+        ids::global(Kind::PartsOrder, self.0.id)
     }
     /// Whom the record is about: the customer, whom to call.
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
@@ -257,7 +263,7 @@ impl SalesMutation {
     /// A new lead of the caller's store, owned by the caller.
     async fn create_lead(&self, ctx: &Context<'_>, input: NewLeadInput) -> Result<Lead> {
         let scope = scope(ctx)?;
-        let customer_id = parse_id(&input.customer_id).ok_or(AppError::NotFound("customer"))?;
+        let customer_id = ids::required(Kind::Customer, &input.customer_id, "customer")?;
         let new = domain::sales::NewLead {
             customer_id,
             grade: input.grade.into(),
@@ -272,7 +278,7 @@ impl SalesMutation {
     /// Records a follow-up on a lead: grade, status, defeat reason, next follow-up.
     async fn update_lead(&self, ctx: &Context<'_>, id: ID, input: LeadUpdateInput) -> Result<Lead> {
         let scope = scope(ctx)?;
-        let id = parse_id(&id).ok_or(AppError::NotFound("lead"))?;
+        let id = ids::required(Kind::Lead, &id, "lead")?;
         let change = domain::sales::LeadChange {
             grade: input.grade.map(Into::into),
             status: input.status.map(Into::into),
@@ -285,7 +291,7 @@ impl SalesMutation {
     /// Shares a lead with a partner store, which then sees the lead and its customer.
     async fn share_lead(&self, ctx: &Context<'_>, id: ID, store_code: String) -> Result<Lead> {
         let scope = scope(ctx)?;
-        let id = parse_id(&id).ok_or(AppError::NotFound("lead"))?;
+        let id = ids::required(Kind::Lead, &id, "lead")?;
         limits::check("storeCode", &store_code, limits::FIELD)?;
         Ok(Lead(domain::sales::share(db(ctx), scope, meta(ctx), id, &store_code).await?))
     }
@@ -311,10 +317,10 @@ pub struct LeadFilter {
 impl LeadFilter {
     fn into_domain(self) -> Result<domain::sales::LeadFilter, AppError> {
         Ok(domain::sales::LeadFilter {
-            store_id: id_arg("storeId", self.store_id)?,
+            store_id: ids::filter_arg("storeId", Kind::Store, self.store_id)?,
             status: self.status.map(Into::into),
             grade: self.grade.map(Into::into),
-            owner_id: id_arg("ownerId", self.owner_id)?,
+            owner_id: ids::filter_arg("ownerId", Kind::Staff, self.owner_id)?,
         })
     }
 }
@@ -339,7 +345,7 @@ pub struct RepairOrderFilter {
 impl RepairOrderFilter {
     fn into_domain(self) -> Result<domain::service::RepairOrderFilter, AppError> {
         Ok(domain::service::RepairOrderFilter {
-            store_id: id_arg("storeId", self.store_id)?,
+            store_id: ids::filter_arg("storeId", Kind::Store, self.store_id)?,
             kind: self.kind.map(Into::into),
             opened_from: self.opened_from,
             opened_to: self.opened_to,
@@ -369,7 +375,7 @@ pub struct InsurancePolicyFilter {
 impl InsurancePolicyFilter {
     fn into_domain(self) -> Result<domain::insurance::InsurancePolicyFilter, AppError> {
         Ok(domain::insurance::InsurancePolicyFilter {
-            store_id: id_arg("storeId", self.store_id)?,
+            store_id: ids::filter_arg("storeId", Kind::Store, self.store_id)?,
             ends_from: self.ends_from,
             ends_to: self.ends_to,
         })

@@ -7,21 +7,23 @@ use entity::{customer, repair_order, store, vehicle, vehicle_ownership};
 
 use super::customers::{Customer, LIST_COST};
 use super::enums::OwnershipRole;
+use super::ids::{self, Kind};
 use super::org::Store;
 use super::pagination::{KeyCursor, Window, list};
 use super::records::RepairOrder;
-use super::{db, id_arg, loaders, scope};
+use super::{db, loaders, scope};
 use crate::domain::access::{Action, Resource};
 use crate::domain::limits;
 use crate::domain::{self, records::Vehicle as ByVehicle};
 use crate::error::AppError;
 
+#[derive(Clone)]
 pub struct Vehicle(pub vehicle::Model);
 
 #[Object]
 impl Vehicle {
-    async fn id(&self) -> ID {
-        self.0.id.into()
+    pub(crate) async fn id(&self) -> ID {
+        ids::global(Kind::Vehicle, self.0.id)
     }
     async fn vin(&self) -> &str {
         &self.0.vin
@@ -107,7 +109,7 @@ impl VehicleFilter {
         Ok(domain::vehicles::VehicleFilter {
             brand: self.brand,
             model: self.model,
-            selling_store_id: id_arg("sellingStoreId", self.selling_store_id)?,
+            selling_store_id: ids::filter_arg("sellingStoreId", Kind::Store, self.selling_store_id)?,
         })
     }
 }
