@@ -32,6 +32,8 @@ pub enum Action {
     Read,
     Create,
     Update,
+    /// Sending records from a source system (integration accounts).
+    Ingest,
 }
 
 /// How far a permission reaches.
@@ -97,13 +99,14 @@ impl Resource {
 }
 
 impl Action {
-    pub const ALL: [Action; 3] = [Action::Read, Action::Create, Action::Update];
+    pub const ALL: [Action; 4] = [Action::Read, Action::Create, Action::Update, Action::Ingest];
 
     pub fn name(self) -> &'static str {
         match self {
             Action::Read => "read",
             Action::Create => "create",
             Action::Update => "update",
+            Action::Ingest => "ingest",
         }
     }
 }
@@ -143,6 +146,8 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Leve
         // aggregates are only ever read.
         (Role::GroupAdmin, AuditLog | PersonalData | Aggregates, Read) => Some(Group),
         (Role::GroupAdmin, AuditLog | PersonalData | Aggregates, _) => None,
+        // Only source systems send source records.
+        (Role::GroupAdmin, _, Ingest) => None,
         (Role::GroupAdmin, _, _) => Some(Group),
 
         // Group CRM / call center: every customer and record of the group; may correct
@@ -195,10 +200,8 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Leve
         (Role::Partner, Lead, Update) => Some(Shared),
         (Role::Partner, Organisation, Read) => Some(Group),
 
-        // Integration (source system): writes its own store's and department's records.
-        (Role::Integration, Lead | Delivery | RepairOrder | InsurancePolicy | PartsOrder, Create | Update) => {
-            Some(Department)
-        }
+        // Integration (source system): sends its own store's and department's records.
+        (Role::Integration, Lead | Delivery | RepairOrder | InsurancePolicy | PartsOrder, Ingest) => Some(Department),
 
         _ => None,
     }

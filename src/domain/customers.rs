@@ -22,6 +22,7 @@ use crate::error::{AppError, AppResult};
 /// The customer with this id (or the survivor it was merged into), if the caller may
 /// see it. Out of scope and nonexistent look the same: `None`.
 pub async fn by_id<C: ConnectionTrait>(db: &C, scope: &Scope, id: i32) -> AppResult<Option<customer::Model>> {
+    scope.require(Resource::Customer, Action::Read)?;
     // A merged record's relationships moved to its survivor, so the survivor is what the
     // caller's scope is checked against.
     let live = super::ingest::live_customer(db, id).await?;
@@ -35,6 +36,7 @@ pub async fn by_id<C: ConnectionTrait>(db: &C, scope: &Scope, id: i32) -> AppRes
 /// The customer a phone number belongs to, however it was typed. When several customers
 /// share the number (a family), the one holding it as primary contact comes first.
 pub async fn by_phone(db: &DatabaseConnection, scope: &Scope, phone: &str) -> AppResult<Option<customer::Model>> {
+    scope.require(Resource::Customer, Action::Read)?;
     let normalized = normalize::mobile(phone).unwrap_or_else(|_| phone.trim().to_owned());
     let holders: Vec<i32> = contact_point::Entity::find()
         .select_only()
@@ -61,6 +63,7 @@ pub async fn by_id_number(
     scope: &Scope,
     id_number: &str,
 ) -> AppResult<Option<customer::Model>> {
+    scope.require(Resource::Customer, Action::Read)?;
     let normalized = normalize::national_id(id_number).unwrap_or_else(|_| id_number.trim().to_ascii_uppercase());
     let holders: Vec<i32> = customer::Entity::find()
         .select_only()

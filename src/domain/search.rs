@@ -11,6 +11,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 
+use super::access::{Action, Resource};
 use super::{Scope, limits, normalize};
 use crate::error::{AppError, AppResult};
 
@@ -157,6 +158,7 @@ pub async fn search(
     limit: u64,
     after: Option<SearchKey>,
 ) -> AppResult<SearchPage> {
+    scope.require(Resource::Customer, Action::Read)?;
     let text = text.trim();
     if text.is_empty() {
         return Err(AppError::bad_input("text", "type something to search for"));

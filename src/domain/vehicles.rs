@@ -3,6 +3,7 @@
 use entity::vehicle;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 
+use super::access::{Action, Resource};
 use super::keyset::SortValue;
 use super::listing::ListFilter;
 use super::records::Scoped;
@@ -11,6 +12,7 @@ use crate::error::AppResult;
 
 /// The vehicle with this VIN (any case), if the caller may see it.
 pub async fn by_vin(db: &DatabaseConnection, scope: &Scope, vin: &str) -> AppResult<Option<vehicle::Model>> {
+    scope.require(Resource::Vehicle, Action::Read)?;
     Ok(vehicle::Entity::restrict(vehicle::Entity::find(), scope)
         .filter(vehicle::Column::Vin.eq(normalize::vin(vin)))
         .one(db)
@@ -19,6 +21,7 @@ pub async fn by_vin(db: &DatabaseConnection, scope: &Scope, vin: &str) -> AppRes
 
 /// The vehicle with this plate (any case, spaces or middle dot), if the caller may see it.
 pub async fn by_plate(db: &DatabaseConnection, scope: &Scope, plate: &str) -> AppResult<Option<vehicle::Model>> {
+    scope.require(Resource::Vehicle, Action::Read)?;
     Ok(vehicle::Entity::restrict(vehicle::Entity::find(), scope)
         .filter(vehicle::Column::PlateNormalized.eq(normalize::plate(plate)))
         .one(db)

@@ -23,6 +23,9 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
+    pub const ALL: [RecordKind; 5] =
+        [Self::Delivery, Self::RepairOrder, Self::InsurancePolicy, Self::PartsOrder, Self::Lead];
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Delivery => "DELIVERY",
