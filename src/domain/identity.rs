@@ -6,11 +6,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Utc;
-use entity::enums::{CandidateStatus, ContactKind};
-use entity::{contact_point, customer, customer_link, duplicate_candidate, vehicle, vehicle_ownership};
+use entity::enums::ContactKind;
+use entity::{contact_point, customer, customer_link, vehicle, vehicle_ownership};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
-use serde_json::json;
 
 use super::{mask, normalize};
 use crate::error::AppResult;
@@ -268,7 +267,7 @@ pub async fn resolve<C: ConnectionTrait>(conn: &C, person: &Person, vin: Option<
     Ok(res)
 }
 
-fn ordered(a: i32, b: i32) -> (i32, i32) {
+pub(crate) fn ordered(a: i32, b: i32) -> (i32, i32) {
     if a < b { (a, b) } else { (b, a) }
 }
 
@@ -285,37 +284,6 @@ pub async fn link_household<C: ConnectionTrait>(conn: &C, a: i32, b: i32, reason
     })
     .on_conflict(
         OnConflict::columns([customer_link::Column::CustomerA, customer_link::Column::CustomerB])
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(conn)
-    .await?;
-    Ok(())
-}
-
-/// Queues a pair for a person to decide, unless it was queued or decided before.
-pub async fn queue_candidate<C: ConnectionTrait>(
-    conn: &C,
-    a: i32,
-    b: i32,
-    score: i32,
-    reasons: &[String],
-) -> AppResult<()> {
-    if a == b {
-        return Ok(());
-    }
-    let (a, b) = ordered(a, b);
-    duplicate_candidate::Entity::insert(duplicate_candidate::ActiveModel {
-        customer_a: Set(a),
-        customer_b: Set(b),
-        score: Set(score),
-        reasons: Set(json!(reasons)),
-        status: Set(CandidateStatus::Open),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    })
-    .on_conflict(
-        OnConflict::columns([duplicate_candidate::Column::CustomerA, duplicate_candidate::Column::CustomerB])
             .do_nothing()
             .to_owned(),
     )

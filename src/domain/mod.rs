@@ -4,6 +4,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod customers;
+pub mod duplicates;
 pub mod identity;
 pub mod insurance;
 pub mod ingest;

@@ -188,14 +188,26 @@ customer_row!(parts_order, SourceRecordId);
 /// The operations a merge needs on any kind's rows, inside its transaction.
 pub trait Rows: Sync {
     /// (row id, customer id) of every row of these customers.
-    fn ids_of<'a>(&'a self, txn: &'a DatabaseTransaction, customers: &'a [i32]) -> BoxFuture<'a, AppResult<Vec<(i32, i32)>>>;
+    fn ids_of<'a>(
+        &'a self,
+        txn: &'a DatabaseTransaction,
+        customers: &'a [i32],
+    ) -> BoxFuture<'a, AppResult<Vec<(i32, i32)>>>;
     /// Gives the rows `ids` to `customer`.
-    fn set_customer<'a>(&'a self, txn: &'a DatabaseTransaction, ids: &'a [i32], customer: i32)
-    -> BoxFuture<'a, AppResult<()>>;
+    fn set_customer<'a>(
+        &'a self,
+        txn: &'a DatabaseTransaction,
+        ids: &'a [i32],
+        customer: i32,
+    ) -> BoxFuture<'a, AppResult<()>>;
     /// Gives the rows that came from source record `source` to `customer` (nothing for
     /// kinds that do not come from source records).
-    fn follow_source<'a>(&'a self, txn: &'a DatabaseTransaction, source: i32, customer: i32)
-    -> BoxFuture<'a, AppResult<()>>;
+    fn follow_source<'a>(
+        &'a self,
+        txn: &'a DatabaseTransaction,
+        source: i32,
+        customer: i32,
+    ) -> BoxFuture<'a, AppResult<()>>;
 }
 
 struct Table<E>(PhantomData<fn() -> E>);
@@ -204,14 +216,23 @@ impl<E: CustomerRow> Rows for Table<E>
 where
     E::Model: Send + Sync,
 {
-    fn ids_of<'a>(&'a self, txn: &'a DatabaseTransaction, customers: &'a [i32]) -> BoxFuture<'a, AppResult<Vec<(i32, i32)>>> {
+    fn ids_of<'a>(
+        &'a self,
+        txn: &'a DatabaseTransaction,
+        customers: &'a [i32],
+    ) -> BoxFuture<'a, AppResult<Vec<(i32, i32)>>> {
         Box::pin(async move {
             let rows = E::find().filter(E::customer_column().is_in(customers.iter().copied())).all(txn).await?;
             Ok(rows.iter().map(E::id_and_customer).collect())
         })
     }
 
-    fn set_customer<'a>(&'a self, txn: &'a DatabaseTransaction, ids: &'a [i32], customer: i32) -> BoxFuture<'a, AppResult<()>> {
+    fn set_customer<'a>(
+        &'a self,
+        txn: &'a DatabaseTransaction,
+        ids: &'a [i32],
+        customer: i32,
+    ) -> BoxFuture<'a, AppResult<()>> {
         Box::pin(async move {
             if !ids.is_empty() {
                 E::update_many()
@@ -224,7 +245,12 @@ where
         })
     }
 
-    fn follow_source<'a>(&'a self, txn: &'a DatabaseTransaction, source: i32, customer: i32) -> BoxFuture<'a, AppResult<()>> {
+    fn follow_source<'a>(
+        &'a self,
+        txn: &'a DatabaseTransaction,
+        source: i32,
+        customer: i32,
+    ) -> BoxFuture<'a, AppResult<()>> {
         Box::pin(async move {
             if let Some(column) = E::source_column() {
                 E::update_many()

@@ -13,7 +13,7 @@ use super::ids::{self, Kind};
 use super::org::Store;
 use super::pagination::{KeyCursor, Window, list};
 use super::{db, loaders, meta, scope};
-use crate::domain::merge;
+use crate::domain::{duplicates, merge};
 
 /// Source systems in order of trust for survivorship ties; set from HUB_SOURCE_PRIORITY.
 #[derive(Debug, Clone)]
@@ -139,9 +139,9 @@ impl IdentityQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<KeyCursor, DuplicateCandidate, EmptyFields, EmptyFields>> {
-        let filter = merge::CandidateFilter { status: status.unwrap_or_default().into() };
+        let filter = duplicates::CandidateFilter { status: status.unwrap_or_default().into() };
         let window = Window { descending: None, first, after, last: None, before: None };
-        let sort = merge::CandidateSort::Score;
+        let sort = duplicates::CandidateSort::Score;
         list::<duplicate_candidate::Entity, _, _, _>(ctx, &filter, sort, true, window, DuplicateCandidate).await
     }
 }
@@ -181,7 +181,7 @@ impl IdentityMutation {
     /// restored, the survivor among them.
     async fn unmerge_customer(&self, ctx: &Context<'_>, id: ID) -> Result<Vec<Customer>> {
         let id = ids::required(Kind::Customer, &id, "customer")?;
-        let restored = merge::unmerge(db(ctx), scope(ctx)?, meta(ctx), id).await?;
+        let restored = merge::unmerge(db(ctx), scope(ctx)?, meta(ctx), id).await.map_err(customer_ids_in_message)?;
         Ok(restored.into_iter().map(Customer).collect())
     }
 
@@ -197,7 +197,35 @@ impl IdentityMutation {
         let id = ids::required(Kind::DuplicateCandidate, &id, "open duplicate candidate")?;
         let survivor = ids::filter_arg("survivorId", Kind::Customer, survivor_id)?;
         let decided =
-            merge::resolve_candidate(db(ctx), scope(ctx)?, meta(ctx), id, same_person, survivor, priority(ctx)).await?;
+            duplicates::resolve_candidate(db(ctx), scope(ctx)?, meta(ctx), id, same_person, survivor, priority(ctx)).await?;
         Ok(DuplicateCandidate(decided))
+    }
+}
+
+/// The domain's refusal of an un-merge names customers by their keys; the caller knows
+/// them by their ids (every number in that message is a customer's key).
+fn customer_ids_in_message(error: AppError) -> AppError {
+    match error {
+        AppError::BadInput { message, field } => {
+            let mut out = String::with_capacity(message.len() * 2);
+            let mut digits = String::new();
+            for c in message.chars().chain(std::iter::once(' ')) {
+                if c.is_ascii_digit() {
+                    digits.push(c);
+                    continue;
+                }
+                if !digits.is_empty() {
+                    match digits.parse::<i32>() {
+                        Ok(key) => out.push_str(&ids::text(Kind::Customer, key.into())),
+                        Err(_) => out.push_str(&digits),
+                    }
+                    digits.clear();
+                }
+                out.push(c);
+            }
+            out.pop();
+            AppError::BadInput { message: out, field }
+        }
+        other => other,
     }
 }

@@ -7,7 +7,7 @@ use entity::{
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, error_codes};
+use crate::common::{TestApp, error_codes, gid};
 
 /// Everything that belongs to `ids`, in a comparable form (versions and timestamps of
 /// changes aside).
@@ -73,7 +73,7 @@ async fn a_dry_run_shows_the_merge_and_writes_nothing() {
     let app = TestApp::new().await;
     let (a, b) = pair(&app).await;
     let before = picture(&app, &[a, b]).await;
-    let data = app.data("crm", MERGE, json!({"s": a.to_string(), "m": [b.to_string()], "d": true})).await;
+    let data = app.data("crm", MERGE, json!({"s": gid("Customer", a), "m": [gid("Customer", b)], "d": true})).await;
     let result = &data["mergeCustomers"];
     assert_eq!(result["dryRun"], true);
     assert!(result["mergeEventId"].is_null());
@@ -102,7 +102,7 @@ async fn a_merge_moves_everything_and_an_unmerge_restores_it_exactly() {
     let app = TestApp::new().await;
     let (a, b) = pair(&app).await;
     let before = picture(&app, &[a, b]).await;
-    let data = app.data("crm", MERGE, json!({"s": a.to_string(), "m": [b.to_string()]})).await;
+    let data = app.data("crm", MERGE, json!({"s": gid("Customer", a), "m": [gid("Customer", b)]})).await;
     assert!(data["mergeCustomers"]["mergeEventId"].is_string());
     for table in [
         repair_order::Entity::find().filter(repair_order::Column::CustomerId.eq(b)).count(&app.db).await.expect("q"),
@@ -115,10 +115,10 @@ async fn a_merge_moves_everything_and_an_unmerge_restores_it_exactly() {
         .data(
             "admin",
             "query($id: ID!) { customer(id: $id) { id sourceRecords { externalId matchReason } } }",
-            json!({"id": b.to_string()}),
+            json!({"id": gid("Customer", b)}),
         )
         .await;
-    assert_eq!(resolved["customer"]["id"], a.to_string());
+    assert_eq!(resolved["customer"]["id"], gid("Customer", a));
     // Also for store staff: the merged record's relationships moved to the survivor.
     let store_of_pair = repair_order::Entity::find()
         .filter(repair_order::Column::CustomerId.eq(a))
@@ -129,8 +129,8 @@ async fn a_merge_moves_everything_and_an_unmerge_restores_it_exactly() {
         .store_id;
     let manager = format!("zj0{store_of_pair}.manager");
     let by_store =
-        app.data(&manager, "query($id: ID!) { customer(id: $id) { id } }", json!({"id": b.to_string()})).await;
-    assert_eq!(by_store["customer"]["id"], a.to_string(), "{manager}");
+        app.data(&manager, "query($id: ID!) { customer(id: $id) { id } }", json!({"id": gid("Customer", b)})).await;
+    assert_eq!(by_store["customer"]["id"], gid("Customer", a), "{manager}");
     assert!(resolved["customer"]["sourceRecords"].as_array().expect("list").len() >= 2);
 
     // A record arrives in between through the merged customer's own source identity.
@@ -165,10 +165,10 @@ async fn a_merge_moves_everything_and_an_unmerge_restores_it_exactly() {
         )
         .await;
     assert_eq!(arrived["ingestDelivery"]["outcome"], "UPDATED", "{arrived}");
-    assert_eq!(arrived["ingestDelivery"]["customerId"], a.to_string());
+    assert_eq!(arrived["ingestDelivery"]["customerId"], gid("Customer", a));
 
     let undone =
-        app.data("crm", "mutation($id: ID!) { unmergeCustomer(id: $id) { id } }", json!({"id": b.to_string()})).await;
+        app.data("crm", "mutation($id: ID!) { unmergeCustomer(id: $id) { id } }", json!({"id": gid("Customer", b)})).await;
     assert_eq!(undone["unmergeCustomer"].as_array().expect("list").len(), 2);
     // Exactly the state before, plus the record that arrived for b's identity, now b's.
     let after = picture(&app, &[a, b]).await;
@@ -198,7 +198,7 @@ async fn a_merge_moves_everything_and_an_unmerge_restores_it_exactly() {
     );
     // Undoing twice is refused.
     let again = app
-        .run(Some("crm"), "mutation($id: ID!) { unmergeCustomer(id: $id) { id } }", json!({"id": b.to_string()}))
+        .run(Some("crm"), "mutation($id: ID!) { unmergeCustomer(id: $id) { id } }", json!({"id": gid("Customer", b)}))
         .await;
     assert_eq!(error_codes(&again), ["BAD_USER_INPUT"]);
 }
@@ -218,7 +218,7 @@ async fn survivorship_takes_the_most_recent_non_empty_value() {
     newer.updated_at = Set(chrono::Utc::now());
     let _: customer::Model = newer.update(&app.db).await.expect("update");
     let b_name = customer::Entity::find_by_id(b).one(&app.db).await.expect("q").expect("b").name;
-    app.data("crm", MERGE, json!({"s": a.to_string(), "m": [b.to_string()]})).await;
+    app.data("crm", MERGE, json!({"s": gid("Customer", a), "m": [gid("Customer", b)]})).await;
     let survivor = customer::Entity::find_by_id(a).one(&app.db).await.expect("q").expect("a");
     assert_eq!(survivor.address.as_deref(), Some("浙江省杭州市新地址1号"));
     assert_eq!(survivor.notes.as_deref(), Some("最新备注"));
@@ -236,8 +236,8 @@ async fn the_queue_is_decided_once_and_for_good() {
         .expect("q")
         .expect("c")
         .id;
-    customer_hub::domain::identity::queue_candidate(&app.db, a, b, 60, &["test".into()]).await.expect("queue");
-    customer_hub::domain::identity::queue_candidate(&app.db, a, c, 40, &["test".into()]).await.expect("queue");
+    customer_hub::domain::duplicates::queue_candidate(&app.db, a, b, 60, &["test".into()]).await.expect("queue");
+    customer_hub::domain::duplicates::queue_candidate(&app.db, a, c, 40, &["test".into()]).await.expect("queue");
     let q =
         "{ duplicateCandidates(first: 10) { edges { node { id score reasons customerA { id } customerB { id } } } } }";
     let data = app.data("crm", q, json!({})).await;
@@ -255,7 +255,7 @@ async fn the_queue_is_decided_once_and_for_good() {
     let data = app.data("crm", q, json!({})).await;
     assert_eq!(data["duplicateCandidates"]["edges"], json!([]));
     // Queued again by a later record: stays decided.
-    customer_hub::domain::identity::queue_candidate(&app.db, a, c, 70, &["again".into()]).await.expect("queue");
+    customer_hub::domain::duplicates::queue_candidate(&app.db, a, c, 70, &["again".into()]).await.expect("queue");
     assert_eq!(
         duplicate_candidate::Entity::find()
             .filter(duplicate_candidate::Column::Status.eq("OPEN"))
@@ -273,12 +273,12 @@ async fn only_data_stewards_merge() {
     let app = TestApp::new().await;
     let (a, b) = pair(&app).await;
     for who in ["zj01.manager", "zj01.sales", "analyst", "pt01.partner"] {
-        let r = app.run(Some(who), MERGE, json!({"s": a.to_string(), "m": [b.to_string()]})).await;
+        let r = app.run(Some(who), MERGE, json!({"s": gid("Customer", a), "m": [gid("Customer", b)]})).await;
         assert_eq!(error_codes(&r), ["FORBIDDEN"], "{who}");
     }
-    let bad = app.run(Some("admin"), MERGE, json!({"s": a.to_string(), "m": [a.to_string()]})).await;
+    let bad = app.run(Some("admin"), MERGE, json!({"s": gid("Customer", a), "m": [gid("Customer", a)]})).await;
     assert_eq!(error_codes(&bad), ["BAD_USER_INPUT"]);
-    let missing = app.run(Some("admin"), MERGE, json!({"s": a.to_string(), "m": ["99999"]})).await;
+    let missing = app.run(Some("admin"), MERGE, json!({"s": gid("Customer", a), "m": [gid("Customer", 99_999)]})).await;
     assert_eq!(error_codes(&missing), ["NOT_FOUND"]);
 }
 
@@ -298,7 +298,7 @@ async fn a_form_of_address_never_becomes_the_survivors_name() {
     newer.kind = Set(entity::enums::CustomerKind::Individual);
     newer.updated_at = Set(chrono::Utc::now());
     let _: customer::Model = newer.update(&app.db).await.expect("update");
-    let data = app.data("crm", MERGE, json!({"s": a.to_string(), "m": [b.to_string()]})).await;
+    let data = app.data("crm", MERGE, json!({"s": gid("Customer", a), "m": [gid("Customer", b)]})).await;
     assert_eq!(data["mergeCustomers"]["survivor"]["name"], "陈玉兰");
     let survivor = customer::Entity::find_by_id(a).one(&app.db).await.expect("q").expect("a");
     assert_eq!(survivor.name, "陈玉兰");
@@ -325,7 +325,7 @@ async fn candidate_status(app: &TestApp, a: i32, b: i32) -> String {
 async fn an_unmerged_pair_goes_back_to_the_queue_undecided() {
     let app = TestApp::new().await;
     let (a, b) = pair(&app).await;
-    customer_hub::domain::identity::queue_candidate(&app.db, a, b, 60, &["test".into()]).await.expect("queue");
+    customer_hub::domain::duplicates::queue_candidate(&app.db, a, b, 60, &["test".into()]).await.expect("queue");
     let id = duplicate_candidate::Entity::find()
         .filter(duplicate_candidate::Column::CustomerA.eq(a.min(b)))
         .one(&app.db)
@@ -334,25 +334,25 @@ async fn an_unmerged_pair_goes_back_to_the_queue_undecided() {
         .expect("candidate")
         .id;
     // Decided from the queue, then undone.
-    let m = app.data("crm", RESOLVE, json!({"id": id.to_string(), "same": true})).await;
+    let m = app.data("crm", RESOLVE, json!({"id": gid("DuplicateCandidate", id), "same": true})).await;
     assert_eq!(m["resolveDuplicate"]["status"], "MERGED");
     let survivor = a.min(b);
     let merged = a.max(b);
-    app.data("crm", UNMERGE, json!({"id": merged.to_string()})).await;
+    app.data("crm", UNMERGE, json!({"id": gid("Customer", merged)})).await;
     assert_eq!(candidate_status(&app, a, b).await, "OPEN");
     let q = "{ duplicateCandidates(first: 10) { edges { node { id status resolvedAt } } } }";
     let open = app.data("crm", q, json!({})).await;
     let edges = open["duplicateCandidates"]["edges"].as_array().expect("edges");
     assert_eq!(edges.len(), 1, "{open}");
-    assert_eq!(edges[0]["node"]["id"], id.to_string());
+    assert_eq!(edges[0]["node"]["id"], gid("DuplicateCandidate", id));
     assert!(edges[0]["node"]["resolvedAt"].is_null());
     // Merged directly (the queued pair is decided by the merge), then undone again.
-    app.data("crm", MERGE, json!({"s": survivor.to_string(), "m": [merged.to_string()]})).await;
+    app.data("crm", MERGE, json!({"s": gid("Customer", survivor), "m": [gid("Customer", merged)]})).await;
     assert_eq!(candidate_status(&app, a, b).await, "MERGED");
-    app.data("crm", UNMERGE, json!({"id": merged.to_string()})).await;
+    app.data("crm", UNMERGE, json!({"id": gid("Customer", merged)})).await;
     assert_eq!(candidate_status(&app, a, b).await, "OPEN");
     // And it can now be decided the other way.
-    let d = app.data("crm", RESOLVE, json!({"id": id.to_string(), "same": false})).await;
+    let d = app.data("crm", RESOLVE, json!({"id": gid("DuplicateCandidate", id), "same": false})).await;
     assert_eq!(d["resolveDuplicate"]["status"], "DISTINCT");
 }
 
@@ -360,16 +360,16 @@ async fn an_unmerged_pair_goes_back_to_the_queue_undecided() {
 async fn unmerge_refuses_the_survivors_id_and_says_which_id_it_takes() {
     let app = TestApp::new().await;
     let (a, b) = pair(&app).await;
-    app.data("crm", MERGE, json!({"s": a.to_string(), "m": [b.to_string()]})).await;
-    let wrong = app.run(Some("crm"), UNMERGE, json!({"id": a.to_string()})).await;
+    app.data("crm", MERGE, json!({"s": gid("Customer", a), "m": [gid("Customer", b)]})).await;
+    let wrong = app.run(Some("crm"), UNMERGE, json!({"id": gid("Customer", a)})).await;
     assert_eq!(error_codes(&wrong), ["BAD_USER_INPUT"]);
     let error = &wrong.errors[0];
     assert!(error.message.contains("mergedIds") && error.message.contains("survivor"), "{}", error.message);
-    assert!(error.message.contains(&b.to_string()), "names the id to pass: {}", error.message);
+    assert!(error.message.contains(&gid("Customer", b)), "names the id to pass: {}", error.message);
     let field = error.extensions.as_ref().and_then(|x| x.get("field")).cloned();
     assert_eq!(field, Some(async_graphql::Value::String("id".into())));
     // The id it names works.
-    let undone = app.data("crm", UNMERGE, json!({"id": b.to_string()})).await;
+    let undone = app.data("crm", UNMERGE, json!({"id": gid("Customer", b)})).await;
     assert_eq!(undone["unmergeCustomer"].as_array().expect("list").len(), 2);
     let schema = customer_hub::graphql::sdl();
     assert!(schema.contains("merge's `mergedIds`"), "the description says which id unmergeCustomer takes");

@@ -165,7 +165,7 @@ async fn attach<C: ConnectionTrait>(
         identity::link_household(conn, customer_id, *other, why).await?;
     }
     for (other, score, reasons) in resolution.candidates.iter().filter(|(other, ..)| *other != customer_id) {
-        identity::queue_candidate(conn, customer_id, *other, *score, reasons).await?;
+        crate::domain::duplicates::queue_candidate(conn, customer_id, *other, *score, reasons).await?;
     }
     Ok((customer_id, reason, created))
 }
