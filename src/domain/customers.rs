@@ -49,6 +49,15 @@ pub async fn by_phone(db: &DatabaseConnection, scope: &Scope, phone: &str) -> Ap
         .into_tuple()
         .all(db)
         .await?;
+    first_visible(db, scope, holders).await
+}
+
+/// The first of `holders` (in order) that the caller may see, as a live customer.
+async fn first_visible(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    holders: Vec<i32>,
+) -> AppResult<Option<customer::Model>> {
     for holder in holders {
         if let Some(found) = by_id(db, scope, holder).await? {
             return Ok(Some(found));
@@ -74,12 +83,7 @@ pub async fn by_id_number(
         .all(db)
         .await?;
     // Duplicates may share the number: the first the caller may see.
-    for holder in holders {
-        if let Some(found) = by_id(db, scope, holder).await? {
-            return Ok(Some(found));
-        }
-    }
-    Ok(None)
+    first_visible(db, scope, holders).await
 }
 
 /// Sort orders of customer lists.

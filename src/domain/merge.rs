@@ -357,30 +357,9 @@ pub async fn unmerge(
         }
     }
     // Contact points, tags and relationships: moved ones back, removed ones recreated.
-    for c in &snapshot.contacts {
-        let row = c.clone().into_active_model().reset_all();
-        if contact_point::Entity::find_by_id(c.id).one(&txn).await?.is_some() {
-            row.update(&txn).await?;
-        } else {
-            contact_point::Entity::insert(row).exec_without_returning(&txn).await?;
-        }
-    }
-    for t in &snapshot.tags {
-        let row = t.clone().into_active_model().reset_all();
-        if customer_tag::Entity::find_by_id(t.id).one(&txn).await?.is_some() {
-            row.update(&txn).await?;
-        } else {
-            customer_tag::Entity::insert(row).exec_without_returning(&txn).await?;
-        }
-    }
-    for r in &snapshot.relationships {
-        let row = r.clone().into_active_model().reset_all();
-        if customer_store::Entity::find_by_id(r.id).one(&txn).await?.is_some() {
-            row.update(&txn).await?;
-        } else {
-            customer_store::Entity::insert(row).exec_without_returning(&txn).await?;
-        }
-    }
+    restore::<contact_point::Entity>(&txn, &snapshot.contacts, |c| c.id).await?;
+    restore::<customer_tag::Entity>(&txn, &snapshot.tags, |t| t.id).await?;
+    restore::<customer_store::Entity>(&txn, &snapshot.relationships, |r| r.id).await?;
     // The pairs this merge decided are undecided again: back in the queue.
     let restored_ids: Vec<i32> = snapshot.customers.iter().map(|c| c.id).collect();
     duplicate_candidate::Entity::update_many()
@@ -415,6 +394,26 @@ pub async fn unmerge(
 
 /// The refusal of `unmergeCustomer` for a customer that was not merged away: it takes the
 /// id of a merged customer (one of the merge's `mergedIds`), never the survivor's.
+/// Puts `rows` back as the snapshot kept them: updated where they still exist, inserted
+/// again where the merge removed them.
+async fn restore<E>(txn: &DatabaseTransaction, rows: &[E::Model], id_of: impl Fn(&E::Model) -> i32) -> AppResult<()>
+where
+    E: EntityTrait,
+    E::Model: IntoActiveModel<E::ActiveModel> + Clone,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i32>,
+{
+    for model in rows {
+        let row = model.clone().into_active_model().reset_all();
+        if E::find_by_id(id_of(model)).one(txn).await?.is_some() {
+            row.update(txn).await?;
+        } else {
+            E::insert(row).exec_without_returning(txn).await?;
+        }
+    }
+    Ok(())
+}
+
 async fn not_merged<C: ConnectionTrait>(conn: &C, customer_id: i32) -> AppResult<AppError> {
     let absorbed: Vec<i32> = merge_event::Entity::find()
         .filter(merge_event::Column::SurvivorId.eq(customer_id))
