@@ -6,6 +6,8 @@ use entity::enums::Department;
 use entity::{delivery, insurance_policy, lead, parts_order, repair_order};
 use serde::{Deserialize, Serialize};
 
+use super::owned::OwnedKind;
+
 /// One touch point; exactly one record is set.
 #[derive(Debug, Clone)]
 pub enum Record {
@@ -49,6 +51,18 @@ impl Event {
     }
 }
 
+/// The touch points of one kind of record; the department is the registry's.
+fn touch_points<M>(
+    rows: Vec<M>,
+    kind: OwnedKind,
+    at: impl Fn(&M) -> DateTime<Utc>,
+    store: impl Fn(&M) -> i32,
+    record: impl Fn(M) -> Record,
+) -> impl Iterator<Item = Event> {
+    let department = kind.info().department.unwrap_or(Department::Management);
+    rows.into_iter().map(move |r| Event { at: at(&r), store_id: store(&r), department, record: record(r) })
+}
+
 /// Merges the records into one feed, newest first.
 pub fn merge(
     leads: Vec<lead::Model>,
@@ -58,36 +72,29 @@ pub fn merge(
     parts: Vec<parts_order::Model>,
 ) -> Vec<Event> {
     let mut events = Vec::with_capacity(leads.len() + deliveries.len() + repairs.len() + policies.len() + parts.len());
-    events.extend(leads.into_iter().map(|r| Event {
-        at: r.created_at,
-        store_id: r.store_id,
-        department: Department::Sales,
-        record: Record::Lead(r),
-    }));
-    events.extend(deliveries.into_iter().map(|r| Event {
-        at: day(r.delivered_on),
-        store_id: r.store_id,
-        department: Department::Sales,
-        record: Record::Delivery(r),
-    }));
-    events.extend(repairs.into_iter().map(|r| Event {
-        at: r.opened_at,
-        store_id: r.store_id,
-        department: Department::Service,
-        record: Record::RepairOrder(r),
-    }));
-    events.extend(policies.into_iter().map(|r| Event {
-        at: day(r.starts_on),
-        store_id: r.store_id,
-        department: Department::Insurance,
-        record: Record::InsurancePolicy(r),
-    }));
-    events.extend(parts.into_iter().map(|r| Event {
-        at: day(r.ordered_on),
-        store_id: r.store_id,
-        department: Department::Parts,
-        record: Record::PartsOrder(r),
-    }));
+    events.extend(touch_points(leads, OwnedKind::Lead, |r| r.created_at, |r| r.store_id, Record::Lead));
+    events.extend(touch_points(
+        deliveries,
+        OwnedKind::Delivery,
+        |r| day(r.delivered_on),
+        |r| r.store_id,
+        Record::Delivery,
+    ));
+    events.extend(touch_points(repairs, OwnedKind::RepairOrder, |r| r.opened_at, |r| r.store_id, Record::RepairOrder));
+    events.extend(touch_points(
+        policies,
+        OwnedKind::InsurancePolicy,
+        |r| day(r.starts_on),
+        |r| r.store_id,
+        Record::InsurancePolicy,
+    ));
+    events.extend(touch_points(
+        parts,
+        OwnedKind::PartsOrder,
+        |r| day(r.ordered_on),
+        |r| r.store_id,
+        Record::PartsOrder,
+    ));
     events.sort_by_key(|e| std::cmp::Reverse(e.key()));
     events
 }
