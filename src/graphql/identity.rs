@@ -14,6 +14,7 @@ use super::org::Store;
 use super::pagination::{KeyCursor, Window, list};
 use super::{db, loaders, meta, scope};
 use crate::domain::{duplicates, merge};
+use crate::error::AppError;
 
 /// Source systems in order of trust for survivorship ties; set from HUB_SOURCE_PRIORITY.
 #[derive(Debug, Clone)]
@@ -197,7 +198,8 @@ impl IdentityMutation {
         let id = ids::required(Kind::DuplicateCandidate, &id, "open duplicate candidate")?;
         let survivor = ids::filter_arg("survivorId", Kind::Customer, survivor_id)?;
         let decided =
-            duplicates::resolve_candidate(db(ctx), scope(ctx)?, meta(ctx), id, same_person, survivor, priority(ctx)).await?;
+            duplicates::resolve_candidate(db(ctx), scope(ctx)?, meta(ctx), id, same_person, survivor, priority(ctx))
+                .await?;
         Ok(DuplicateCandidate(decided))
     }
 }

@@ -8,7 +8,7 @@ use entity::{audit_log, contact_point, customer, customer_store, repair_order, v
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, error_codes};
+use crate::common::{TestApp, error_codes, gid, row_id};
 
 /// Every role's demo account (store roles at ZJ01).
 const PERSONAS: &[&str] = &[
@@ -109,9 +109,9 @@ async fn outcome(app: &TestApp, persona: &str, query: &str, vars: Value, field: 
 async fn root_fields_per_role() {
     use Outcome::*;
     let f = fixture().await;
-    let ours = json!({"id": f.ours.to_string()});
-    let theirs = json!({"id": f.theirs.to_string()});
-    let nobody = json!({"id": "99999999"});
+    let ours = json!({"id": gid("Customer", f.ours)});
+    let theirs = json!({"id": gid("Customer", f.theirs)});
+    let nobody = json!({"id": gid("Customer", 99_999_999)});
     // persona, own-store customer, other-store customer, other-store vehicle, stores, audit log
     let table = [
         ("admin", Found, Found, Found, Found, Found),
@@ -159,7 +159,7 @@ async fn root_fields_per_role() {
 #[tokio::test]
 async fn nested_records_follow_store_and_department() {
     let f = fixture().await;
-    let vars = json!({"id": f.ours.to_string()});
+    let vars = json!({"id": gid("Customer", f.ours)});
     let admin = f.app.data("admin", CUSTOMER_360, vars.clone()).await;
     let count = |data: &Value, field: &str| data["customer"][field].as_array().map(Vec::len).unwrap_or(0);
     for field in ["repairOrders", "insurancePolicies", "vehicles"] {
@@ -216,13 +216,13 @@ async fn a_store_sees_only_its_own_repair_orders_of_a_shared_customer() {
             .data(
                 &persona,
                 "query($id: ID!) { customer(id: $id) { repairOrders { id store { id } } } }",
-                json!({"id": customer.to_string()}),
+                json!({"id": gid("Customer", customer)}),
             )
             .await;
         let seen: Vec<&Value> = data["customer"]["repairOrders"].as_array().expect("list").iter().collect();
         let expected = orders.iter().filter(|o| o.customer_id == customer && o.store_id == store).count();
         assert_eq!(seen.len(), expected, "{persona}");
-        let store_id = store.to_string();
+        let store_id = gid("Store", store);
         assert!(seen.iter().all(|o| o["store"]["id"].as_str() == Some(store_id.as_str())), "{persona}: {seen:?}");
     }
 }
@@ -246,7 +246,7 @@ async fn another_stores_customer_is_unreachable_by_every_path() {
             .data(persona, "query($a: String) { customers(first: 100, after: $a) { edges { node { id } } pageInfo { hasNextPage endCursor } } }", json!({"a": after}))
             .await;
         for edge in data["customers"]["edges"].as_array().expect("edges") {
-            listed.insert(edge["node"]["id"].as_str().expect("id").parse::<i32>().expect("number"));
+            listed.insert(row_id("Customer", &edge["node"]["id"]));
         }
         if !data["customers"]["pageInfo"]["hasNextPage"].as_bool().expect("bool") {
             break;
@@ -275,7 +275,7 @@ async fn another_stores_customer_is_unreachable_by_every_path() {
     assert!(through_vehicle["vehicle"].is_null());
     // Through mutations: the same NOT_FOUND as for an id that does not exist.
     let mut messages = Vec::new();
-    for id in [f.theirs.to_string(), "99999999".to_owned()] {
+    for id in [gid("Customer", f.theirs), gid("Customer", 99_999_999)] {
         let reveal = f
             .app
             .run(
@@ -354,19 +354,19 @@ async fn source_records_follow_the_store_too() {
     let sources = entity::source_record::Entity::find().all(&app.db).await.expect("q");
     let stores = [1, 2];
     let q = "query($id: ID!) { customer(id: $id) { sourceRecords { store { id } } } }";
-    let all = app.data("crm", q, json!({"id": customer.to_string()})).await;
+    let all = app.data("crm", q, json!({"id": gid("Customer", customer)})).await;
     assert_eq!(
         all["customer"]["sourceRecords"].as_array().expect("list").len(),
         sources.iter().filter(|s| s.customer_id == customer).count()
     );
     for store in stores {
         let persona = format!("zj0{store}.manager");
-        let data = app.data(&persona, q, json!({"id": customer.to_string()})).await;
+        let data = app.data(&persona, q, json!({"id": gid("Customer", customer)})).await;
         if data["customer"].is_null() {
             continue;
         }
         for r in data["customer"]["sourceRecords"].as_array().expect("list") {
-            assert_eq!(r["store"]["id"], store.to_string(), "{persona}");
+            assert_eq!(r["store"]["id"], gid("Store", store), "{persona}");
         }
     }
 }
@@ -375,11 +375,14 @@ async fn source_records_follow_the_store_too() {
 async fn the_analyst_never_gets_a_name_or_a_phone() {
     let f = fixture().await;
     for query in [
-        format!("{{ customer(id: \"{}\") {{ name }} }}", f.ours),
+        format!("{{ customer(id: \"{}\") {{ name }} }}", gid("Customer", f.ours)),
         format!("{{ customerByPhone(phone: \"{}\") {{ name phones {{ number }} }} }}", f.theirs_phone),
         "{ customers(first: 5) { edges { node { name } } } }".to_owned(),
         format!("{{ vehicle(vin: \"{}\") {{ ownershipHistory {{ customer {{ name }} }} }} }}", f.theirs_vin),
-        format!("mutation {{ revealCustomer(id: \"{}\", purpose: \"analysis\") {{ phones }} }}", f.ours),
+        format!(
+            "mutation {{ revealCustomer(id: \"{}\", purpose: \"analysis\") {{ phones }} }}",
+            gid("Customer", f.ours)
+        ),
     ] {
         let response = f.app.run(Some("analyst"), &query, json!({})).await;
         assert_eq!(error_codes(&response), ["FORBIDDEN"], "{query}");
@@ -391,7 +394,7 @@ async fn the_analyst_never_gets_a_name_or_a_phone() {
 async fn reveal_is_explicit_and_audited() {
     let f = fixture().await;
     let q = "mutation($id: ID!, $p: String!) { revealCustomer(id: $id, purpose: $p) { customerId phones idNumber address birthday } }";
-    let vars = json!({"id": f.ours.to_string(), "p": "回访: 首保提醒"});
+    let vars = json!({"id": gid("Customer", f.ours), "p": "回访: 首保提醒"});
     let data = f.app.data("zj01.service", q, vars.clone()).await;
     let phones = data["revealCustomer"]["phones"].as_array().expect("phones");
     assert!(phones[0].as_str().expect("phone").starts_with("+86"));
@@ -411,7 +414,7 @@ async fn reveal_is_explicit_and_audited() {
     // Roles without the right, and reveals without a purpose, change nothing.
     let parts = f.app.run(Some("zj01.parts"), q, vars.clone()).await;
     assert_eq!(error_codes(&parts), ["FORBIDDEN"]);
-    let no_purpose = f.app.run(Some("zj01.service"), q, json!({"id": f.ours.to_string(), "p": " "})).await;
+    let no_purpose = f.app.run(Some("zj01.service"), q, json!({"id": gid("Customer", f.ours), "p": " "})).await;
     assert_eq!(error_codes(&no_purpose), ["BAD_USER_INPUT"]);
     let entries =
         audit_log::Entity::find().filter(audit_log::Column::Action.eq("REVEAL")).all(&f.app.db).await.expect("q");
@@ -424,11 +427,11 @@ async fn profile_updates_are_locked_optimistically_and_audited() {
     let q = "mutation($id: ID!, $v: Int!, $tags: [String!]) { updateCustomerProfile(id: $id, input: { expectedVersion: $v, notes: \"prefers WeChat\", tags: $tags }) { version notes tags } }";
     let data = f
         .app
-        .data("zj01.sales", q, json!({"id": f.ours.to_string(), "v": 1, "tags": ["家庭用车", " VIP ", "VIP"]}))
+        .data("zj01.sales", q, json!({"id": gid("Customer", f.ours), "v": 1, "tags": ["家庭用车", " VIP ", "VIP"]}))
         .await;
     assert_eq!(data["updateCustomerProfile"]["version"], 2);
     assert_eq!(data["updateCustomerProfile"]["tags"], json!(["VIP", "家庭用车"]));
-    let stale = f.app.run(Some("zj01.sales"), q, json!({"id": f.ours.to_string(), "v": 1, "tags": []})).await;
+    let stale = f.app.run(Some("zj01.sales"), q, json!({"id": gid("Customer", f.ours), "v": 1, "tags": []})).await;
     assert_eq!(error_codes(&stale), ["CONFLICT"]);
     let row = customer::Entity::find_by_id(f.ours).one(&f.app.db).await.expect("q").expect("customer");
     assert_eq!(row.version, 2);
@@ -440,7 +443,7 @@ async fn profile_updates_are_locked_optimistically_and_audited() {
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].fields, json!(["tags", "notes"]));
     // Insurance specialists read customers but may not change them.
-    let denied = f.app.run(Some("zj01.insurance"), q, json!({"id": f.ours.to_string(), "v": 2, "tags": []})).await;
+    let denied = f.app.run(Some("zj01.insurance"), q, json!({"id": gid("Customer", f.ours), "v": 2, "tags": []})).await;
     assert_eq!(error_codes(&denied), ["FORBIDDEN"]);
 }
 
@@ -448,7 +451,7 @@ async fn profile_updates_are_locked_optimistically_and_audited() {
 async fn leads_take_store_and_owner_from_the_token_and_can_be_shared_with_a_partner() {
     let f = fixture().await;
     let create = "mutation($id: ID!) { createLead(input: { customerId: $id, grade: H, intendedModel: \"途观L\", budget: \"215800.00\" }) { id grade status budget store { code } owner { username } } }";
-    let lead = f.app.data("zj01.manager", create, json!({"id": f.ours.to_string()})).await;
+    let lead = f.app.data("zj01.manager", create, json!({"id": gid("Customer", f.ours)})).await;
     assert_eq!(lead["createLead"]["store"]["code"], "ZJ01");
     assert_eq!(lead["createLead"]["owner"]["username"], "zj01.manager");
     assert_eq!(lead["createLead"]["budget"], "215800.00");
@@ -463,7 +466,7 @@ async fn leads_take_store_and_owner_from_the_token_and_can_be_shared_with_a_part
 
     // The partner sees nothing until the lead is shared, then the lead and its customer.
     let partner_view = "query($id: ID!) { customer(id: $id) { id name phones { number } leads { id } vehicles { vin } repairOrders { id } } }";
-    let before = f.app.data("pt01.partner", partner_view, json!({"id": f.ours.to_string()})).await;
+    let before = f.app.data("pt01.partner", partner_view, json!({"id": gid("Customer", f.ours)})).await;
     assert!(before["customer"].is_null());
     let wrong_store = f
         .app
@@ -481,8 +484,8 @@ async fn leads_take_store_and_owner_from_the_token_and_can_be_shared_with_a_part
             json!({"id": lead_id}),
         )
         .await;
-    let after = f.app.data("pt01.partner", partner_view, json!({"id": f.ours.to_string()})).await;
-    assert_eq!(after["customer"]["id"], f.ours.to_string());
+    let after = f.app.data("pt01.partner", partner_view, json!({"id": gid("Customer", f.ours)})).await;
+    assert_eq!(after["customer"]["id"], gid("Customer", f.ours));
     assert_eq!(after["customer"]["leads"], json!([{"id": lead_id}]));
     assert_eq!(after["customer"]["vehicles"], json!([]));
     assert_eq!(after["customer"]["repairOrders"], json!([]));
@@ -514,17 +517,17 @@ async fn the_audit_log_is_append_only_and_queryable_by_the_admin() {
     let f = fixture().await;
     let reveal = "mutation($id: ID!) { revealCustomer(id: $id, purpose: \"renewal call\") { customerId } }";
     for _ in 0..3 {
-        f.app.data("zj01.insurance", reveal, json!({"id": f.ours.to_string()})).await;
+        f.app.data("zj01.insurance", reveal, json!({"id": gid("Customer", f.ours)})).await;
     }
     for sql in ["UPDATE audit_log SET action = 'X'", "DELETE FROM audit_log"] {
         assert!(f.app.db.execute_unprepared(sql).await.is_err(), "{sql} must be refused");
     }
     let q = "query($a: String) { auditLog(first: 2, after: $a, filter: { action: \"REVEAL\", recordId: \"%ID%\" }) { edges { node { action username purpose recordIds } } pageInfo { hasNextPage endCursor } } }"
-        .replace("%ID%", &f.ours.to_string());
+        .replace("%ID%", &gid("Customer", f.ours));
     let page1 = f.app.data("admin", &q, json!({})).await;
     assert_eq!(page1["auditLog"]["edges"].as_array().expect("edges").len(), 2);
     assert_eq!(page1["auditLog"]["edges"][0]["node"]["username"], "zj01.insurance");
-    assert_eq!(page1["auditLog"]["edges"][0]["node"]["recordIds"], json!([f.ours.to_string()]));
+    assert_eq!(page1["auditLog"]["edges"][0]["node"]["recordIds"], json!([gid("Customer", f.ours)]));
     let page2 = f.app.data("admin", &q, json!({"a": page1["auditLog"]["pageInfo"]["endCursor"]})).await;
     assert_eq!(page2["auditLog"]["edges"].as_array().expect("edges").len(), 1);
     assert_eq!(page2["auditLog"]["pageInfo"]["hasNextPage"], false);

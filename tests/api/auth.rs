@@ -40,7 +40,7 @@ async fn every_field_but_login_needs_a_token() {
     for query in [
         "{ me { username } }",
         "{ stores { code } }",
-        "{ customer(id: \"1\") { name } }",
+        "{ customer(id: \"Q3VzdG9tZXI6MQ\") { name } }",
         "{ customerByPhone(phone: \"13800138000\") { name } }",
         "{ vehicle(vin: \"LSVAB2BM0R0000001\") { vin } }",
         "{ customers { edges { node { name } } } }",

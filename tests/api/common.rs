@@ -225,3 +225,16 @@ pub fn error_codes(response: &Response) -> Vec<String> {
         })
         .collect()
 }
+
+/// The global id the API gives row `id` of the GraphQL type `kind` (e.g. "Customer").
+pub fn gid(kind: &str, id: i32) -> String {
+    let kind = graphql::ids::Kind::from_name(kind).unwrap_or_else(|| panic!("no object type {kind}"));
+    graphql::ids::text(kind, id.into())
+}
+
+/// The row key inside a global id of `kind` that the API answered.
+pub fn row_id(kind: &str, id: &Value) -> i32 {
+    let kind = graphql::ids::Kind::from_name(kind).unwrap_or_else(|| panic!("no object type {kind}"));
+    let text = id.as_str().unwrap_or_else(|| panic!("not an id: {id}"));
+    graphql::ids::parse(kind, text).unwrap_or_else(|| panic!("not the id of a {}: {text}", kind.name()))
+}

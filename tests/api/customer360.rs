@@ -15,7 +15,7 @@ use entity::{
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, error_codes};
+use crate::common::{TestApp, error_codes, gid, row_id};
 
 /// A customer holding a plated vehicle and a national ID, with phone, plate, VIN and ID.
 async fn identified_customer(app: &TestApp) -> (i32, String, String, String, String, String) {
@@ -42,7 +42,7 @@ async fn identified_customer(app: &TestApp) -> (i32, String, String, String, Str
 async fn every_lookup_form_finds_the_same_customer() {
     let app = TestApp::new().await;
     let (id, name, phone, plate, vin, id_number) = identified_customer(&app).await;
-    let id = id.to_string();
+    let id = gid("Customer", id);
     let bare_plate = plate.replace('·', "");
     let phone_forms = [
         phone.clone(),
@@ -127,7 +127,7 @@ async fn search_pages_through_ranked_hits_exactly_once_and_stays_in_scope() {
         .expect("q")
         .into_iter()
         .filter(|c| c.name.contains(&fragment))
-        .map(|c| c.id.to_string())
+        .map(|c| gid("Customer", c.id))
         .collect();
     for persona in ["admin", "zj02.sales"] {
         let visible: HashSet<String> = if persona == "admin" {
@@ -139,7 +139,7 @@ async fn search_pages_through_ranked_hits_exactly_once_and_stays_in_scope() {
                 .await
                 .expect("q")
                 .into_iter()
-                .map(|r| r.customer_id.to_string())
+                .map(|r| gid("Customer", r.customer_id))
                 .filter(|id| expected_all.contains(id))
                 .collect()
         };
@@ -188,12 +188,12 @@ async fn paging_a_stores_customers_forward_and_backward_in_every_sort() {
         .await
         .expect("q")
         .into_iter()
-        .map(|r| r.customer_id.to_string())
+        .map(|r| gid("Customer", r.customer_id))
         .collect();
     for (sort, descending) in
         [("ID", false), ("NAME", false), ("NAME", true), ("CREATED_AT", true), ("UPDATED_AT", false)]
     {
-        let filter = json!({"storeId": "3"});
+        let filter = json!({"storeId": gid("Store", 3)});
         let mut forward = Vec::new();
         let mut after: Option<String> = None;
         loop {
@@ -250,7 +250,7 @@ async fn filtered(app: &TestApp, filter: Value) -> BTreeSet<i32> {
     let mut after: Option<String> = None;
     loop {
         let (page, info) = ids(app, "admin", json!({"f": filter, "first": 100, "after": after})).await;
-        all.extend(page.into_iter().map(|id| id.parse::<i32>().expect("id")));
+        all.extend(page.into_iter().map(|id| row_id("Customer", &json!(id))));
         if !info["hasNextPage"].as_bool().expect("bool") {
             return all;
         }
@@ -276,7 +276,7 @@ async fn customer_filters_select_exactly_the_matching_customers() {
         .filter(|r| r.status == entity::enums::RelationshipStatus::Base && r.store_id == 1)
         .map(|r| r.customer_id)
         .collect();
-    assert_eq!(filtered(&app, json!({"storeId": "1", "relationshipStatus": "BASE"})).await, base);
+    assert_eq!(filtered(&app, json!({"storeId": gid("Store", 1), "relationshipStatus": "BASE"})).await, base);
 
     let grade_a: BTreeSet<i32> = leads
         .iter()
@@ -296,7 +296,7 @@ async fn customer_filters_select_exactly_the_matching_customers() {
 
     let manager = rels.iter().find_map(|r| r.manager_id).expect("a manager");
     let managed: BTreeSet<i32> = rels.iter().filter(|r| r.manager_id == Some(manager)).map(|r| r.customer_id).collect();
-    assert_eq!(filtered(&app, json!({"managerId": manager.to_string()})).await, managed);
+    assert_eq!(filtered(&app, json!({"managerId": gid("Staff", manager)})).await, managed);
 
     let model = cars.first().expect("a car").model.clone();
     let holders: BTreeSet<i32> = owns
@@ -338,8 +338,11 @@ async fn customer_filters_select_exactly_the_matching_customers() {
     // Filters combine.
     let both: BTreeSet<i32> = base.intersection(&churned).copied().collect();
     assert_eq!(
-        filtered(&app, json!({"storeId": "1", "relationshipStatus": "BASE", "lastServiceBefore": cutoff.to_rfc3339()}))
-            .await,
+        filtered(
+            &app,
+            json!({"storeId": gid("Store", 1), "relationshipStatus": "BASE", "lastServiceBefore": cutoff.to_rfc3339()})
+        )
+        .await,
         both
     );
 }
@@ -373,7 +376,7 @@ async fn record_connections_page_within_scope() {
     loop {
         let data = app.data("zj02.service", q, json!({"a": after})).await;
         for e in data["repairOrders"]["edges"].as_array().expect("edges") {
-            assert_eq!(e["node"]["store"]["id"], "2");
+            assert_eq!(e["node"]["store"]["id"], gid("Store", 2));
             seen.push((
                 e["node"]["openedAt"].as_str().expect("at").to_owned(),
                 e["node"]["id"].as_str().expect("id").to_owned(),
@@ -399,7 +402,7 @@ async fn record_connections_page_within_scope() {
         .await;
     for e in leads["leads"]["edges"].as_array().expect("edges") {
         assert_eq!(e["node"]["status"], "OPEN");
-        assert_eq!(e["node"]["store"]["id"], "2");
+        assert_eq!(e["node"]["store"]["id"], gid("Store", 2));
     }
     let renewals = app
         .data(
@@ -429,7 +432,7 @@ async fn the_timeline_merges_every_department_newest_first() {
     let mut entries = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let data = app.data("admin", q, json!({"id": order.customer_id.to_string(), "a": after})).await;
+        let data = app.data("admin", q, json!({"id": gid("Customer", order.customer_id), "a": after})).await;
         let tl = &data["customer"]["timeline"];
         entries.extend(tl["edges"].as_array().expect("edges").iter().map(|e| e["node"].clone()));
         if !tl["pageInfo"]["hasNextPage"].as_bool().expect("bool") {
@@ -458,7 +461,7 @@ async fn the_timeline_merges_every_department_newest_first() {
     // The service advisor's timeline holds only what they may read.
     let store = order.store_id;
     let persona = format!("zj0{store}.service");
-    let data = app.data(&persona, q, json!({"id": order.customer_id.to_string()})).await;
+    let data = app.data(&persona, q, json!({"id": gid("Customer", order.customer_id)})).await;
     if !data["customer"].is_null() {
         for e in data["customer"]["timeline"]["edges"].as_array().expect("edges") {
             assert_eq!(e["node"]["kind"], "REPAIR_ORDER");

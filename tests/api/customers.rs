@@ -4,7 +4,7 @@ use entity::{contact_point, customer, enums::ContactKind, repair_order, vehicle,
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 
-use crate::common::{TestApp, error_codes};
+use crate::common::{TestApp, error_codes, gid};
 
 /// A demo customer who has a vehicle and service history, with their primary phone.
 async fn serviced_customer(app: &TestApp) -> (i32, String) {
@@ -41,7 +41,7 @@ async fn customer_by_phone_finds_the_customer_however_the_number_is_typed() {
     for form in forms {
         let data = app.data("admin", BY_PHONE, json!({"p": form})).await;
         let found = &data["customerByPhone"];
-        assert_eq!(found["id"], id.to_string(), "typed as {form}");
+        assert_eq!(found["id"], gid("Customer", id), "typed as {form}");
         assert!(!found["vehicles"].as_array().expect("list").is_empty());
         assert!(!found["repairOrders"].as_array().expect("list").is_empty());
         assert_eq!(found["phones"][0]["number"], format!("{}****{}", &digits[..3], &digits[7..]));
@@ -64,11 +64,14 @@ async fn customer_by_id_returns_linked_records_and_null_for_unknown_ids() {
         .data(
             "admin",
             "query($id: ID!) { customer(id: $id) { id repairOrders { id mileage } } }",
-            json!({"id": id.to_string()}),
+            json!({"id": gid("Customer", id)}),
         )
         .await;
     assert_eq!(data["customer"]["repairOrders"].as_array().expect("list").len() as u64, expected_orders);
-    for missing in ["999999", "abc", "-1"] {
+    // Missing, malformed, plain decimal (ids are opaque) or of another type: no customer.
+    for missing in
+        [gid("Customer", 999_999), "abc".into(), "-1".into(), id.to_string(), gid("Vehicle", id), gid("Lead", id)]
+    {
         let data = app.data("admin", "query($id: ID!) { customer(id: $id) { id } }", json!({"id": missing})).await;
         assert!(data["customer"].is_null(), "{missing}");
     }
@@ -82,8 +85,9 @@ async fn merged_customer_ids_resolve_to_the_survivor() {
         customer::Entity::find_by_id(2).one(&app.db).await.expect("q").expect("customer 2").into_active_model();
     loser.merged_into = Set(Some(1));
     let _: customer::Model = loser.update(&app.db).await.expect("merge");
-    let data = app.data("admin", "{ customer(id: \"2\") { id } }", json!({})).await;
-    assert_eq!(data["customer"]["id"], "1");
+    let data =
+        app.data("admin", "query($id: ID!) { customer(id: $id) { id } }", json!({"id": gid("Customer", 2)})).await;
+    assert_eq!(data["customer"]["id"], gid("Customer", 1));
 }
 
 #[tokio::test]
@@ -104,7 +108,7 @@ async fn vehicle_by_vin_ignores_case_and_shows_history() {
         )
         .await;
     assert_eq!(data["vehicle"]["vin"], car.vin);
-    assert_eq!(data["vehicle"]["ownershipHistory"][0]["customer"]["id"], owner.customer_id.to_string());
+    assert_eq!(data["vehicle"]["ownershipHistory"][0]["customer"]["id"], gid("Customer", owner.customer_id));
     let none = app.data("crm", "{ vehicle(vin: \"LSVAAAAAAAAAAAAAA\") { vin } }", json!({})).await;
     assert!(none["vehicle"].is_null());
 }

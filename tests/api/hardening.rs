@@ -8,6 +8,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use axum::routing::get as get_route;
+use base64::Engine;
 use customer_hub::config::Environment;
 use customer_hub::domain::audit::RequestMeta;
 use customer_hub::error::AppError;
@@ -16,7 +17,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, Set, Statement, TransactionTrai
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use crate::common::{TestApp, error_codes};
+use crate::common::{TestApp, error_codes, gid, row_id};
 use crate::http_rules::{Reply, encode, get, post_json, post_raw, reply, send};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -106,7 +107,12 @@ async fn a_panic_is_answered_as_internal_with_the_request_id() {
 
 fn many_aliases(count: usize) -> String {
     let fields: Vec<String> = (1..=count)
-        .map(|i| format!("c{i}: customer(id: \"{i}\") {{ id phones {{ number }} vehicles {{ id }} }}"))
+        .map(|i| {
+            format!(
+                "c{i}: customer(id: \"{}\") {{ id phones {{ number }} vehicles {{ id }} }}",
+                gid("Customer", i as i32)
+            )
+        })
         .collect();
     format!("{{ {} }}", fields.join(" "))
 }
@@ -141,7 +147,7 @@ async fn mutations_over_get_are_refused_by_the_operation_that_would_run() {
     for environment in [Environment::Development, Environment::Production] {
         let state = app.state(environment);
         for (query, name) in [
-            ("mutation R { revealCustomer(id: \"5\", purpose: \"checking the phone\") { phones } }", None),
+            ("mutation R { revealCustomer(id: \"Q3VzdG9tZXI6NQ\", purpose: \"checking the phone\") { phones } }", None),
             ("mutation L { login(username: \"admin\", password: \"demo\") { token } }", None),
             ("query Q { me { username } } mutation M { logout }", Some("M")),
         ] {
@@ -339,14 +345,24 @@ async fn graphql_over_http_details() {
         assert_eq!(r.code(), "BAD_REQUEST", "{body}");
     }
     // Fields come back in the order asked, root aliases too.
-    let query = "{ z: stores { code } a: me { username } customer(id: \"1\") { vehicles { vin } name } }";
+    let query = "{ z: stores { code } a: me { username } customer(id: \"Q3VzdG9tZXI6MQ\") { vehicles { vin } name } }";
     let r = send(&state, post_json(Some(&token), &[], &json!({ "query": query }))).await;
     // (Checked on the text: serde_json's map would sort the keys.)
     let at = |needle: &str| r.text.find(needle).unwrap_or_else(|| panic!("{needle} in {}", r.text));
     assert!(at("\"z\":") < at("\"a\":") && at("\"a\":") < at("\"customer\":"), "{}", r.text);
     assert!(at("\"vehicles\":") < at("\"name\":"), "{}", r.text);
-    // Ids are canonical.
-    for id in ["+1", "01", " 1", "1.0"] {
+    // Ids are opaque and canonical: only the text the API gives names the record.
+    let one = gid("Customer", 1);
+    assert_eq!(
+        app.data("admin", &format!("{{ customer(id: \"{one}\") {{ id }} }}"), json!({})).await["customer"]["id"],
+        one
+    );
+    let padded = format!("{one}==");
+    let spaced = format!(" {one}");
+    let standard = base64::engine::general_purpose::STANDARD.encode("Customer:1");
+    let plus = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("Customer:+1");
+    let zero = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("Customer:01");
+    for id in ["1", "+1", "01", " 1", "1.0", &padded, &spaced, &standard, &plus, &zero] {
         let r = app.run(Some("admin"), &format!("{{ customer(id: \"{id}\") {{ id }} }}"), json!({})).await;
         let data = r.data.into_json().unwrap_or(Value::Null);
         assert!(data["customer"].is_null(), "{id:?} is not customer 1: {data}");
@@ -364,10 +380,8 @@ async fn nested_lists_break_ties_by_id() {
     let app = TestApp::new().await;
     let customer = app.data("admin", "{ customers(first: 1) { nodes { id } } }", json!({})).await["customers"]["nodes"]
         [0]["id"]
-        .as_str()
-        .expect("a customer")
-        .parse::<i32>()
-        .expect("id");
+        .clone();
+    let customer = row_id("Customer", &customer);
     // Three ownerships starting the same day.
     let mut inserted = Vec::new();
     for n in 0..3 {
@@ -394,13 +408,17 @@ async fn nested_lists_break_ties_by_id() {
         .expect("ownership");
     }
     let data = app
-        .data("admin", "query($id: ID!) { customer(id: $id) { vehicles { id } } }", json!({"id": customer.to_string()}))
+        .data(
+            "admin",
+            "query($id: ID!) { customer(id: $id) { vehicles { id } } }",
+            json!({"id": gid("Customer", customer)}),
+        )
         .await;
     let ids: Vec<i64> = data["customer"]["vehicles"]
         .as_array()
         .expect("vehicles")
         .iter()
-        .filter_map(|v| v["id"].as_str().and_then(|s| s.parse().ok()))
+        .map(|v| i64::from(row_id("Vehicle", &v["id"])))
         .collect();
     let tied: Vec<i64> = ids.iter().copied().filter(|id| inserted.contains(id)).collect();
     assert_eq!(tied, inserted, "ownerships starting the same day come in id order: {ids:?}");

@@ -348,14 +348,14 @@ async fn oversized_bodies_get_413() {
     assert_eq!(reply.body["data"]["me"]["username"], "admin");
 }
 
-/// `customer(id: "1")` then `levels` times `vehicles { ownershipHistory { customer { ... } } }`,
+/// `customer(id: <customer 1>)` then `levels` times `vehicles { ownershipHistory { customer { ... } } }`,
 /// ending in `id`: depth 2 + 3 × levels.
 fn nested_customer_query(levels: usize) -> String {
     let mut inner = "id".to_owned();
     for _ in 0..levels {
         inner = format!("vehicles {{ ownershipHistory {{ customer {{ {inner} }} }} }}");
     }
-    format!("{{ customer(id: \"1\") {{ {inner} }} }}")
+    format!("{{ customer(id: \"{}\") {{ {inner} }} }}", crate::common::gid("Customer", 1))
 }
 
 /// Rule 6: alias, depth and complexity limits refuse a document before it runs.

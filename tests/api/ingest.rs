@@ -7,7 +7,7 @@ use entity::{
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, error_codes};
+use crate::common::{TestApp, error_codes, gid, row_id};
 
 const DELIVERY: &str = "mutation($r: DeliveryRecord!) { ingestDelivery(record: $r) { externalId outcome customerId sourceRecordId matchReason errors { field reason } } }";
 const SERVICE: &str = "mutation($r: RepairOrderRecord!) { ingestRepairOrder(record: $r) { externalId outcome customerId matchReason errors { field reason } } }";
@@ -59,12 +59,12 @@ async fn a_delivery_creates_customer_vehicle_and_sale_and_a_resend_changes_nothi
     let record = sale("S-1001", "陈 建国", "138-1111-2222", &national_id("11010519491231002"), "LSVCA4C37RN123456");
     let first = ingest(&app, &who, DELIVERY, record.clone(), "ingestDelivery").await;
     assert_eq!(first["outcome"], "CREATED", "{first}");
-    let id: i32 = first["customerId"].as_str().expect("id").parse().expect("number");
+    let id = row_id("Customer", &first["customerId"]);
     let c = customer::Entity::find_by_id(id).one(&app.db).await.expect("q").expect("customer");
     assert_eq!(c.name, "陈 建国");
     assert_eq!(c.id_number, Some(national_id("11010519491231002")));
     let view = app
-        .data("admin", "query($id: ID!) { customer(id: $id) { phones { number } vehicles { vin plate model } deliveries { price payment deliveredOn consultant { username } store { code } } stores { store { code } status } } }", json!({"id": id.to_string()}))
+        .data("admin", "query($id: ID!) { customer(id: $id) { phones { number } vehicles { vin plate model } deliveries { price payment deliveredOn consultant { username } store { code } } stores { store { code } status } } }", json!({"id": gid("Customer", id)}))
         .await;
     assert_eq!(view["customer"]["vehicles"][0]["vin"], "LSVCA4C37RN123456");
     assert_eq!(view["customer"]["vehicles"][0]["plate"], "浙A9X123");
@@ -153,7 +153,7 @@ async fn records_from_other_departments_find_the_same_customer() {
     assert_eq!(by_vin["customerId"], id);
     assert!(by_vin["matchReason"].as_str().expect("reason").contains("VIN"));
     let orders = repair_order::Entity::find()
-        .filter(repair_order::Column::CustomerId.eq(id.as_str().expect("id").parse::<i32>().expect("n")))
+        .filter(repair_order::Column::CustomerId.eq(row_id("Customer", &id)))
         .count(&app.db)
         .await
         .expect("q");
@@ -295,7 +295,7 @@ async fn a_form_of_address_is_kept_out_of_the_customers_name() {
             json!({"r": {"externalId": "L-H1", "customerName": "陈玉兰女士", "phone": "13822223333", "grade": "H"}}),
         )
         .await;
-    let id: i32 = first["ingestLead"]["customerId"].as_str().expect("id").parse().expect("n");
+    let id = row_id("Customer", &first["ingestLead"]["customerId"]);
     assert_eq!(customer::Entity::find_by_id(id).one(&app.db).await.expect("q").expect("c").name, "陈玉兰");
     // The same person typed with another form of address is still matched by name and phone.
     let again = app
@@ -344,13 +344,12 @@ async fn a_resent_record_with_another_persons_identity_is_resolved_again() {
     assert_eq!(corrected["outcome"], "UPDATED", "{corrected}");
     assert_eq!(corrected["customerId"], wife["customerId"], "{corrected}");
     assert_eq!(corrected["matchReason"], "same national ID");
-    let wife_id_number: i32 = wife["customerId"].as_str().expect("id").parse().expect("n");
-    let source =
-        source_record::Entity::find_by_id(corrected["sourceRecordId"].as_str().expect("id").parse::<i32>().expect("n"))
-            .one(&app.db)
-            .await
-            .expect("q")
-            .expect("source");
+    let wife_id_number = row_id("Customer", &wife["customerId"]);
+    let source = source_record::Entity::find_by_id(row_id("SourceRecord", &corrected["sourceRecordId"]))
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("source");
     assert_eq!(source.customer_id, wife_id_number);
     let deliveries = entity::delivery::Entity::find()
         .filter(entity::delivery::Column::SourceRecordId.eq(source.id))
@@ -382,7 +381,7 @@ async fn a_resent_record_with_a_new_phone_of_the_same_person_stays_and_adds_it()
         .await;
     assert_eq!(changed["ingestLead"]["outcome"], "UPDATED");
     assert_eq!(changed["ingestLead"]["customerId"], first["ingestLead"]["customerId"]);
-    let id: i32 = first["ingestLead"]["customerId"].as_str().expect("id").parse().expect("n");
+    let id = row_id("Customer", &first["ingestLead"]["customerId"]);
     let phones: Vec<String> = entity::contact_point::Entity::find()
         .filter(entity::contact_point::Column::CustomerId.eq(id))
         .all(&app.db)

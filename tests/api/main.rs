@@ -14,6 +14,7 @@ mod import;
 mod ingest;
 mod merge;
 mod newcomer;
+mod node;
 mod schema;
 mod tokens;
 mod unicode;

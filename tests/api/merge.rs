@@ -167,8 +167,9 @@ async fn a_merge_moves_everything_and_an_unmerge_restores_it_exactly() {
     assert_eq!(arrived["ingestDelivery"]["outcome"], "UPDATED", "{arrived}");
     assert_eq!(arrived["ingestDelivery"]["customerId"], gid("Customer", a));
 
-    let undone =
-        app.data("crm", "mutation($id: ID!) { unmergeCustomer(id: $id) { id } }", json!({"id": gid("Customer", b)})).await;
+    let undone = app
+        .data("crm", "mutation($id: ID!) { unmergeCustomer(id: $id) { id } }", json!({"id": gid("Customer", b)}))
+        .await;
     assert_eq!(undone["unmergeCustomer"].as_array().expect("list").len(), 2);
     // Exactly the state before, plus the record that arrived for b's identity, now b's.
     let after = picture(&app, &[a, b]).await;

@@ -11,7 +11,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use crate::common::{TestApp, error_codes};
+use crate::common::{TestApp, error_codes, gid};
 
 const README: &str = include_str!("../../README.md");
 
@@ -96,14 +96,14 @@ async fn every_readme_example_runs_as_written_against_the_demo() {
         let first = &data["search"]["edges"][0]["node"];
         assert_eq!(
             (first["matchedBy"].as_str(), first["customer"]["id"].as_str()),
-            (Some(matched), Some("1")),
+            (Some(matched), Some(gid("Customer", 1).as_str())),
             "{text}"
         );
     }
     let contains = app.data("admin", search, json!({ "t": "玉兰" })).await;
     assert!(contains["search"]["edges"].as_array().is_some_and(|e| !e.is_empty()));
     // The minimum length of a reveal's purpose, as the README states it.
-    let reveal = "mutation($p: String!) { revealCustomer(id: \"1\", purpose: $p) { phones } }";
+    let reveal = "mutation($p: String!) { revealCustomer(id: \"Q3VzdG9tZXI6MQ\", purpose: $p) { phones } }";
     assert!(README.contains("the purpose is at least 4 characters"));
     assert_eq!(error_codes(&app.run(Some("admin"), reveal, json!({ "p": "回访三" })).await), ["BAD_USER_INPUT"]);
     assert!(app.run(Some("admin"), reveal, json!({ "p": "首保回访" })).await.errors.is_empty());
