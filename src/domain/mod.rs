@@ -22,6 +22,7 @@ pub mod scope;
 pub mod search;
 pub mod service;
 pub mod timeline;
+pub mod views;
 pub mod vehicles;
 
 pub use scope::Scope;

@@ -17,16 +17,32 @@ use super::pagination::{JsonCursor, KeyCursor, Window, json_cursor, list, page_s
 use super::records::{Delivery, InsurancePolicy, Lead, PartsOrder, RepairOrder};
 use super::vehicles::Vehicle;
 use super::{db, loaders, meta, scope};
+use crate::domain::Scope;
 use crate::domain::access::{Action, Resource};
 use crate::domain::limits;
-use crate::domain::{self, mask, records::Customer as ByCustomer, timeline};
+use crate::domain::views::{ContactView, CustomerView};
+use crate::domain::{self, records::Customer as ByCustomer, timeline};
 use crate::error::AppError;
 
 /// What a nested list (not paged) counts for in the query cost: its children times this.
 pub const LIST_COST: usize = 10;
 
+/// A customer as the caller may see it: the domain's view, personal fields already
+/// masked or absent.
 #[derive(Clone)]
-pub struct Customer(pub customer::Model);
+pub struct Customer(pub CustomerView);
+
+impl Customer {
+    /// The caller's view of `model`.
+    pub fn new(scope: &Scope, model: customer::Model) -> Self {
+        Self(CustomerView::new(scope, model))
+    }
+
+    /// The caller's view of `model`, with the scope taken from the request.
+    pub fn of(ctx: &Context<'_>, model: customer::Model) -> Result<Self, AppError> {
+        Ok(Self::new(scope(ctx)?, model))
+    }
+}
 
 #[Object]
 impl Customer {
@@ -44,19 +60,19 @@ impl Customer {
     }
     /// Masked (`1990-**-**`); `revealCustomer` shows it whole. Null for roles without
     /// personal-data access.
-    async fn birthday(&self, ctx: &Context<'_>) -> Option<String> {
-        self.0.birthday.filter(|_| sees_personal(ctx)).map(mask::birthday)
+    async fn birthday(&self) -> Option<&str> {
+        self.0.birthday.as_deref()
     }
     /// National ID (individuals) or unified social credit code (companies), masked
     /// (`330102********1234`); `revealCustomer` shows it whole. Null for roles without
     /// personal-data access.
-    async fn id_number(&self, ctx: &Context<'_>) -> Option<String> {
-        self.0.id_number.as_deref().filter(|_| sees_personal(ctx)).map(mask::id_number)
+    async fn id_number(&self) -> Option<&str> {
+        self.0.id_number.as_deref()
     }
     /// Masked after the city; `revealCustomer` shows it whole. Null for roles without
     /// personal-data access.
-    async fn address(&self, ctx: &Context<'_>) -> Option<String> {
-        self.0.address.as_deref().filter(|_| sees_personal(ctx)).map(mask::address)
+    async fn address(&self) -> Option<&str> {
+        self.0.address.as_deref()
     }
     async fn city(&self) -> Option<&str> {
         self.0.city.as_deref()
@@ -85,25 +101,24 @@ impl Customer {
     /// access.
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn contact_points(&self, ctx: &Context<'_>) -> Result<Option<Vec<ContactPoint>>> {
-        if !sees_personal(ctx) {
+        if !self.0.personal {
             return Ok(None);
         }
         let rows = loaders::children::<ByCustomer, contact_point::Entity>(ctx, self.0.id).await?;
-        Ok(Some(rows.into_iter().map(ContactPoint).collect()))
+        Ok(ContactView::list(scope(ctx)?, rows).map(|views| views.into_iter().map(ContactPoint).collect()))
     }
     /// Phone numbers, primary first, masked. Null for roles without personal-data access.
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn phones(&self, ctx: &Context<'_>) -> Result<Option<Vec<ContactPoint>>> {
-        if !sees_personal(ctx) {
+        if !self.0.personal {
             return Ok(None);
         }
-        let mut rows: Vec<_> = loaders::children::<ByCustomer, contact_point::Entity>(ctx, self.0.id)
+        let rows: Vec<_> = loaders::children::<ByCustomer, contact_point::Entity>(ctx, self.0.id)
             .await?
             .into_iter()
             .filter(|c| c.kind == entity::enums::ContactKind::Phone)
             .collect();
-        rows.sort_by_key(|c| !c.is_primary);
-        Ok(Some(rows.into_iter().map(ContactPoint).collect()))
+        Ok(ContactView::list(scope(ctx)?, rows).map(|views| views.into_iter().map(ContactPoint).collect()))
     }
     /// The customer's relationship with each store that knows them.
     #[graphql(complexity = "LIST_COST * child_complexity")]
@@ -148,11 +163,12 @@ impl Customer {
         let loader = ctx.data::<async_graphql::dataloader::DataLoader<loaders::HouseholdLoader>>()?;
         let links = loader.load_one(self.0.id).await?.unwrap_or_default();
         let members = loaders::many::<customer::Entity>(ctx, links.iter().map(|(id, _)| *id)).await?;
+        let scope = scope(ctx)?;
         Ok(members
             .into_iter()
             .map(|c| {
                 let reason = links.iter().find(|(id, _)| *id == c.id).map(|(_, r)| r.clone()).unwrap_or_default();
-                HouseholdMember { customer: Customer(c), reason }
+                HouseholdMember { customer: Customer::new(scope, c), reason }
             })
             .collect())
     }
@@ -208,14 +224,7 @@ pub struct HouseholdMember {
     reason: String,
 }
 
-/// Whether the caller may see personal data at all (masked or, with a purpose,
-/// revealed). Roles without it get none: null, not masked values.
-fn sees_personal(ctx: &Context<'_>) -> bool {
-    use crate::domain::access::{Action, Resource};
-    scope(ctx).is_ok_and(|s| s.reach(Resource::PersonalData, Action::Read) != crate::domain::scope::Reach::Nothing)
-}
-
-pub struct ContactPoint(pub contact_point::Model);
+pub struct ContactPoint(pub ContactView);
 
 #[Object]
 impl ContactPoint {
@@ -224,14 +233,11 @@ impl ContactPoint {
     }
     /// Masked: `138****5678` for phones, `so***@example.cn` for e-mail;
     /// `revealCustomer` shows it whole.
-    async fn number(&self) -> String {
-        match self.0.kind {
-            entity::enums::ContactKind::Phone => mask::phone(&self.0.normalized),
-            _ => mask::handle(&self.0.normalized),
-        }
+    async fn number(&self) -> &str {
+        &self.0.number
     }
     async fn primary(&self) -> bool {
-        self.0.is_primary
+        self.0.primary
     }
 }
 
@@ -268,7 +274,7 @@ impl CustomerQuery {
         let scope = scope(ctx)?;
         scope.require(Resource::Customer, Action::Read)?;
         let Some(id) = ids::parse(Kind::Customer, &id) else { return Ok(None) };
-        Ok(domain::customers::by_id(db(ctx), scope, id).await?.map(Customer))
+        Ok(domain::customers::by_id(db(ctx), scope, id).await?.map(|c| Customer::new(scope, c)))
     }
 
     /// The customer holding this phone number, typed any common way.
@@ -276,7 +282,7 @@ impl CustomerQuery {
         let scope = scope(ctx)?;
         scope.require(Resource::Customer, Action::Read)?;
         limits::check("phone", &phone, limits::SEARCH)?;
-        Ok(domain::customers::by_phone(db(ctx), scope, &phone).await?.map(Customer))
+        Ok(domain::customers::by_phone(db(ctx), scope, &phone).await?.map(|c| Customer::new(scope, c)))
     }
 
     /// Customers, Relay style (keyset cursors), filtered and sorted; at most 100 per page.
@@ -296,7 +302,8 @@ impl CustomerQuery {
         let filter = filter.map(CustomerFilter::into_domain).transpose()?.unwrap_or_default();
         let window = Window { descending, first, after, last, before };
         let sort: domain::customers::CustomerSort = sort.unwrap_or_default().into();
-        list::<customer::Entity, _, _, _>(ctx, &filter, sort, false, window, Customer).await
+        let scope = scope(ctx)?;
+        list::<customer::Entity, _, _, _>(ctx, &filter, sort, false, window, |c| Customer::new(scope, c)).await
     }
 }
 
@@ -436,7 +443,7 @@ impl CustomerMutation {
         };
         let updated =
             domain::customers::update_profile(db(ctx), scope, meta(ctx), id, input.expected_version, change).await?;
-        Ok(Customer(updated))
+        Ok(Customer::new(scope, updated))
     }
 }
 

@@ -85,10 +85,18 @@ impl DuplicateCandidate {
         self.0.status.into()
     }
     async fn customer_a(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
-        Ok(loaders::one::<customer::Entity>(ctx, self.0.customer_a).await?.map(Customer))
+        loaders::one::<customer::Entity>(ctx, self.0.customer_a)
+            .await?
+            .map(|c| Customer::of(ctx, c))
+            .transpose()
+            .map_err(Into::into)
     }
     async fn customer_b(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
-        Ok(loaders::one::<customer::Entity>(ctx, self.0.customer_b).await?.map(Customer))
+        loaders::one::<customer::Entity>(ctx, self.0.customer_b)
+            .await?
+            .map(|c| Customer::of(ctx, c))
+            .transpose()
+            .map_err(Into::into)
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -167,7 +175,7 @@ impl IdentityMutation {
         let merged = ids::list_arg("mergedIds", Kind::Customer, &merged_ids)?;
         let result = merge::merge(db(ctx), scope(ctx)?, meta(ctx), survivor, &merged, dry_run, priority(ctx)).await?;
         Ok(MergeOutcome {
-            survivor: Customer(result.survivor),
+            survivor: Customer::of(ctx, result.survivor)?,
             merge_event_id: result.event_id.map(|id| ids::global(Kind::MergeEvent, id)),
             dry_run,
             moved: result.moved.into_iter().map(|(table, count)| MovedRows { table, count: count as i32 }).collect(),
@@ -183,7 +191,7 @@ impl IdentityMutation {
     async fn unmerge_customer(&self, ctx: &Context<'_>, id: ID) -> Result<Vec<Customer>> {
         let id = ids::required(Kind::Customer, &id, "customer")?;
         let restored = merge::unmerge(db(ctx), scope(ctx)?, meta(ctx), id).await.map_err(customer_ids_in_message)?;
-        Ok(restored.into_iter().map(Customer).collect())
+        Ok(restored.into_iter().map(|c| Customer::of(ctx, c)).collect::<Result<Vec<_>, _>>()?)
     }
 
     /// Decides a queued pair: the same person (merged into `survivorId`, by default the

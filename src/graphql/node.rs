@@ -89,11 +89,14 @@ async fn load(ctx: &Context<'_>, kind: Kind, keys: &[i64]) -> Result<Vec<(i64, N
     let narrow: Vec<i32> = keys.iter().filter_map(|key| i32::try_from(*key).ok()).collect();
     let keyed = |id: i32, node: Node| (i64::from(id), node);
     Ok(match kind {
-        Kind::Customer => loaders::many::<customer::Entity>(ctx, narrow)
-            .await?
-            .into_iter()
-            .map(|row| keyed(row.id, Node::Customer(Customer(row))))
-            .collect(),
+        Kind::Customer => {
+            let scope = super::scope(ctx)?;
+            loaders::many::<customer::Entity>(ctx, narrow)
+                .await?
+                .into_iter()
+                .map(|row| keyed(row.id, Node::Customer(Customer::new(scope, row))))
+                .collect()
+        }
         Kind::Vehicle => loaders::many::<vehicle::Entity>(ctx, narrow)
             .await?
             .into_iter()

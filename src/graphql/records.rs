@@ -29,7 +29,7 @@ async fn staff_of(ctx: &Context<'_>, id: Option<i32>) -> Result<Option<Staff>> {
 
 /// The customer a record belongs to, batched and scoped (null when out of scope).
 async fn customer_of(ctx: &Context<'_>, id: i32) -> Result<Option<Customer>> {
-    Ok(loaders::one::<customer::Entity>(ctx, id).await?.map(Customer))
+    loaders::one::<customer::Entity>(ctx, id).await?.map(|c| Customer::of(ctx, c)).transpose().map_err(Into::into)
 }
 
 async fn vehicle_of(ctx: &Context<'_>, id: Option<i32>) -> Result<Option<Vehicle>> {

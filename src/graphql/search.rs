@@ -27,8 +27,8 @@ pub struct SearchHit(search::Hit);
 
 #[Object]
 impl SearchHit {
-    async fn customer(&self) -> Customer {
-        Customer(self.0.customer.clone())
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Customer> {
+        Ok(Customer::of(ctx, self.0.customer.clone())?)
     }
     async fn matched_by(&self) -> MatchedBy {
         self.0.matched_by.into()
@@ -83,6 +83,6 @@ impl SearchQuery {
         let scope = scope(ctx)?;
         scope.require(Resource::Customer, Action::Read)?;
         limits::check("idNumber", &id_number, limits::SEARCH)?;
-        Ok(domain::customers::by_id_number(db(ctx), scope, &id_number).await?.map(Customer))
+        Ok(domain::customers::by_id_number(db(ctx), scope, &id_number).await?.map(|c| Customer::new(scope, c)))
     }
 }

@@ -83,7 +83,11 @@ impl VehicleOwnership {
         self.0.to_date
     }
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
-        Ok(loaders::one::<customer::Entity>(ctx, self.0.customer_id).await?.map(Customer))
+        loaders::one::<customer::Entity>(ctx, self.0.customer_id)
+            .await?
+            .map(|c| Customer::of(ctx, c))
+            .transpose()
+            .map_err(Into::into)
     }
 }
 
