@@ -12,13 +12,15 @@ use super::enums::{
     ContactKind, CustomerKind, Department, Gender, LeadGrade, LeadStatus, LifecycleStage, RelationshipStatus,
 };
 use super::ids::{self, Kind};
+use super::insurance::InsurancePolicy;
 use super::org::{Staff, Store};
 use super::pagination::{JsonCursor, KeyCursor, Window, json_cursor, list, page_size};
-use super::records::{Delivery, InsurancePolicy, Lead, PartsOrder, RepairOrder};
+use super::parts::PartsOrder;
+use super::sales::{Delivery, Lead};
+use super::service::RepairOrder;
 use super::vehicles::Vehicle;
 use super::{db, loaders, meta, scope};
 use crate::domain::Scope;
-use crate::domain::access::{Action, Resource};
 use crate::domain::limits;
 use crate::domain::views::{ContactView, CustomerView};
 use crate::domain::{self, records::Customer as ByCustomer, timeline};
@@ -272,7 +274,6 @@ impl CustomerQuery {
     /// A customer by id; a merged id resolves to its survivor. Null when not found.
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
         let scope = scope(ctx)?;
-        scope.require(Resource::Customer, Action::Read)?;
         let Some(id) = ids::parse(Kind::Customer, &id) else { return Ok(None) };
         Ok(domain::customers::by_id(db(ctx), scope, id).await?.map(|c| Customer::new(scope, c)))
     }
@@ -280,7 +281,6 @@ impl CustomerQuery {
     /// The customer holding this phone number, typed any common way.
     async fn customer_by_phone(&self, ctx: &Context<'_>, phone: String) -> Result<Option<Customer>> {
         let scope = scope(ctx)?;
-        scope.require(Resource::Customer, Action::Read)?;
         limits::check("phone", &phone, limits::SEARCH)?;
         Ok(domain::customers::by_phone(db(ctx), scope, &phone).await?.map(|c| Customer::new(scope, c)))
     }
@@ -304,6 +304,13 @@ impl CustomerQuery {
         let sort: domain::customers::CustomerSort = sort.unwrap_or_default().into();
         let scope = scope(ctx)?;
         list::<customer::Entity, _, _, _>(ctx, &filter, sort, false, window, |c| Customer::new(scope, c)).await
+    }
+
+    /// A customer by national ID (18 digits; a lowercase x is fine) or credit code.
+    async fn customer_by_id_number(&self, ctx: &Context<'_>, id_number: String) -> Result<Option<Customer>> {
+        let scope = scope(ctx)?;
+        limits::check("idNumber", &id_number, limits::SEARCH)?;
+        Ok(domain::customers::by_id_number(db(ctx), scope, &id_number).await?.map(|c| Customer::new(scope, c)))
     }
 }
 

@@ -1,19 +1,24 @@
 //! The GraphQL API: one query and one mutation object per domain, merged.
 
 pub mod audit;
+pub mod auth;
 pub mod customers;
 pub mod document;
 pub mod enums;
 pub mod identity;
 pub mod ids;
 pub mod ingest;
+pub mod insurance;
+pub mod links;
 pub mod literals;
 pub mod loaders;
 pub mod node;
 pub mod org;
 pub mod pagination;
-pub mod records;
+pub mod parts;
+pub mod sales;
 pub mod search;
+pub mod service;
 pub mod vehicles;
 
 use std::sync::Arc;
@@ -35,16 +40,18 @@ pub struct Query(
     customers::CustomerQuery,
     search::SearchQuery,
     vehicles::VehicleQuery,
-    records::RecordQuery,
+    sales::SalesQuery,
+    service::ServiceQuery,
+    insurance::InsuranceQuery,
     identity::IdentityQuery,
     audit::AuditQuery,
 );
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
-    org::AuthMutation,
+    auth::AuthMutation,
     customers::CustomerMutation,
-    records::SalesMutation,
+    sales::SalesMutation,
     ingest::IngestMutation,
     identity::IdentityMutation,
 );

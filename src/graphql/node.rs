@@ -12,11 +12,15 @@ use entity::{
 use sea_orm::{Iterable, PrimaryKeyToColumn, PrimaryKeyTrait};
 
 use super::audit::AuditEntry;
+use super::auth::ApiKey;
 use super::customers::Customer;
 use super::identity::{DuplicateCandidate, SourceRecord};
 use super::ids::{self, Kind};
-use super::org::{ApiKey, Staff, Store};
-use super::records::{Delivery, InsurancePolicy, Lead, PartsOrder, RepairOrder};
+use super::insurance::InsurancePolicy;
+use super::org::{Staff, Store};
+use super::parts::PartsOrder;
+use super::sales::{Delivery, Lead};
+use super::service::RepairOrder;
 use super::vehicles::Vehicle;
 use super::{db, loaders, scope};
 use crate::domain::access::{Action, Resource};

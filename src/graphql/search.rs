@@ -1,14 +1,11 @@
-//! Free-text customer search and the lookups by plate and national ID.
+//! Free-text customer search.
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Enum, Object, Result};
 
 use super::customers::Customer;
 use super::pagination::{JsonCursor, json_cursor, page_size};
-use super::vehicles::Vehicle;
 use super::{db, scope};
-use crate::domain;
-use crate::domain::access::{Action, Resource};
 use crate::domain::limits;
 use crate::domain::search::{self, SearchKey};
 
@@ -57,7 +54,6 @@ impl SearchQuery {
         after: Option<String>,
     ) -> Result<Connection<JsonCursor<SearchKey>, SearchHit, EmptyFields, EmptyFields>> {
         let scope = scope(ctx)?;
-        scope.require(Resource::Customer, Action::Read)?;
         limits::check("text", &text, limits::SEARCH)?;
         let limit = page_size(first)?;
         let after = json_cursor::<SearchKey>("after", after)?;
@@ -68,21 +64,5 @@ impl SearchQuery {
             Edge::new(JsonCursor(key), SearchHit(hit))
         }));
         Ok(connection)
-    }
-
-    /// A vehicle by plate, typed in any case, with or without spaces and middle dot.
-    async fn vehicle_by_plate(&self, ctx: &Context<'_>, plate: String) -> Result<Option<Vehicle>> {
-        let scope = scope(ctx)?;
-        scope.require(Resource::Vehicle, Action::Read)?;
-        limits::check("plate", &plate, limits::SEARCH)?;
-        Ok(domain::vehicles::by_plate(db(ctx), scope, &plate).await?.map(Vehicle))
-    }
-
-    /// A customer by national ID (18 digits; a lowercase x is fine) or credit code.
-    async fn customer_by_id_number(&self, ctx: &Context<'_>, id_number: String) -> Result<Option<Customer>> {
-        let scope = scope(ctx)?;
-        scope.require(Resource::Customer, Action::Read)?;
-        limits::check("idNumber", &id_number, limits::SEARCH)?;
-        Ok(domain::customers::by_id_number(db(ctx), scope, &id_number).await?.map(|c| Customer::new(scope, c)))
     }
 }

