@@ -228,7 +228,6 @@ impl Scoped for entity::customer::Entity {
     }
 }
 
-
 /// Kinds of record listed by id with their row of the permission matrix.
 macro_rules! listed {
     ($($module:ident => $resource:ident),+ $(,)?) => {$(
@@ -267,15 +266,25 @@ impl super::listing::Listed for entity::customer::Entity {
     }
 }
 
-/// The duplicate queue is group work (the permission matrix's `Identity` row).
-impl Scoped for entity::duplicate_candidate::Entity {
-    fn order_column() -> Self::Column {
-        entity::duplicate_candidate::Column::Id
-    }
-    fn restrict(select: Select<Self>, _scope: &Scope) -> Select<Self> {
-        select
-    }
+/// Tables read whole or not at all, by one row of the permission matrix: the duplicate
+/// queue (`Identity`), the audit log (`AuditLog`), API keys (`Accounts`).
+macro_rules! all_or_nothing {
+    ($($module:ident => $resource:ident),+ $(,)?) => {$(
+        impl Scoped for entity::$module::Entity {
+            fn order_column() -> Self::Column {
+                entity::$module::Column::Id
+            }
+            fn restrict(select: Select<Self>, scope: &Scope) -> Select<Self> {
+                match scope.reach(Resource::$resource, Action::Read) {
+                    Reach::Nothing => select.filter(sea_orm::sea_query::Expr::value(false)),
+                    _ => select,
+                }
+            }
+        }
+    )+};
 }
+
+all_or_nothing!(duplicate_candidate => Identity, audit_log => AuditLog, api_key => Accounts);
 
 impl super::listing::Listed for entity::duplicate_candidate::Entity {
     const RESOURCE: Resource = Resource::Identity;

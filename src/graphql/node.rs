@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use async_graphql::{Context, ID, Interface, Object, Result};
 use entity::{
-    customer, delivery, duplicate_candidate, insurance_policy, lead, parts_order, repair_order, source_record, staff,
-    store, vehicle,
+    api_key, audit_log, customer, delivery, duplicate_candidate, insurance_policy, lead, parts_order, repair_order,
+    source_record, staff, store, vehicle,
 };
 use sea_orm::{Iterable, PrimaryKeyToColumn, PrimaryKeyTrait};
 
@@ -23,8 +23,6 @@ use super::sales::{Delivery, Lead};
 use super::service::RepairOrder;
 use super::vehicles::Vehicle;
 use super::{db, loaders, scope};
-use crate::domain::access::{Action, Resource};
-use crate::domain::audit;
 use crate::domain::records::{self, Scoped};
 use crate::error::AppError;
 
@@ -91,70 +89,39 @@ async fn resolve(ctx: &Context<'_>, asked: &[ID]) -> Result<Vec<Option<Node>>> {
 /// The `kind` objects of `keys` the caller may read, with their keys.
 async fn load(ctx: &Context<'_>, kind: Kind, keys: &[i64]) -> Result<Vec<(i64, Node)>> {
     let narrow: Vec<i32> = keys.iter().filter_map(|key| i32::try_from(*key).ok()).collect();
-    let keyed = |id: i32, node: Node| (i64::from(id), node);
+    // Through the per-request loaders (batched with the rest of the request) …
+    macro_rules! loaded {
+        ($entity:ident, $node:expr) => {
+            loaders::many::<$entity::Entity>(ctx, narrow)
+                .await?
+                .into_iter()
+                .map(|r| (i64::from(r.id), $node(r)))
+                .collect()
+        };
+    }
+    // … or in one statement through the domain's row scoping.
+    macro_rules! scoped {
+        ($entity:ident, $node:expr) => {
+            scoped::<$entity::Entity>(ctx, &narrow).await?.into_iter().map(|r| (i64::from(r.id), $node(r))).collect()
+        };
+    }
+    let scope = scope(ctx)?;
     Ok(match kind {
-        Kind::Customer => {
-            let scope = super::scope(ctx)?;
-            loaders::many::<customer::Entity>(ctx, narrow)
-                .await?
-                .into_iter()
-                .map(|row| keyed(row.id, Node::Customer(Customer::new(scope, row))))
-                .collect()
-        }
-        Kind::Vehicle => loaders::many::<vehicle::Entity>(ctx, narrow)
-            .await?
-            .into_iter()
-            .map(|row| keyed(row.id, Node::Vehicle(Vehicle(row))))
-            .collect(),
-        Kind::Store => loaders::many::<store::Entity>(ctx, narrow)
-            .await?
-            .into_iter()
-            .map(|row| keyed(row.id, Node::Store(Store(row))))
-            .collect(),
-        Kind::Staff => loaders::many::<staff::Entity>(ctx, narrow)
-            .await?
-            .into_iter()
-            .map(|row| keyed(row.id, Node::Staff(Staff(row))))
-            .collect(),
-        Kind::Lead => {
-            scoped::<lead::Entity>(ctx, &narrow).await?.into_iter().map(|r| keyed(r.id, Node::Lead(Lead(r)))).collect()
-        }
-        Kind::Delivery => scoped::<delivery::Entity>(ctx, &narrow)
-            .await?
-            .into_iter()
-            .map(|r| keyed(r.id, Node::Delivery(Delivery(r))))
-            .collect(),
-        Kind::RepairOrder => scoped::<repair_order::Entity>(ctx, &narrow)
-            .await?
-            .into_iter()
-            .map(|r| keyed(r.id, Node::RepairOrder(RepairOrder(r))))
-            .collect(),
-        Kind::InsurancePolicy => scoped::<insurance_policy::Entity>(ctx, &narrow)
-            .await?
-            .into_iter()
-            .map(|r| keyed(r.id, Node::InsurancePolicy(InsurancePolicy(r))))
-            .collect(),
-        Kind::PartsOrder => scoped::<parts_order::Entity>(ctx, &narrow)
-            .await?
-            .into_iter()
-            .map(|r| keyed(r.id, Node::PartsOrder(PartsOrder(r))))
-            .collect(),
-        Kind::SourceRecord => scoped::<source_record::Entity>(ctx, &narrow)
-            .await?
-            .into_iter()
-            .map(|r| keyed(r.id, Node::SourceRecord(SourceRecord(r))))
-            .collect(),
-        // The queue is read whole or not at all (the permission matrix's Identity row).
-        Kind::DuplicateCandidate if scope(ctx)?.require(Resource::Identity, Action::Read).is_ok() => {
-            scoped::<duplicate_candidate::Entity>(ctx, &narrow)
-                .await?
-                .into_iter()
-                .map(|r| keyed(r.id, Node::DuplicateCandidate(DuplicateCandidate(r))))
-                .collect()
-        }
-        Kind::AuditEntry => audit_entries(ctx, keys).await?,
-        // API keys have no read in the domain yet; merge events are not objects.
-        Kind::DuplicateCandidate | Kind::ApiKey | Kind::MergeEvent => Vec::new(),
+        Kind::Customer => loaded!(customer, |r| Node::Customer(Customer::new(scope, r))),
+        Kind::Vehicle => loaded!(vehicle, |r| Node::Vehicle(Vehicle(r))),
+        Kind::Store => loaded!(store, |r| Node::Store(Store(r))),
+        Kind::Staff => loaded!(staff, |r| Node::Staff(Staff(r))),
+        Kind::Lead => scoped!(lead, |r| Node::Lead(Lead(r))),
+        Kind::Delivery => scoped!(delivery, |r| Node::Delivery(Delivery(r))),
+        Kind::RepairOrder => scoped!(repair_order, |r| Node::RepairOrder(RepairOrder(r))),
+        Kind::InsurancePolicy => scoped!(insurance_policy, |r| Node::InsurancePolicy(InsurancePolicy(r))),
+        Kind::PartsOrder => scoped!(parts_order, |r| Node::PartsOrder(PartsOrder(r))),
+        Kind::SourceRecord => scoped!(source_record, |r| Node::SourceRecord(SourceRecord(r))),
+        Kind::DuplicateCandidate => scoped!(duplicate_candidate, |r| Node::DuplicateCandidate(DuplicateCandidate(r))),
+        Kind::AuditEntry => scoped!(audit_log, |r| Node::AuditEntry(AuditEntry(r))),
+        Kind::ApiKey => scoped!(api_key, |r| Node::ApiKey(ApiKey(r))),
+        // Merge events are not objects of the API.
+        Kind::MergeEvent => Vec::new(),
     })
 }
 
@@ -166,20 +133,4 @@ where
 {
     let Some(key) = E::PrimaryKey::iter().next() else { return Ok(Vec::new()) };
     Ok(records::by_ids::<E>(db(ctx), scope(ctx)?, ids, key.into_column()).await?)
-}
-
-/// Audit entries by id, for the roles that read the audit log.
-async fn audit_entries(ctx: &Context<'_>, keys: &[i64]) -> Result<Vec<(i64, Node)>> {
-    let scope = scope(ctx)?;
-    if scope.require(Resource::AuditLog, Action::Read).is_err() {
-        return Ok(Vec::new());
-    }
-    let mut entries = Vec::new();
-    for &key in keys {
-        let Some(before) = key.checked_add(1) else { continue };
-        let (rows, _) = audit::page(db(ctx), scope, &audit::Filter::default(), Some(before), 1).await?;
-        entries
-            .extend(rows.into_iter().filter(|row| row.id == key).map(|row| (key, Node::AuditEntry(AuditEntry(row)))));
-    }
-    Ok(entries)
 }
