@@ -8,21 +8,10 @@ use entity::{audit_log, contact_point, customer, customer_store, repair_order, v
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, error_codes, gid, row_id};
-
-/// Every role's demo account (store roles at ZJ01).
-const PERSONAS: &[&str] = &[
-    "admin",
-    "crm",
-    "analyst",
-    "zj01.manager",
-    "zj01.sales",
-    "zj01.service",
-    "zj01.insurance",
-    "zj01.parts",
-    "pt01.partner",
-    "zj01.integration",
-];
+use crate::common::{
+    ADMIN, ANALYST, CRM, INSURANCE_1, INTEGRATION_1, MANAGER_1, PARTNER, PARTS_1, Persona, SALES_1, SERVICE_1, TestApp,
+    error_codes, gid, row_id, store_number,
+};
 
 struct Fixture {
     app: TestApp,
@@ -93,7 +82,7 @@ enum Outcome {
     Forbidden,
 }
 
-async fn outcome(app: &TestApp, persona: &str, query: &str, vars: Value, field: &str) -> Outcome {
+async fn outcome(app: &TestApp, persona: Persona, query: &str, vars: Value, field: &str) -> Outcome {
     let response = app.run(Some(persona), query, vars).await;
     let codes = error_codes(&response);
     if codes == ["FORBIDDEN"] {
@@ -114,18 +103,18 @@ async fn root_fields_per_role() {
     let nobody = json!({"id": gid("Customer", 99_999_999)});
     // persona, own-store customer, other-store customer, other-store vehicle, stores, audit log
     let table = [
-        ("admin", Found, Found, Found, Found, Found),
-        ("crm", Found, Found, Found, Found, Forbidden),
-        ("analyst", Forbidden, Forbidden, Forbidden, Found, Forbidden),
-        ("zj01.manager", Found, Missing, Missing, Found, Forbidden),
-        ("zj01.sales", Found, Missing, Missing, Found, Forbidden),
-        ("zj01.service", Found, Missing, Missing, Found, Forbidden),
-        ("zj01.insurance", Found, Missing, Missing, Found, Forbidden),
-        ("zj01.parts", Found, Missing, Missing, Found, Forbidden),
-        ("pt01.partner", Missing, Missing, Forbidden, Found, Forbidden),
-        ("zj01.integration", Forbidden, Forbidden, Forbidden, Forbidden, Forbidden),
+        (ADMIN, Found, Found, Found, Found, Found),
+        (CRM, Found, Found, Found, Found, Forbidden),
+        (ANALYST, Forbidden, Forbidden, Forbidden, Found, Forbidden),
+        (MANAGER_1, Found, Missing, Missing, Found, Forbidden),
+        (SALES_1, Found, Missing, Missing, Found, Forbidden),
+        (SERVICE_1, Found, Missing, Missing, Found, Forbidden),
+        (INSURANCE_1, Found, Missing, Missing, Found, Forbidden),
+        (PARTS_1, Found, Missing, Missing, Found, Forbidden),
+        (PARTNER, Missing, Missing, Forbidden, Found, Forbidden),
+        (INTEGRATION_1, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden),
     ];
-    assert_eq!(table.len(), PERSONAS.len());
+    assert_eq!(table.each_ref().map(|row| row.0), Persona::EACH_KIND);
     let q = "query($id: ID!) { customer(id: $id) { id } }";
     for (persona, own, other, car, stores, audit) in table {
         assert_eq!(outcome(&f.app, persona, q, ours.clone(), "customer").await, own, "{persona}: own-store customer");
@@ -160,29 +149,29 @@ async fn root_fields_per_role() {
 async fn nested_records_follow_store_and_department() {
     let f = fixture().await;
     let vars = json!({"id": gid("Customer", f.ours)});
-    let admin = f.app.data("admin", CUSTOMER_360, vars.clone()).await;
+    let admin = f.app.data(ADMIN, CUSTOMER_360, vars.clone()).await;
     let count = |data: &Value, field: &str| data["customer"][field].as_array().map(Vec::len).unwrap_or(0);
     for field in ["repairOrders", "insurancePolicies", "vehicles"] {
         assert!(count(&admin, field) > 0, "fixture customer needs {field}");
     }
     // persona → the nested lists it may see (others must be empty).
-    let table: &[(&str, &[&str])] = &[
-        ("crm", &["vehicles", "leads", "deliveries", "repairOrders", "insurancePolicies", "partsOrders"]),
-        ("zj01.manager", &["vehicles", "leads", "deliveries", "repairOrders", "insurancePolicies", "partsOrders"]),
-        ("zj01.sales", &["vehicles", "leads", "deliveries"]),
-        ("zj01.service", &["vehicles", "repairOrders"]),
-        ("zj01.insurance", &["vehicles", "insurancePolicies"]),
-        ("zj01.parts", &["vehicles", "partsOrders"]),
+    let table: &[(Persona, &[&str])] = &[
+        (CRM, &["vehicles", "leads", "deliveries", "repairOrders", "insurancePolicies", "partsOrders"]),
+        (MANAGER_1, &["vehicles", "leads", "deliveries", "repairOrders", "insurancePolicies", "partsOrders"]),
+        (SALES_1, &["vehicles", "leads", "deliveries"]),
+        (SERVICE_1, &["vehicles", "repairOrders"]),
+        (INSURANCE_1, &["vehicles", "insurancePolicies"]),
+        (PARTS_1, &["vehicles", "partsOrders"]),
     ];
     for (persona, visible) in table {
-        let data = f.app.data(persona, CUSTOMER_360, vars.clone()).await;
+        let data = f.app.data(*persona, CUSTOMER_360, vars.clone()).await;
         for field in ["vehicles", "leads", "deliveries", "repairOrders", "insurancePolicies", "partsOrders"] {
             let expected = if visible.contains(&field) { count(&admin, field) } else { 0 };
             assert_eq!(count(&data, field), expected, "{persona}: {field}");
         }
         // Personal data is masked for everyone in queries, and absent (null) for roles
         // without personal-data access.
-        if *persona == "zj01.parts" {
+        if *persona == PARTS_1 {
             for field in ["phones", "contactPoints", "idNumber", "address", "birthday"] {
                 assert!(data["customer"][field].is_null(), "{persona}: {field} must be null");
             }
@@ -211,10 +200,10 @@ async fn a_store_sees_only_its_own_repair_orders_of_a_shared_customer() {
     let (customer, stores) =
         by_customer.into_iter().find(|(_, s)| s.len() > 1).expect("a customer served by two stores");
     for store in stores {
-        let persona = format!("zj0{store}.service");
+        let persona = Persona::Service(store_number(store));
         let data = app
             .data(
-                &persona,
+                persona,
                 "query($id: ID!) { customer(id: $id) { repairOrders { id store { id } } } }",
                 json!({"id": gid("Customer", customer)}),
             )
@@ -230,7 +219,7 @@ async fn a_store_sees_only_its_own_repair_orders_of_a_shared_customer() {
 #[tokio::test]
 async fn another_stores_customer_is_unreachable_by_every_path() {
     let f = fixture().await;
-    let persona = "zj01.sales";
+    let persona = SALES_1;
     // By phone.
     let by_phone = f
         .app
@@ -352,21 +341,21 @@ async fn source_records_follow_the_store_too() {
         let _: customer_store::Model = rel.insert(&app.db).await.expect("insert");
     }
     let sources = entity::source_record::Entity::find().all(&app.db).await.expect("q");
-    let stores = [1, 2];
+    let stores: [u8; 2] = [1, 2];
     let q = "query($id: ID!) { customer(id: $id) { sourceRecords { store { id } } } }";
-    let all = app.data("crm", q, json!({"id": gid("Customer", customer)})).await;
+    let all = app.data(CRM, q, json!({"id": gid("Customer", customer)})).await;
     assert_eq!(
         all["customer"]["sourceRecords"].as_array().expect("list").len(),
         sources.iter().filter(|s| s.customer_id == customer).count()
     );
     for store in stores {
-        let persona = format!("zj0{store}.manager");
-        let data = app.data(&persona, q, json!({"id": gid("Customer", customer)})).await;
+        let persona = Persona::Manager(store);
+        let data = app.data(persona, q, json!({"id": gid("Customer", customer)})).await;
         if data["customer"].is_null() {
             continue;
         }
         for r in data["customer"]["sourceRecords"].as_array().expect("list") {
-            assert_eq!(r["store"]["id"], gid("Store", store), "{persona}");
+            assert_eq!(r["store"]["id"], gid("Store", store.into()), "{persona}");
         }
     }
 }
@@ -384,7 +373,7 @@ async fn the_analyst_never_gets_a_name_or_a_phone() {
             gid("Customer", f.ours)
         ),
     ] {
-        let response = f.app.run(Some("analyst"), &query, json!({})).await;
+        let response = f.app.run(Some(ANALYST), &query, json!({})).await;
         assert_eq!(error_codes(&response), ["FORBIDDEN"], "{query}");
         assert_eq!(response.data.into_json().expect("json"), Value::Null, "{query}");
     }
@@ -395,7 +384,7 @@ async fn reveal_is_explicit_and_audited() {
     let f = fixture().await;
     let q = "mutation($id: ID!, $p: String!) { revealCustomer(id: $id, purpose: $p) { customerId phones idNumber address birthday } }";
     let vars = json!({"id": gid("Customer", f.ours), "p": "回访: 首保提醒"});
-    let data = f.app.data("zj01.service", q, vars.clone()).await;
+    let data = f.app.data(SERVICE_1, q, vars.clone()).await;
     let phones = data["revealCustomer"]["phones"].as_array().expect("phones");
     assert!(phones[0].as_str().expect("phone").starts_with("+86"));
     assert!(!phones[0].as_str().expect("phone").contains('*'));
@@ -403,7 +392,7 @@ async fn reveal_is_explicit_and_audited() {
         audit_log::Entity::find().filter(audit_log::Column::Action.eq("REVEAL")).all(&f.app.db).await.expect("q");
     assert_eq!(entries.len(), 1);
     let entry = &entries[0];
-    assert_eq!(entry.username.as_deref(), Some("zj01.service"));
+    assert_eq!(entry.username.as_deref(), Some(SERVICE_1.username().as_str()));
     assert_eq!(entry.role.as_deref(), Some("SERVICE_ADVISOR"));
     assert_eq!(entry.store_id, Some(1));
     assert_eq!(entry.record_kind, "customer");
@@ -412,9 +401,9 @@ async fn reveal_is_explicit_and_audited() {
     assert_eq!(entry.request_id.as_deref(), Some("test-request"));
     assert_eq!(entry.client_addr.as_deref(), Some("127.0.0.1"));
     // Roles without the right, and reveals without a purpose, change nothing.
-    let parts = f.app.run(Some("zj01.parts"), q, vars.clone()).await;
+    let parts = f.app.run(Some(PARTS_1), q, vars.clone()).await;
     assert_eq!(error_codes(&parts), ["FORBIDDEN"]);
-    let no_purpose = f.app.run(Some("zj01.service"), q, json!({"id": gid("Customer", f.ours), "p": " "})).await;
+    let no_purpose = f.app.run(Some(SERVICE_1), q, json!({"id": gid("Customer", f.ours), "p": " "})).await;
     assert_eq!(error_codes(&no_purpose), ["BAD_USER_INPUT"]);
     let entries =
         audit_log::Entity::find().filter(audit_log::Column::Action.eq("REVEAL")).all(&f.app.db).await.expect("q");
@@ -427,11 +416,11 @@ async fn profile_updates_are_locked_optimistically_and_audited() {
     let q = "mutation($id: ID!, $v: Int!, $tags: [String!]) { updateCustomerProfile(id: $id, input: { expectedVersion: $v, notes: \"prefers WeChat\", tags: $tags }) { version notes tags } }";
     let data = f
         .app
-        .data("zj01.sales", q, json!({"id": gid("Customer", f.ours), "v": 1, "tags": ["家庭用车", " VIP ", "VIP"]}))
+        .data(SALES_1, q, json!({"id": gid("Customer", f.ours), "v": 1, "tags": ["家庭用车", " VIP ", "VIP"]}))
         .await;
     assert_eq!(data["updateCustomerProfile"]["version"], 2);
     assert_eq!(data["updateCustomerProfile"]["tags"], json!(["VIP", "家庭用车"]));
-    let stale = f.app.run(Some("zj01.sales"), q, json!({"id": gid("Customer", f.ours), "v": 1, "tags": []})).await;
+    let stale = f.app.run(Some(SALES_1), q, json!({"id": gid("Customer", f.ours), "v": 1, "tags": []})).await;
     assert_eq!(error_codes(&stale), ["CONFLICT"]);
     let row = customer::Entity::find_by_id(f.ours).one(&f.app.db).await.expect("q").expect("customer");
     assert_eq!(row.version, 2);
@@ -443,7 +432,7 @@ async fn profile_updates_are_locked_optimistically_and_audited() {
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].fields, json!(["tags", "notes"]));
     // Insurance specialists read customers but may not change them.
-    let denied = f.app.run(Some("zj01.insurance"), q, json!({"id": gid("Customer", f.ours), "v": 2, "tags": []})).await;
+    let denied = f.app.run(Some(INSURANCE_1), q, json!({"id": gid("Customer", f.ours), "v": 2, "tags": []})).await;
     assert_eq!(error_codes(&denied), ["FORBIDDEN"]);
 }
 
@@ -451,27 +440,27 @@ async fn profile_updates_are_locked_optimistically_and_audited() {
 async fn leads_take_store_and_owner_from_the_token_and_can_be_shared_with_a_partner() {
     let f = fixture().await;
     let create = "mutation($id: ID!) { createLead(input: { customerId: $id, grade: H, intendedModel: \"途观L\", budget: \"215800.00\" }) { id grade status budget store { code } owner { username } } }";
-    let lead = f.app.data("zj01.manager", create, json!({"id": gid("Customer", f.ours)})).await;
+    let lead = f.app.data(MANAGER_1, create, json!({"id": gid("Customer", f.ours)})).await;
     assert_eq!(lead["createLead"]["store"]["code"], "ZJ01");
-    assert_eq!(lead["createLead"]["owner"]["username"], "zj01.manager");
+    assert_eq!(lead["createLead"]["owner"]["username"], MANAGER_1.username());
     assert_eq!(lead["createLead"]["budget"], "215800.00");
     let lead_id = lead["createLead"]["id"].as_str().expect("id").to_owned();
 
     // A sales consultant may only change their own leads; this one is the manager's.
     let update = "mutation($id: ID!, $s: LeadStatus, $r: String) { updateLead(id: $id, input: { status: $s, defeatReason: $r }) { status defeatReason } }";
-    let not_own = f.app.run(Some("zj01.sales"), update, json!({"id": lead_id, "s": "WON"})).await;
+    let not_own = f.app.run(Some(SALES_1), update, json!({"id": lead_id, "s": "WON"})).await;
     assert_eq!(error_codes(&not_own), ["NOT_FOUND"]);
-    let no_reason = f.app.run(Some("zj01.manager"), update, json!({"id": lead_id, "s": "DEFEATED"})).await;
+    let no_reason = f.app.run(Some(MANAGER_1), update, json!({"id": lead_id, "s": "DEFEATED"})).await;
     assert_eq!(error_codes(&no_reason), ["BAD_USER_INPUT"]);
 
     // The partner sees nothing until the lead is shared, then the lead and its customer.
     let partner_view = "query($id: ID!) { customer(id: $id) { id name phones { number } leads { id } vehicles { vin } repairOrders { id } } }";
-    let before = f.app.data("pt01.partner", partner_view, json!({"id": gid("Customer", f.ours)})).await;
+    let before = f.app.data(PARTNER, partner_view, json!({"id": gid("Customer", f.ours)})).await;
     assert!(before["customer"].is_null());
     let wrong_store = f
         .app
         .run(
-            Some("zj01.manager"),
+            Some(MANAGER_1),
             "mutation($id: ID!) { shareLead(id: $id, storeCode: \"ZJ02\") { id } }",
             json!({"id": lead_id}),
         )
@@ -479,23 +468,23 @@ async fn leads_take_store_and_owner_from_the_token_and_can_be_shared_with_a_part
     assert_eq!(error_codes(&wrong_store), ["BAD_USER_INPUT"]);
     f.app
         .data(
-            "zj01.manager",
+            MANAGER_1,
             "mutation($id: ID!) { shareLead(id: $id, storeCode: \"PT01\") { id } }",
             json!({"id": lead_id}),
         )
         .await;
-    let after = f.app.data("pt01.partner", partner_view, json!({"id": gid("Customer", f.ours)})).await;
+    let after = f.app.data(PARTNER, partner_view, json!({"id": gid("Customer", f.ours)})).await;
     assert_eq!(after["customer"]["id"], gid("Customer", f.ours));
     assert_eq!(after["customer"]["leads"], json!([{"id": lead_id}]));
     assert_eq!(after["customer"]["vehicles"], json!([]));
     assert_eq!(after["customer"]["repairOrders"], json!([]));
     let partner_update =
-        f.app.data("pt01.partner", update, json!({"id": lead_id, "s": "DEFEATED", "r": "购买了竞品品牌"})).await;
+        f.app.data(PARTNER, update, json!({"id": lead_id, "s": "DEFEATED", "r": "购买了竞品品牌"})).await;
     assert_eq!(partner_update["updateLead"]["status"], "DEFEATED");
     let reshare = f
         .app
         .run(
-            Some("pt01.partner"),
+            Some(PARTNER),
             "mutation($id: ID!) { shareLead(id: $id, storeCode: \"PT01\") { id } }",
             json!({"id": lead_id}),
         )
@@ -517,18 +506,18 @@ async fn the_audit_log_is_append_only_and_queryable_by_the_admin() {
     let f = fixture().await;
     let reveal = "mutation($id: ID!) { revealCustomer(id: $id, purpose: \"renewal call\") { customerId } }";
     for _ in 0..3 {
-        f.app.data("zj01.insurance", reveal, json!({"id": gid("Customer", f.ours)})).await;
+        f.app.data(INSURANCE_1, reveal, json!({"id": gid("Customer", f.ours)})).await;
     }
     for sql in ["UPDATE audit_log SET action = 'X'", "DELETE FROM audit_log"] {
         assert!(f.app.db.execute_unprepared(sql).await.is_err(), "{sql} must be refused");
     }
     let q = "query($a: String) { auditLog(first: 2, after: $a, filter: { action: \"REVEAL\", recordId: \"%ID%\" }) { edges { node { action username purpose recordIds } } pageInfo { hasNextPage endCursor } } }"
         .replace("%ID%", &gid("Customer", f.ours));
-    let page1 = f.app.data("admin", &q, json!({})).await;
+    let page1 = f.app.data(ADMIN, &q, json!({})).await;
     assert_eq!(page1["auditLog"]["edges"].as_array().expect("edges").len(), 2);
-    assert_eq!(page1["auditLog"]["edges"][0]["node"]["username"], "zj01.insurance");
+    assert_eq!(page1["auditLog"]["edges"][0]["node"]["username"], INSURANCE_1.username());
     assert_eq!(page1["auditLog"]["edges"][0]["node"]["recordIds"], json!([gid("Customer", f.ours)]));
-    let page2 = f.app.data("admin", &q, json!({"a": page1["auditLog"]["pageInfo"]["endCursor"]})).await;
+    let page2 = f.app.data(ADMIN, &q, json!({"a": page1["auditLog"]["pageInfo"]["endCursor"]})).await;
     assert_eq!(page2["auditLog"]["edges"].as_array().expect("edges").len(), 1);
     assert_eq!(page2["auditLog"]["pageInfo"]["hasNextPage"], false);
 }

@@ -1,22 +1,22 @@
 use serde_json::json;
 
-use crate::common::{TestApp, error_codes};
+use crate::common::{ADMIN, Persona, SALES_1, TestApp, error_codes};
 
 const LOGIN: &str = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token expiresAt staff { username role } } }";
 
 #[tokio::test]
 async fn login_returns_a_token_that_identifies_the_staff_member() {
     let app = TestApp::new().await;
-    let response = app.run(None, LOGIN, json!({"u": "admin", "p": "demo"})).await;
+    let response = app.run(None, LOGIN, json!({"u": ADMIN.username(), "p": "demo"})).await;
     assert!(response.errors.is_empty(), "{:?}", response.errors);
     let data = response.data.into_json().expect("json");
-    assert_eq!(data["login"]["staff"]["username"], "admin");
+    assert_eq!(data["login"]["staff"]["username"], ADMIN.username());
     assert_eq!(data["login"]["staff"]["role"], "GROUP_ADMIN");
     let token = data["login"]["token"].as_str().expect("token");
     let claims = app.keys.decode(token).expect("a valid token");
     assert_eq!(claims.role, "GROUP_ADMIN");
     assert_eq!(claims.store, None);
-    let sales = app.run(None, LOGIN, json!({"u": "zj02.sales", "p": "demo"})).await;
+    let sales = app.run(None, LOGIN, json!({"u": Persona::Sales(2).username(), "p": "demo"})).await;
     let data = sales.data.into_json().expect("json");
     let claims = app.keys.decode(data["login"]["token"].as_str().expect("token")).expect("valid");
     assert_eq!(claims.role, "SALES_CONSULTANT");
@@ -27,7 +27,7 @@ async fn login_returns_a_token_that_identifies_the_staff_member() {
 #[tokio::test]
 async fn wrong_password_and_unknown_user_get_the_same_error() {
     let app = TestApp::new().await;
-    let wrong = app.run(None, LOGIN, json!({"u": "admin", "p": "nope"})).await;
+    let wrong = app.run(None, LOGIN, json!({"u": ADMIN.username(), "p": "nope"})).await;
     let unknown = app.run(None, LOGIN, json!({"u": "nobody", "p": "demo"})).await;
     assert_eq!(error_codes(&wrong), vec!["UNAUTHENTICATED"]);
     assert_eq!(error_codes(&unknown), vec!["UNAUTHENTICATED"]);
@@ -54,8 +54,8 @@ async fn every_field_but_login_needs_a_token() {
 #[tokio::test]
 async fn me_describes_the_caller() {
     let app = TestApp::new().await;
-    let data = app.data("zj03.service", "{ me { username role department store { code } } }", json!({})).await;
-    assert_eq!(data["me"]["username"], "zj03.service");
+    let data = app.data(Persona::Service(3), "{ me { username role department store { code } } }", json!({})).await;
+    assert_eq!(data["me"]["username"], Persona::Service(3).username());
     assert_eq!(data["me"]["role"], "SERVICE_ADVISOR");
     assert_eq!(data["me"]["department"], "SERVICE");
     assert_eq!(data["me"]["store"]["code"], "ZJ03");
@@ -67,12 +67,12 @@ async fn disabled_staff_cannot_log_in_or_use_old_tokens() {
     use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
 
     let app = TestApp::new().await;
-    let token = app.token("zj01.sales").await;
+    let token = app.token(SALES_1).await;
     assert!(customer_hub::domain::auth::authenticate(&app.db, &app.keys, &token).await.is_ok());
-    let mut account = app.staff("zj01.sales").await.into_active_model();
+    let mut account = app.staff(SALES_1).await.into_active_model();
     account.active = Set(false);
     let _: staff::Model = account.update(&app.db).await.expect("disable");
     assert!(customer_hub::domain::auth::authenticate(&app.db, &app.keys, &token).await.is_err());
-    let response = app.run(None, LOGIN, json!({"u": "zj01.sales", "p": "demo"})).await;
+    let response = app.run(None, LOGIN, json!({"u": SALES_1.username(), "p": "demo"})).await;
     assert_eq!(error_codes(&response), vec!["UNAUTHENTICATED"]);
 }

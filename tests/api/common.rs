@@ -178,27 +178,30 @@ impl TestApp {
         }
     }
 
-    pub async fn staff(&self, username: &str) -> staff::Model {
+    /// The staff row of a demo account.
+    pub async fn staff(&self, who: Persona) -> staff::Model {
+        let username = who.username();
         staff::Entity::find()
-            .filter(staff::Column::Username.eq(username))
+            .filter(staff::Column::Username.eq(&username))
             .one(&self.db)
             .await
             .expect("query staff")
             .unwrap_or_else(|| panic!("no demo account {username}"))
     }
 
-    pub async fn actor(&self, username: &str) -> Actor {
-        Actor::from_staff(&self.staff(username).await, "test-token".into(), None)
+    pub async fn actor(&self, who: Persona) -> Actor {
+        Actor::from_staff(&self.staff(who).await, "test-token".into(), None)
     }
 
-    pub async fn token(&self, username: &str) -> String {
-        self.keys.issue(&self.staff(username).await, chrono::Utc::now()).0
+    /// A bearer token of a demo account, issued now.
+    pub async fn token(&self, who: Persona) -> String {
+        self.keys.issue(&self.staff(who).await, chrono::Utc::now()).0
     }
 
-    /// Runs a query as `username` (or anonymously with `None`).
-    pub async fn run(&self, username: Option<&str>, query: &str, variables: Value) -> Response {
-        let scope = match username {
-            Some(name) => Some(Scope::new(self.actor(name).await)),
+    /// Runs a query as `who` (or anonymously with `None`).
+    pub async fn run(&self, who: Option<Persona>, query: &str, variables: Value) -> Response {
+        let scope = match who {
+            Some(who) => Some(Scope::new(self.actor(who).await)),
             None => None,
         };
         let request = Request::new(query).variables(Variables::from_json(variables));
@@ -206,11 +209,124 @@ impl TestApp {
         graphql::execute(&self.schema, &self.db, request, scope, meta).await
     }
 
-    /// Runs a query that must succeed and returns its data as JSON.
-    pub async fn data(&self, username: &str, query: &str, variables: Value) -> Value {
-        let response = self.run(Some(username), query, variables).await;
-        assert!(response.errors.is_empty(), "unexpected errors: {:?}", response.errors);
+    /// Runs a query as `who` that must succeed and returns its data as JSON.
+    pub async fn data(&self, who: Persona, query: &str, variables: Value) -> Value {
+        let response = self.run(Some(who), query, variables).await;
+        assert!(response.errors.is_empty(), "unexpected errors as {who}: {:?}", response.errors);
         response.data.into_json().expect("JSON data")
+    }
+}
+
+/// A demo account (`src/demo/organisation.rs`). Store accounts carry the number of their
+/// own store, 1..=6 for ZJ01..ZJ06; the partner store PT01 has one account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Persona {
+    /// `admin`: group administrator.
+    Admin,
+    /// `crm`: the group's CRM / call center.
+    Crm,
+    /// `analyst`: group analyst (BI).
+    Analyst,
+    /// `zjNN.manager`: store manager.
+    Manager(u8),
+    /// `zjNN.sales`: sales consultant.
+    Sales(u8),
+    /// `zjNN.service`: service advisor.
+    Service(u8),
+    /// `zjNN.insurance`: insurance specialist.
+    Insurance(u8),
+    /// `zjNN.parts`: parts clerk.
+    Parts(u8),
+    /// `zjNN.crm`: the store's customer-service manager.
+    StoreCrm(u8),
+    /// `zjNN.integration[.service|.insurance|.parts]`: a department's source system.
+    Integration(u8, Dept),
+    /// `pt01.partner`: the partner store.
+    Partner,
+}
+
+/// The department of an integration account's source system.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dept {
+    Sales,
+    Service,
+    Insurance,
+    Parts,
+}
+
+pub const ADMIN: Persona = Persona::Admin;
+pub const CRM: Persona = Persona::Crm;
+pub const ANALYST: Persona = Persona::Analyst;
+pub const PARTNER: Persona = Persona::Partner;
+pub const MANAGER_1: Persona = Persona::Manager(1);
+pub const SALES_1: Persona = Persona::Sales(1);
+pub const SERVICE_1: Persona = Persona::Service(1);
+pub const INSURANCE_1: Persona = Persona::Insurance(1);
+pub const PARTS_1: Persona = Persona::Parts(1);
+/// The sales system of ZJ01 (`zj01.integration`).
+pub const INTEGRATION_1: Persona = Persona::Integration(1, Dept::Sales);
+
+impl Persona {
+    /// One account of each kind (store accounts of ZJ01), as the access tests walk them.
+    pub const EACH_KIND: [Persona; 10] =
+        [ADMIN, CRM, ANALYST, MANAGER_1, SALES_1, SERVICE_1, INSURANCE_1, PARTS_1, PARTNER, INTEGRATION_1];
+
+    /// Every demo account: the group's, each own store's (its roles and its departments'
+    /// source systems) and the partner's.
+    pub fn all() -> Vec<Persona> {
+        let mut all = vec![ADMIN, CRM, ANALYST, PARTNER];
+        for store in 1..=6 {
+            all.extend([
+                Persona::Manager(store),
+                Persona::Sales(store),
+                Persona::Service(store),
+                Persona::Insurance(store),
+                Persona::Parts(store),
+                Persona::StoreCrm(store),
+            ]);
+            all.extend(
+                [Dept::Sales, Dept::Service, Dept::Insurance, Dept::Parts].map(|d| Persona::Integration(store, d)),
+            );
+        }
+        all
+    }
+
+    /// The account's username, as the demo creates it.
+    pub fn username(self) -> String {
+        let at = |store: u8, suffix: &str| {
+            assert!((1..=6).contains(&store), "no own store ZJ{store:02} in the demo");
+            format!("zj{store:02}.{suffix}")
+        };
+        match self {
+            Persona::Admin => "admin".into(),
+            Persona::Crm => "crm".into(),
+            Persona::Analyst => "analyst".into(),
+            Persona::Manager(store) => at(store, "manager"),
+            Persona::Sales(store) => at(store, "sales"),
+            Persona::Service(store) => at(store, "service"),
+            Persona::Insurance(store) => at(store, "insurance"),
+            Persona::Parts(store) => at(store, "parts"),
+            Persona::StoreCrm(store) => at(store, "crm"),
+            Persona::Integration(store, Dept::Sales) => at(store, "integration"),
+            Persona::Integration(store, Dept::Service) => at(store, "integration.service"),
+            Persona::Integration(store, Dept::Insurance) => at(store, "integration.insurance"),
+            Persona::Integration(store, Dept::Parts) => at(store, "integration.parts"),
+            Persona::Partner => "pt01.partner".into(),
+        }
+    }
+}
+
+/// The number of an own store (ZJ01..ZJ06 are 1..=6) from its row id.
+pub fn store_number(store_id: i32) -> u8 {
+    u8::try_from(store_id)
+        .ok()
+        .filter(|n| (1..=6).contains(n))
+        .unwrap_or_else(|| panic!("store {store_id} is no own store"))
+}
+
+impl std::fmt::Display for Persona {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.username())
     }
 }
 

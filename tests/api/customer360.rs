@@ -15,7 +15,7 @@ use entity::{
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, error_codes, gid, row_id};
+use crate::common::{ADMIN, PARTS_1, Persona, SALES_1, SERVICE_1, TestApp, error_codes, gid, row_id, store_number};
 
 /// A customer holding a plated vehicle and a national ID, with phone, plate, VIN and ID.
 async fn identified_customer(app: &TestApp) -> (i32, String, String, String, String, String) {
@@ -67,16 +67,16 @@ async fn every_lookup_form_finds_the_same_customer() {
         assert_eq!(first["rank"], 0, "search `{form}`");
     };
     for form in &phone_forms {
-        expect_first(&app.data("admin", search, json!({"t": form})).await, "PHONE", form);
+        expect_first(&app.data(ADMIN, search, json!({"t": form})).await, "PHONE", form);
         let data =
-            app.data("admin", "query($p: String!) { customerByPhone(phone: $p) { id } }", json!({"p": form})).await;
+            app.data(ADMIN, "query($p: String!) { customerByPhone(phone: $p) { id } }", json!({"p": form})).await;
         assert_eq!(data["customerByPhone"]["id"], id, "{form}");
     }
     for form in &plate_forms {
-        expect_first(&app.data("admin", search, json!({"t": form})).await, "PLATE", form);
+        expect_first(&app.data(ADMIN, search, json!({"t": form})).await, "PLATE", form);
         let data = app
             .data(
-                "admin",
+                ADMIN,
                 "query($p: String!) { vehicleByPlate(plate: $p) { vin ownershipHistory { customer { id } } } }",
                 json!({"p": form}),
             )
@@ -84,19 +84,18 @@ async fn every_lookup_form_finds_the_same_customer() {
         assert_eq!(data["vehicleByPlate"]["vin"], vin, "{form}");
     }
     for form in &vin_forms {
-        expect_first(&app.data("admin", search, json!({"t": form})).await, "VIN", form);
-        let data = app.data("admin", "query($v: String!) { vehicle(vin: $v) { vin } }", json!({"v": form})).await;
+        expect_first(&app.data(ADMIN, search, json!({"t": form})).await, "VIN", form);
+        let data = app.data(ADMIN, "query($v: String!) { vehicle(vin: $v) { vin } }", json!({"v": form})).await;
         assert_eq!(data["vehicle"]["vin"], vin, "{form}");
     }
     for form in &id_forms {
-        expect_first(&app.data("admin", search, json!({"t": form})).await, "ID_NUMBER", form);
-        let data = app
-            .data("admin", "query($n: String!) { customerByIdNumber(idNumber: $n) { id } }", json!({"n": form}))
-            .await;
+        expect_first(&app.data(ADMIN, search, json!({"t": form})).await, "ID_NUMBER", form);
+        let data =
+            app.data(ADMIN, "query($n: String!) { customerByIdNumber(idNumber: $n) { id } }", json!({"n": form})).await;
         assert_eq!(data["customerByIdNumber"]["id"], id, "{form}");
     }
     // A name fragment finds them too, the exact name ranking above fragments.
-    let data = app.data("admin", "query($t: String!) { search(text: $t, first: 100) { edges { node { rank matchedBy customer { id name } } } } }", json!({"t": name})).await;
+    let data = app.data(ADMIN, "query($t: String!) { search(text: $t, first: 100) { edges { node { rank matchedBy customer { id name } } } } }", json!({"t": name})).await;
     let hits = data["search"]["edges"].as_array().expect("edges");
     assert!(hits.iter().any(|h| h["node"]["customer"]["id"] == id), "{name}");
     let ranks: Vec<i64> = hits.iter().map(|h| h["node"]["rank"].as_i64().expect("rank")).collect();
@@ -104,7 +103,7 @@ async fn every_lookup_form_finds_the_same_customer() {
     let surname: String = name.chars().take(1).collect();
     let data = app
         .data(
-            "admin",
+            ADMIN,
             "query($t: String!) { search(text: $t, first: 100) { edges { node { rank customer { id name } } } } }",
             json!({"t": surname}),
         )
@@ -129,8 +128,8 @@ async fn search_pages_through_ranked_hits_exactly_once_and_stays_in_scope() {
         .filter(|c| c.name.contains(&fragment))
         .map(|c| gid("Customer", c.id))
         .collect();
-    for persona in ["admin", "zj02.sales"] {
-        let visible: HashSet<String> = if persona == "admin" {
+    for persona in [ADMIN, Persona::Sales(2)] {
+        let visible: HashSet<String> = if persona == ADMIN {
             expected_all.iter().cloned().collect()
         } else {
             customer_store::Entity::find()
@@ -159,15 +158,15 @@ async fn search_pages_through_ranked_hits_exactly_once_and_stays_in_scope() {
         assert_eq!(unique.len(), seen.len(), "{persona}: duplicates in {seen:?}");
         assert_eq!(unique, visible, "{persona}");
     }
-    let empty = app.run(Some("admin"), "{ search(text: \"  \") { edges { cursor } } }", json!({})).await;
+    let empty = app.run(Some(ADMIN), "{ search(text: \"  \") { edges { cursor } } }", json!({})).await;
     assert_eq!(error_codes(&empty), ["BAD_USER_INPUT"]);
-    let wildcard = app.data("admin", "{ search(text: \"%\") { edges { cursor } } }", json!({})).await;
+    let wildcard = app.data(ADMIN, "{ search(text: \"%\") { edges { cursor } } }", json!({})).await;
     assert_eq!(wildcard["search"]["edges"], json!([]), "LIKE wildcards in the text are matched literally");
 }
 
 const STORE_PAGE: &str = "query($f: CustomerFilter, $s: CustomerSort, $d: Boolean, $first: Int, $after: String, $last: Int, $before: String) { customers(filter: $f, sort: $s, descending: $d, first: $first, after: $after, last: $last, before: $before) { edges { cursor node { id name createdAt } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }";
 
-async fn ids(app: &TestApp, persona: &str, vars: Value) -> (Vec<String>, Value) {
+async fn ids(app: &TestApp, persona: Persona, vars: Value) -> (Vec<String>, Value) {
     let data = app.data(persona, STORE_PAGE, vars).await;
     let conn = data["customers"].clone();
     let ids = conn["edges"]
@@ -198,7 +197,7 @@ async fn paging_a_stores_customers_forward_and_backward_in_every_sort() {
         let mut after: Option<String> = None;
         loop {
             let (page, info) =
-                ids(&app, "admin", json!({"f": filter, "s": sort, "d": descending, "first": 6, "after": after})).await;
+                ids(&app, ADMIN, json!({"f": filter, "s": sort, "d": descending, "first": 6, "after": after})).await;
             forward.extend(page);
             if !info["hasNextPage"].as_bool().expect("bool") {
                 break;
@@ -213,7 +212,7 @@ async fn paging_a_stores_customers_forward_and_backward_in_every_sort() {
         let mut before: Option<String> = None;
         loop {
             let (mut page, info) =
-                ids(&app, "admin", json!({"f": filter, "s": sort, "d": descending, "last": 5, "before": before})).await;
+                ids(&app, ADMIN, json!({"f": filter, "s": sort, "d": descending, "last": 5, "before": before})).await;
             page.reverse();
             backward.extend(page);
             if !info["hasPreviousPage"].as_bool().expect("bool") {
@@ -228,7 +227,7 @@ async fn paging_a_stores_customers_forward_and_backward_in_every_sort() {
     let mut seen = BTreeSet::new();
     let mut after: Option<String> = None;
     loop {
-        let (page, info) = ids(&app, "zj03.service", json!({"first": 100, "after": after})).await;
+        let (page, info) = ids(&app, Persona::Service(3), json!({"first": 100, "after": after})).await;
         seen.extend(page);
         if !info["hasNextPage"].as_bool().expect("bool") {
             break;
@@ -237,10 +236,10 @@ async fn paging_a_stores_customers_forward_and_backward_in_every_sort() {
     }
     assert_eq!(seen, store_customers);
     // A cursor of one sort is refused by another; both first and last are refused.
-    let (_, info) = ids(&app, "admin", json!({"s": "NAME", "first": 2})).await;
-    let mixed = app.run(Some("admin"), STORE_PAGE, json!({"s": "ID", "first": 2, "after": info["endCursor"]})).await;
+    let (_, info) = ids(&app, ADMIN, json!({"s": "NAME", "first": 2})).await;
+    let mixed = app.run(Some(ADMIN), STORE_PAGE, json!({"s": "ID", "first": 2, "after": info["endCursor"]})).await;
     assert_eq!(error_codes(&mixed), ["BAD_USER_INPUT"]);
-    let both = app.run(Some("admin"), STORE_PAGE, json!({"first": 2, "last": 2})).await;
+    let both = app.run(Some(ADMIN), STORE_PAGE, json!({"first": 2, "last": 2})).await;
     assert_eq!(error_codes(&both), ["BAD_USER_INPUT"]);
 }
 
@@ -249,7 +248,7 @@ async fn filtered(app: &TestApp, filter: Value) -> BTreeSet<i32> {
     let mut all = BTreeSet::new();
     let mut after: Option<String> = None;
     loop {
-        let (page, info) = ids(app, "admin", json!({"f": filter, "first": 100, "after": after})).await;
+        let (page, info) = ids(app, ADMIN, json!({"f": filter, "first": 100, "after": after})).await;
         all.extend(page.into_iter().map(|id| row_id("Customer", &json!(id))));
         if !info["hasNextPage"].as_bool().expect("bool") {
             return all;
@@ -351,18 +350,17 @@ async fn customer_filters_select_exactly_the_matching_customers() {
 async fn record_filters_only_see_records_in_scope() {
     let app = TestApp::with_customers(150).await;
     // A store's parts clerk filtering by lead grade sees nobody: leads are not theirs.
-    let data = app.data("zj01.parts", STORE_PAGE, json!({"f": {"leadGrade": "A"}, "first": 100})).await;
+    let data = app.data(PARTS_1, STORE_PAGE, json!({"f": {"leadGrade": "A"}, "first": 100})).await;
     assert_eq!(data["customers"]["edges"], json!([]));
-    let data = app
-        .data("zj01.sales", STORE_PAGE, json!({"f": {"lastServiceBefore": "2030-01-01T00:00:00Z"}, "first": 100}))
-        .await;
+    let data =
+        app.data(SALES_1, STORE_PAGE, json!({"f": {"lastServiceBefore": "2030-01-01T00:00:00Z"}, "first": 100})).await;
     assert_eq!(
         data["customers"]["edges"],
         json!([]),
         "sales consultants cannot filter by service history they cannot read"
     );
     let data = app
-        .data("zj01.service", STORE_PAGE, json!({"f": {"lastServiceBefore": "2030-01-01T00:00:00Z"}, "first": 100}))
+        .data(SERVICE_1, STORE_PAGE, json!({"f": {"lastServiceBefore": "2030-01-01T00:00:00Z"}, "first": 100}))
         .await;
     assert!(!data["customers"]["edges"].as_array().expect("edges").is_empty());
 }
@@ -374,7 +372,7 @@ async fn record_connections_page_within_scope() {
     let mut seen = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let data = app.data("zj02.service", q, json!({"a": after})).await;
+        let data = app.data(Persona::Service(2), q, json!({"a": after})).await;
         for e in data["repairOrders"]["edges"].as_array().expect("edges") {
             assert_eq!(e["node"]["store"]["id"], gid("Store", 2));
             seen.push((
@@ -391,11 +389,11 @@ async fn record_connections_page_within_scope() {
         repair_order::Entity::find().filter(repair_order::Column::StoreId.eq(2)).all(&app.db).await.expect("q").len();
     assert_eq!(seen.len(), expected);
     assert!(seen.windows(2).all(|w| w[0].0 >= w[1].0), "newest first");
-    let denied = app.run(Some("zj02.sales"), q, json!({})).await;
+    let denied = app.run(Some(Persona::Sales(2)), q, json!({})).await;
     assert_eq!(error_codes(&denied), ["FORBIDDEN"]);
     let leads = app
         .data(
-            "zj02.sales",
+            Persona::Sales(2),
             "{ leads(first: 100, filter: { status: OPEN }) { edges { node { status store { id } } } } }",
             json!({}),
         )
@@ -406,7 +404,7 @@ async fn record_connections_page_within_scope() {
     }
     let renewals = app
         .data(
-            "zj02.insurance",
+            Persona::Insurance(2),
             "{ insurancePolicies(first: 10, filter: { endsFrom: \"2026-11-20\" }) { edges { node { endsOn } } } }",
             json!({}),
         )
@@ -419,7 +417,7 @@ async fn record_connections_page_within_scope() {
         .collect();
     assert!(ends.windows(2).all(|w| w[0] <= w[1]), "soonest first: {ends:?}");
     assert!(ends.iter().all(|d| *d >= "2026-11-20"));
-    let cars = app.data("zj02.sales", "{ vehicles(first: 100) { edges { node { vin } } } }", json!({})).await;
+    let cars = app.data(Persona::Sales(2), "{ vehicles(first: 100) { edges { node { vin } } } }", json!({})).await;
     assert!(!cars["vehicles"]["edges"].as_array().expect("edges").is_empty());
 }
 
@@ -432,7 +430,7 @@ async fn the_timeline_merges_every_department_newest_first() {
     let mut entries = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let data = app.data("admin", q, json!({"id": gid("Customer", order.customer_id), "a": after})).await;
+        let data = app.data(ADMIN, q, json!({"id": gid("Customer", order.customer_id), "a": after})).await;
         let tl = &data["customer"]["timeline"];
         entries.extend(tl["edges"].as_array().expect("edges").iter().map(|e| e["node"].clone()));
         if !tl["pageInfo"]["hasNextPage"].as_bool().expect("bool") {
@@ -460,8 +458,8 @@ async fn the_timeline_merges_every_department_newest_first() {
     }
     // The service advisor's timeline holds only what they may read.
     let store = order.store_id;
-    let persona = format!("zj0{store}.service");
-    let data = app.data(&persona, q, json!({"id": gid("Customer", order.customer_id)})).await;
+    let persona = Persona::Service(store_number(store));
+    let data = app.data(persona, q, json!({"id": gid("Customer", order.customer_id)})).await;
     if !data["customer"].is_null() {
         for e in data["customer"]["timeline"]["edges"].as_array().expect("edges") {
             assert_eq!(e["node"]["kind"], "REPAIR_ORDER");
@@ -488,7 +486,7 @@ fn counting(app: &TestApp) -> (customer_hub::graphql::HubSchema, sea_orm::Databa
 async fn a_page_costs_the_same_number_of_statements_whatever_its_size() {
     let app = TestApp::with_customers(150).await;
     let (schema, db, count) = counting(&app);
-    let actor = app.actor("admin").await;
+    let actor = app.actor(ADMIN).await;
     let q = "query($n: Int!) { customers(first: $n) { edges { node { id name phones { number } vehicles { vin plate brand model } latestRepairOrder { openedAt store { code } advisor { username } } leads(status: OPEN) { grade owner { username } } stores { store { code } manager { username } } } } } }";
     let mut costs = Vec::new();
     for n in [5, 30, 100] {

@@ -4,7 +4,7 @@ use entity::{contact_point, customer, enums::ContactKind, repair_order, vehicle,
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 
-use crate::common::{TestApp, error_codes, gid};
+use crate::common::{ADMIN, CRM, TestApp, error_codes, gid};
 
 /// A demo customer who has a vehicle and service history, with their primary phone.
 async fn serviced_customer(app: &TestApp) -> (i32, String) {
@@ -39,7 +39,7 @@ async fn customer_by_phone_finds_the_customer_however_the_number_is_typed() {
         format!("0086{digits}"),
     ];
     for form in forms {
-        let data = app.data("admin", BY_PHONE, json!({"p": form})).await;
+        let data = app.data(ADMIN, BY_PHONE, json!({"p": form})).await;
         let found = &data["customerByPhone"];
         assert_eq!(found["id"], gid("Customer", id), "typed as {form}");
         assert!(!found["vehicles"].as_array().expect("list").is_empty());
@@ -47,7 +47,7 @@ async fn customer_by_phone_finds_the_customer_however_the_number_is_typed() {
         assert_eq!(found["phones"][0]["number"], format!("{}****{}", &digits[..3], &digits[7..]));
         assert!(found["stores"][0]["manager"]["username"].is_string());
     }
-    let data = app.data("admin", BY_PHONE, json!({"p": "13000000000"})).await;
+    let data = app.data(ADMIN, BY_PHONE, json!({"p": "13000000000"})).await;
     assert!(data["customerByPhone"].is_null());
 }
 
@@ -62,7 +62,7 @@ async fn customer_by_id_returns_linked_records_and_null_for_unknown_ids() {
         .expect("count");
     let data = app
         .data(
-            "admin",
+            ADMIN,
             "query($id: ID!) { customer(id: $id) { id repairOrders { id mileage } } }",
             json!({"id": gid("Customer", id)}),
         )
@@ -72,7 +72,7 @@ async fn customer_by_id_returns_linked_records_and_null_for_unknown_ids() {
     for missing in
         [gid("Customer", 999_999), "abc".into(), "-1".into(), id.to_string(), gid("Vehicle", id), gid("Lead", id)]
     {
-        let data = app.data("admin", "query($id: ID!) { customer(id: $id) { id } }", json!({"id": missing})).await;
+        let data = app.data(ADMIN, "query($id: ID!) { customer(id: $id) { id } }", json!({"id": missing})).await;
         assert!(data["customer"].is_null(), "{missing}");
     }
 }
@@ -85,8 +85,7 @@ async fn merged_customer_ids_resolve_to_the_survivor() {
         customer::Entity::find_by_id(2).one(&app.db).await.expect("q").expect("customer 2").into_active_model();
     loser.merged_into = Set(Some(1));
     let _: customer::Model = loser.update(&app.db).await.expect("merge");
-    let data =
-        app.data("admin", "query($id: ID!) { customer(id: $id) { id } }", json!({"id": gid("Customer", 2)})).await;
+    let data = app.data(ADMIN, "query($id: ID!) { customer(id: $id) { id } }", json!({"id": gid("Customer", 2)})).await;
     assert_eq!(data["customer"]["id"], gid("Customer", 1));
 }
 
@@ -102,14 +101,14 @@ async fn vehicle_by_vin_ignores_case_and_shows_history() {
         .expect("owner");
     let data = app
         .data(
-            "crm",
+            CRM,
             "query($v: String!) { vehicle(vin: $v) { vin plate ownershipHistory { role customer { id } } repairOrders { kind } } }",
             json!({"v": car.vin.to_lowercase()}),
         )
         .await;
     assert_eq!(data["vehicle"]["vin"], car.vin);
     assert_eq!(data["vehicle"]["ownershipHistory"][0]["customer"]["id"], gid("Customer", owner.customer_id));
-    let none = app.data("crm", "{ vehicle(vin: \"LSVAAAAAAAAAAAAAA\") { vin } }", json!({})).await;
+    let none = app.data(CRM, "{ vehicle(vin: \"LSVAAAAAAAAAAAAAA\") { vin } }", json!({})).await;
     assert!(none["vehicle"].is_null());
 }
 
@@ -123,7 +122,7 @@ async fn paging_through_customers_returns_each_exactly_once() {
     let mut after: Option<String> = None;
     let mut pages = 0;
     loop {
-        let data = app.data("admin", PAGE, json!({"first": 7, "after": after})).await;
+        let data = app.data(ADMIN, PAGE, json!({"first": 7, "after": after})).await;
         let conn = &data["customers"];
         for edge in conn["edges"].as_array().expect("edges") {
             assert!(seen.insert(edge["node"]["id"].as_str().expect("id").to_owned()), "duplicate {edge}");
@@ -143,7 +142,7 @@ async fn paging_through_customers_returns_each_exactly_once() {
 async fn bad_page_arguments_are_refused_with_a_code() {
     let app = TestApp::new().await;
     for (first, after) in [(json!(0), json!(null)), (json!(101), json!(null)), (json!(10), json!("not-a-cursor"))] {
-        let response = app.run(Some("admin"), PAGE, json!({"first": first, "after": after})).await;
+        let response = app.run(Some(ADMIN), PAGE, json!({"first": first, "after": after})).await;
         assert_eq!(error_codes(&response), vec!["BAD_USER_INPUT"], "first={first} after={after}");
     }
 }

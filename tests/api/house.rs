@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::common::TestApp;
+use crate::common::{ADMIN, INSURANCE_1, SALES_1, SERVICE_1, TestApp};
 
 /// Every department record names its customer, scoped like everything else: the
 /// insurance specialist's renewal list shows whom to call.
@@ -11,22 +11,22 @@ use crate::common::TestApp;
 async fn records_name_their_customer() {
     let app = TestApp::new().await;
     let q = "{ insurancePolicies(first: 5) { nodes { id customer { id name } } } }";
-    let data = app.data("zj01.insurance", q, json!({})).await;
+    let data = app.data(INSURANCE_1, q, json!({})).await;
     let nodes = data["insurancePolicies"]["nodes"].as_array().expect("nodes");
     assert!(!nodes.is_empty(), "{data}");
     for node in nodes {
         assert!(node["customer"]["name"].is_string(), "{node}");
     }
     for (who, q, field) in [
-        ("zj01.sales", "{ leads(first: 5) { nodes { customer { name } } } }", "leads"),
-        ("zj01.service", "{ repairOrders(first: 5) { nodes { customer { name } } } }", "repairOrders"),
+        (SALES_1, "{ leads(first: 5) { nodes { customer { name } } } }", "leads"),
+        (SERVICE_1, "{ repairOrders(first: 5) { nodes { customer { name } } } }", "repairOrders"),
     ] {
         let data = app.data(who, q, json!({})).await;
         let nodes = data[field]["nodes"].as_array().expect("nodes");
         assert!(!nodes.is_empty() && nodes.iter().all(|n| n["customer"]["name"].is_string()), "{who}: {data}");
     }
     let q = "{ customers(first: 3) { nodes { deliveries { customer { id } } partsOrders { customer { id } } id } } }";
-    let data = app.data("admin", q, json!({})).await;
+    let data = app.data(ADMIN, q, json!({})).await;
     for node in data["customers"]["nodes"].as_array().expect("nodes") {
         for list in ["deliveries", "partsOrders"] {
             for record in node[list].as_array().expect("list") {
@@ -56,5 +56,8 @@ async fn every_customer_owned_table_is_in_the_registry() {
     tables.sort();
     let mut registry: Vec<String> = OwnedKind::ALL.iter().map(|k| k.table().to_owned()).collect();
     registry.sort();
-    assert_eq!(tables, registry, "a table with customer_id is missing from domain::owned (or the registry names a table that has none)");
+    assert_eq!(
+        tables, registry,
+        "a table with customer_id is missing from domain::owned (or the registry names a table that has none)"
+    );
 }

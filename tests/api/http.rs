@@ -5,7 +5,7 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use crate::common::TestApp;
+use crate::common::{ADMIN, TestApp};
 
 async fn post(app: &TestApp, token: Option<&str>, body: Value) -> (StatusCode, Value) {
     let router = customer_hub::http::router(app.state(Environment::Development));
@@ -45,14 +45,14 @@ async fn login_then_query_over_http() {
     let token = body["data"]["login"]["token"].as_str().expect("token").to_owned();
     let (status, body) = post(&app, Some(&token), json!({"query": "{ me { username } stores { code } }"})).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["data"]["me"]["username"], "admin");
+    assert_eq!(body["data"]["me"]["username"], ADMIN.username());
 }
 
 #[tokio::test]
 async fn bad_tokens_get_401_unauthenticated() {
     use jsonwebtoken::{Algorithm, EncodingKey, Header};
     let app = TestApp::new().await;
-    let staff = app.staff("admin").await;
+    let staff = app.staff(ADMIN).await;
     let now = chrono::Utc::now();
     let (_, good) = app.keys.issue(&staff, now);
     let mut expired = good.clone();
@@ -101,7 +101,7 @@ async fn bad_tokens_get_401_unauthenticated() {
 #[tokio::test]
 async fn malformed_queries_unknown_fields_and_wrong_types_get_codes() {
     let app = TestApp::new().await;
-    let token = app.token("admin").await;
+    let token = app.token(ADMIN).await;
     for (query, expected) in [
         ("{ stores { code ", "GRAPHQL_VALIDATION_FAILED"),
         ("{ nope }", "GRAPHQL_VALIDATION_FAILED"),

@@ -13,7 +13,7 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use crate::common::TestApp;
+use crate::common::{ADMIN, CRM, SALES_1, TestApp};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
@@ -135,11 +135,12 @@ pub(crate) fn assert_no_leak(what: &str, reply: &Reply) {
 async fn non_json_posts_get_415_and_never_execute() {
     let app = TestApp::new().await;
     let state = app.state(Environment::Development);
-    let token = app.token("admin").await;
+    let token = app.token(ADMIN).await;
     let bearer = format!("Bearer {token}");
-    assert!(app.staff("zj01.sales").await.active, "precondition: zj01.sales starts active");
+    assert!(app.staff(SALES_1).await.active, "precondition: {SALES_1} starts active");
 
-    let mutation = r#"mutation { setStaffActive(username: "zj01.sales", active: false) { username active } }"#;
+    let mutation =
+        &format!(r#"mutation {{ setStaffActive(username: "{SALES_1}", active: false) {{ username active }} }}"#);
     let json_body = json!({ "query": mutation }).to_string();
     let form_body = format!("query={}", encode(mutation));
     let boundary = "hub-test-boundary";
@@ -160,7 +161,7 @@ async fn non_json_posts_get_415_and_never_execute() {
         assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{what}: {}", reply.text);
         assert_eq!(reply.code(), "UNSUPPORTED_MEDIA_TYPE", "{what}: {}", reply.text);
         assert!(reply.body["data"].is_null(), "{what}: nothing may run: {}", reply.text);
-        assert!(app.staff("zj01.sales").await.active, "{what}: the refused mutation must not have run");
+        assert!(app.staff(SALES_1).await.active, "{what}: the refused mutation must not have run");
     }
 
     // A `logout` sent as text/plain must not revoke the token either.
@@ -169,14 +170,14 @@ async fn non_json_posts_get_415_and_never_execute() {
     assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", reply.text);
     let reply = send(&state, post_json(Some(&token), &[], &json!({ "query": "{ me { username } }" }))).await;
     assert_eq!(reply.status, StatusCode::OK, "the token still works after a refused logout: {}", reply.text);
-    assert_eq!(reply.body["data"]["me"]["username"], "admin");
+    assert_eq!(reply.body["data"]["me"]["username"], ADMIN.username());
 
     // Control: the very same mutation as application/json does run, so the refusals
     // above were about the media type and not about the mutation.
     let reply = send(&state, post_json(Some(&token), &[], &json!({ "query": mutation }))).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert!(reply.errors().is_empty(), "{}", reply.text);
-    assert!(!app.staff("zj01.sales").await.active, "the JSON mutation deactivates zj01.sales");
+    assert!(!app.staff(SALES_1).await.active, "the JSON mutation deactivates {SALES_1}");
 }
 
 /// Rule 2: mutations only over POST (405 with `Allow: POST` over GET); queries work
@@ -185,7 +186,7 @@ async fn non_json_posts_get_415_and_never_execute() {
 async fn mutations_over_get_get_405_and_queries_over_get_work() {
     let app = TestApp::new().await;
     let state = app.state(Environment::Development);
-    let token = app.token("admin").await;
+    let token = app.token(ADMIN).await;
 
     let reply = send(&state, get("/graphql?query=mutation%20%7B%20logout%20%7D", Some(&token), &[])).await;
     assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{}", reply.text);
@@ -205,13 +206,13 @@ async fn mutations_over_get_get_405_and_queries_over_get_work() {
     let reply = send(&state, get(&uri, Some(&token), &[])).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert!(reply.errors().is_empty(), "{}", reply.text);
-    assert_eq!(reply.body["data"]["me"]["username"], "admin", "{}", reply.text);
+    assert_eq!(reply.body["data"]["me"]["username"], ADMIN.username(), "{}", reply.text);
 
     // The query operation of the two-operation document runs over GET too.
     let uri = format!("/graphql?query={}&operationName=Who", encode(document));
     let reply = send(&state, get(&uri, Some(&token), &[])).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-    assert_eq!(reply.body["data"]["me"]["username"], "admin", "{}", reply.text);
+    assert_eq!(reply.body["data"]["me"]["username"], ADMIN.username(), "{}", reply.text);
 }
 
 /// Rule 3: the response media type follows Accept, and under
@@ -220,7 +221,7 @@ async fn mutations_over_get_get_405_and_queries_over_get_work() {
 async fn accept_negotiation_picks_the_media_type_and_status() {
     let app = TestApp::new().await;
     let state = app.state(Environment::Development);
-    let token = app.token("admin").await;
+    let token = app.token(ADMIN).await;
     let query = json!({ "query": "{ me { username } }" });
 
     for (accept, expected) in [
@@ -234,7 +235,7 @@ async fn accept_negotiation_picks_the_media_type_and_status() {
         let reply = send(&state, post_json(Some(&token), &headers, &query)).await;
         assert_eq!(reply.status, StatusCode::OK, "Accept {accept:?}: {}", reply.text);
         assert_eq!(reply.content_type(), expected, "Accept {accept:?}");
-        assert_eq!(reply.body["data"]["me"]["username"], "admin", "Accept {accept:?}: {}", reply.text);
+        assert_eq!(reply.body["data"]["me"]["username"], ADMIN.username(), "Accept {accept:?}: {}", reply.text);
     }
 
     let reply = send(&state, post_json(Some(&token), &[("accept", "text/html")], &query)).await;
@@ -259,7 +260,7 @@ async fn accept_negotiation_picks_the_media_type_and_status() {
 #[tokio::test]
 async fn batches_are_refused_by_default_and_answered_when_allowed() {
     let app = TestApp::new().await;
-    let token = app.token("admin").await;
+    let token = app.token(ADMIN).await;
     let batch = json!([
         { "query": "{ me { username } }" },
         { "query": "{ stores { code } }" },
@@ -276,7 +277,7 @@ async fn batches_are_refused_by_default_and_answered_when_allowed() {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let answers = reply.body.as_array().unwrap_or_else(|| panic!("a JSON array: {}", reply.text));
     assert_eq!(answers.len(), 2, "{}", reply.text);
-    assert_eq!(answers[0]["data"]["me"]["username"], "admin", "{}", reply.text);
+    assert_eq!(answers[0]["data"]["me"]["username"], ADMIN.username(), "{}", reply.text);
     assert!(answers[1]["data"]["stores"].as_array().is_some_and(|s| !s.is_empty()), "{}", reply.text);
     assert!(answers.iter().all(|a| a.get("errors").is_none()), "{}", reply.text);
 }
@@ -287,18 +288,18 @@ async fn batches_are_refused_by_default_and_answered_when_allowed() {
 #[tokio::test]
 async fn a_refused_operation_in_a_batch_does_not_hide_an_executed_mutation() {
     let app = TestApp::new().await;
-    let token = app.token("admin").await;
+    let token = app.token(ADMIN).await;
     let mut state = app.state(Environment::Development);
     state.http.allow_batch = true;
-    assert!(app.staff("zj01.sales").await.active, "precondition: zj01.sales starts active");
+    assert!(app.staff(SALES_1).await.active, "precondition: {SALES_1} starts active");
 
     let aliases: Vec<String> = (0..31).map(|i| format!("a{i}: me {{ username }}")).collect();
     let batch = json!([
-        { "query": "mutation { setStaffActive(username: \"zj01.sales\", active: false) { username active } }" },
+        { "query": format!("mutation {{ setStaffActive(username: \"{SALES_1}\", active: false) {{ username active }} }}") },
         { "query": format!("{{ {} }}", aliases.join(" ")) },
     ]);
     let reply = send(&state, post_json(Some(&token), &[], &batch)).await;
-    let deactivated = !app.staff("zj01.sales").await.active;
+    let deactivated = !app.staff(SALES_1).await.active;
     match reply.body.as_array() {
         Some(answers) => {
             assert_eq!(answers.len(), 2, "{}", reply.text);
@@ -309,7 +310,7 @@ async fn a_refused_operation_in_a_batch_does_not_hide_an_executed_mutation() {
         None => assert!(
             !deactivated,
             "the batch was answered with a single refusal ({} {}), yet its first operation ran: \
-             zj01.sales is now inactive and the caller was never told",
+             {SALES_1} is now inactive and the caller was never told",
             reply.status, reply.text
         ),
     }
@@ -319,7 +320,7 @@ async fn a_refused_operation_in_a_batch_does_not_hide_an_executed_mutation() {
 #[tokio::test]
 async fn oversized_bodies_get_413() {
     let app = TestApp::new().await;
-    let token = app.token("admin").await;
+    let token = app.token(ADMIN).await;
     let mut state = app.state(Environment::Development);
     state.http.max_body_bytes = 1024;
 
@@ -345,7 +346,7 @@ async fn oversized_bodies_get_413() {
     // Control: a small request passes the same limit.
     let reply = send(&state, post_json(Some(&token), &[], &json!({ "query": "{ me { username } }" }))).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-    assert_eq!(reply.body["data"]["me"]["username"], "admin");
+    assert_eq!(reply.body["data"]["me"]["username"], ADMIN.username());
 }
 
 /// `customer(id: <customer 1>)` then `levels` times `vehicles { ownershipHistory { customer { ... } } }`,
@@ -363,7 +364,7 @@ fn nested_customer_query(levels: usize) -> String {
 async fn alias_depth_and_complexity_limits_refuse_expensive_documents() {
     let app = TestApp::new().await;
     let state = app.state(Environment::Development);
-    let token = app.token("admin").await;
+    let token = app.token(ADMIN).await;
     let run = |query: String| {
         let state = state.clone();
         let token = token.clone();
@@ -377,7 +378,7 @@ async fn alias_depth_and_complexity_limits_refuse_expensive_documents() {
     // Aliases: 30 pass, 31 are refused.
     let reply = run(aliased(30)).await;
     assert!(reply.errors().is_empty(), "30 aliases are allowed: {}", reply.text);
-    assert_eq!(reply.body["data"]["a29"]["username"], "admin", "{}", reply.text);
+    assert_eq!(reply.body["data"]["a29"]["username"], ADMIN.username(), "{}", reply.text);
     let reply = run(aliased(31)).await;
     assert_eq!(reply.code(), "BAD_USER_INPUT", "{}", reply.text);
     assert!(reply.messages().contains("aliases"), "{}", reply.text);
@@ -425,7 +426,7 @@ async fn alias_depth_and_complexity_limits_refuse_expensive_documents() {
 #[tokio::test]
 async fn production_hides_introspection_suggestions_and_graphiql() {
     let app = TestApp::new().await;
-    let token = app.token("admin").await;
+    let token = app.token(ADMIN).await;
     let mut production = app.state(Environment::Production);
     production.schema = customer_hub::graphql::build_schema(
         app.db.clone(),
@@ -473,7 +474,7 @@ async fn production_hides_introspection_suggestions_and_graphiql() {
 #[tokio::test]
 async fn cors_allows_only_configured_origins() {
     let app = TestApp::new().await;
-    let token = app.token("admin").await;
+    let token = app.token(ADMIN).await;
     let mut state = app.state(Environment::Development);
     state.http.cors_origins = vec!["https://crm.example.cn".into()];
 
@@ -520,7 +521,7 @@ async fn cors_allows_only_configured_origins() {
 #[tokio::test]
 async fn errors_carry_the_request_id_and_never_name_the_database() {
     let app = TestApp::new().await;
-    let token = app.token("admin").await;
+    let token = app.token(ADMIN).await;
     let state = app.state(Environment::Development);
     let mut batching = app.state(Environment::Development);
     batching.http.allow_batch = true;
@@ -543,9 +544,9 @@ async fn errors_carry_the_request_id_and_never_name_the_database() {
         (
             "forbidden",
             post_json(
-                Some(&app.token("zj01.sales").await),
+                Some(&app.token(SALES_1).await),
                 &[],
-                &json!({ "query": "mutation { setStaffActive(username: \"crm\", active: false) { id } }" }),
+                &json!({ "query": format!("mutation {{ setStaffActive(username: \"{CRM}\", active: false) {{ id }} }}") }),
             ),
         ),
         (

@@ -9,7 +9,7 @@ use customer_hub::import::{ImportError, Summary, import_file};
 use entity::{customer, customer_link, delivery, insurance_policy, parts_order, repair_order, source_record};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::common::TestApp;
+use crate::common::{SALES_1, SERVICE_1, TestApp};
 
 struct Person {
     name: String,
@@ -65,13 +65,13 @@ fn write_files(dir: &Path) -> [(RecordKind, PathBuf); 4] {
         ];
         let id = full_id(p);
         sales.push_str(&format!(
-            "ZJ01,S{i:03},{},{},{},男,1980/1/{},\"浙江省杭州市西湖区文三路{i}号\",{},浙A·{:05},Volkswagen,帕萨特,2024,2024年3月{}日,\"189,900.00\",zj01.sales,贷款\n",
+            "ZJ01,S{i:03},{},{},{},男,1980/1/{},\"浙江省杭州市西湖区文三路{i}号\",{},浙A·{:05},Volkswagen,帕萨特,2024,2024年3月{}日,\"189,900.00\",{SALES_1},贷款\n",
             p.name, phone_forms[i % 3], id.to_lowercase(), 1 + i % 28, p.vin, 10000 + i, 1 + i % 28
         ));
         for visit in 0..2 {
             let name = if visit == 1 { format!("{}先生", p.name) } else { format!(" {} ", p.name) };
             service.push_str(&format!(
-                "ZJ01,RO{i:03}-{visit},{name},{},{},浙a {:05},\"{},000\",{},2024/{}/1 09:30,2024/{}/1 11:00,{},zj01.service\n",
+                "ZJ01,RO{i:03}-{visit},{name},{},{},浙a {:05},\"{},000\",{},2024/{}/1 09:30,2024/{}/1 11:00,{},{SERVICE_1}\n",
                 phone_forms[(i + visit + 1) % 3], p.vin.to_lowercase(), 10000 + i, 5 + visit * 5, if visit == 0 { "首保" } else { "保养" }, 6 + visit, 6 + visit, if visit == 0 { "0" } else { "680.50" }
             ));
         }

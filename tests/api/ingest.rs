@@ -7,31 +7,13 @@ use entity::{
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, error_codes, gid, row_id};
+use crate::common::{
+    ADMIN, ANALYST, Dept, INTEGRATION_1, Persona, SALES_1, SERVICE_1, TestApp, error_codes, gid, row_id,
+};
 
 const DELIVERY: &str = "mutation($r: DeliveryRecord!) { ingestDelivery(record: $r) { externalId outcome customerId sourceRecordId matchReason errors { field reason } } }";
 const SERVICE: &str = "mutation($r: RepairOrderRecord!) { ingestRepairOrder(record: $r) { externalId outcome customerId matchReason errors { field reason } } }";
 const INSURANCE: &str = "mutation($r: InsurancePolicyRecord!) { ingestInsurancePolicy(record: $r) { outcome customerId matchReason errors { field reason } } }";
-
-/// An integration account of store ZJ01 for the given department.
-async fn integration(app: &TestApp, department: &str) -> String {
-    use entity::enums::Department;
-    use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
-    let name = format!("zj01.dms-{}", department.to_lowercase());
-    if department == "SALES" {
-        return "zj01.integration".into();
-    }
-    let mut account = app.staff("zj01.integration").await.into_active_model();
-    account.id = sea_orm::ActiveValue::NotSet;
-    account.username = Set(name.clone());
-    account.department = Set(match department {
-        "SERVICE" => Department::Service,
-        "INSURANCE" => Department::Insurance,
-        _ => Department::Parts,
-    });
-    let _: entity::staff::Model = account.insert(&app.db).await.expect("integration account");
-    name
-}
 
 /// A valid national ID from its first 17 digits.
 fn national_id(first17: &str) -> String {
@@ -43,11 +25,11 @@ fn sale(external_id: &str, name: &str, phone: &str, national_id: &str, vin: &str
         "externalId": external_id, "customerName": name, "phone": phone, "nationalId": national_id,
         "gender": "男", "birthday": "1985/6/1", "address": "浙江省杭州市西湖区文三路100号",
         "vin": vin, "plate": "浙A·9X123", "brand": "Volkswagen", "model": "帕萨特", "modelYear": "2024",
-        "deliveryDate": "2024年3月5日", "price": "189,900.00", "consultant": "zj01.sales", "paymentMethod": "贷款"
+        "deliveryDate": "2024年3月5日", "price": "189,900.00", "consultant": SALES_1.username(), "paymentMethod": "贷款"
     })
 }
 
-async fn ingest(app: &TestApp, who: &str, query: &str, record: Value, field: &str) -> Value {
+async fn ingest(app: &TestApp, who: Persona, query: &str, record: Value, field: &str) -> Value {
     let data = app.data(who, query, json!({"r": record})).await;
     data[field].clone()
 }
@@ -55,23 +37,23 @@ async fn ingest(app: &TestApp, who: &str, query: &str, record: Value, field: &st
 #[tokio::test]
 async fn a_delivery_creates_customer_vehicle_and_sale_and_a_resend_changes_nothing() {
     let app = TestApp::new().await;
-    let who = integration(&app, "SALES").await;
+    let who = INTEGRATION_1;
     let record = sale("S-1001", "陈 建国", "138-1111-2222", &national_id("11010519491231002"), "LSVCA4C37RN123456");
-    let first = ingest(&app, &who, DELIVERY, record.clone(), "ingestDelivery").await;
+    let first = ingest(&app, who, DELIVERY, record.clone(), "ingestDelivery").await;
     assert_eq!(first["outcome"], "CREATED", "{first}");
     let id = row_id("Customer", &first["customerId"]);
     let c = customer::Entity::find_by_id(id).one(&app.db).await.expect("q").expect("customer");
     assert_eq!(c.name, "陈 建国");
     assert_eq!(c.id_number, Some(national_id("11010519491231002")));
     let view = app
-        .data("admin", "query($id: ID!) { customer(id: $id) { phones { number } vehicles { vin plate model } deliveries { price payment deliveredOn consultant { username } store { code } } stores { store { code } status } } }", json!({"id": gid("Customer", id)}))
+        .data(ADMIN, "query($id: ID!) { customer(id: $id) { phones { number } vehicles { vin plate model } deliveries { price payment deliveredOn consultant { username } store { code } } stores { store { code } status } } }", json!({"id": gid("Customer", id)}))
         .await;
     assert_eq!(view["customer"]["vehicles"][0]["vin"], "LSVCA4C37RN123456");
     assert_eq!(view["customer"]["vehicles"][0]["plate"], "浙A9X123");
     assert_eq!(view["customer"]["deliveries"][0]["price"], "189900.00");
     assert_eq!(view["customer"]["deliveries"][0]["payment"], "LOAN");
     assert_eq!(view["customer"]["deliveries"][0]["deliveredOn"], "2024-03-05");
-    assert_eq!(view["customer"]["deliveries"][0]["consultant"]["username"], "zj01.sales");
+    assert_eq!(view["customer"]["deliveries"][0]["consultant"]["username"], SALES_1.username());
     assert_eq!(view["customer"]["stores"][0]["store"]["code"], "ZJ01");
 
     let counts = |app: &TestApp| {
@@ -86,7 +68,7 @@ async fn a_delivery_creates_customer_vehicle_and_sale_and_a_resend_changes_nothi
         }
     };
     let before = counts(&app).await;
-    let again = ingest(&app, &who, DELIVERY, record.clone(), "ingestDelivery").await;
+    let again = ingest(&app, who, DELIVERY, record.clone(), "ingestDelivery").await;
     assert_eq!(again["outcome"], "UNCHANGED");
     assert_eq!(again["customerId"], first["customerId"]);
     assert_eq!(counts(&app).await, before);
@@ -94,12 +76,12 @@ async fn a_delivery_creates_customer_vehicle_and_sale_and_a_resend_changes_nothi
     let mut retyped = record.clone();
     retyped["deliveryDate"] = json!("2024-03-05");
     retyped["price"] = json!("189900");
-    assert_eq!(ingest(&app, &who, DELIVERY, retyped, "ingestDelivery").await["outcome"], "UNCHANGED");
+    assert_eq!(ingest(&app, who, DELIVERY, retyped, "ingestDelivery").await["outcome"], "UNCHANGED");
 
     // A changed record updates its facts and keeps the previous payload.
     let mut changed = record.clone();
     changed["price"] = json!("185,000.00");
-    let updated = ingest(&app, &who, DELIVERY, changed, "ingestDelivery").await;
+    let updated = ingest(&app, who, DELIVERY, changed, "ingestDelivery").await;
     assert_eq!(updated["outcome"], "UPDATED");
     assert_eq!(counts(&app).await, before);
     let price = entity::delivery::Entity::find()
@@ -119,12 +101,12 @@ async fn a_delivery_creates_customer_vehicle_and_sale_and_a_resend_changes_nothi
 #[tokio::test]
 async fn records_from_other_departments_find_the_same_customer() {
     let app = TestApp::new().await;
-    let sales = integration(&app, "SALES").await;
-    let service = integration(&app, "SERVICE").await;
-    let insurance = integration(&app, "INSURANCE").await;
+    let sales = INTEGRATION_1;
+    let service = Persona::Integration(1, Dept::Service);
+    let insurance = Persona::Integration(1, Dept::Insurance);
     let created = ingest(
         &app,
-        &sales,
+        sales,
         DELIVERY,
         sale("S-2001", "林晓燕", "13911112222", &national_id("33010619900101123"), "LFMKA4BV0R0000777"),
         "ingestDelivery",
@@ -132,22 +114,22 @@ async fn records_from_other_departments_find_the_same_customer() {
     .await;
     let id = created["customerId"].clone();
     // Service: same phone typed differently, same name with an honorific.
-    let ro = ingest(&app, &service, SERVICE, json!({
+    let ro = ingest(&app, service, SERVICE, json!({
         "externalId": "RO-9", "customerName": "林晓燕女士", "phone": "+86 139 1111 2222", "vin": "lfmka4bv0r0000777",
-        "mileage": "5,012", "serviceType": "首保", "openedAt": "2024/6/1 09:30", "closedAt": "2024/6/1 11:00", "amount": "0", "advisor": "zj01.service"
+        "mileage": "5,012", "serviceType": "首保", "openedAt": "2024/6/1 09:30", "closedAt": "2024/6/1 11:00", "amount": "0", "advisor": SERVICE_1.username()
     }), "ingestRepairOrder").await;
     assert_eq!(ro["outcome"], "CREATED", "{ro}");
     assert_eq!(ro["customerId"], id);
     assert!(ro["matchReason"].as_str().expect("reason").contains("same phone"), "{ro}");
     // Insurance: by national ID alone (no phone).
-    let policy = ingest(&app, &insurance, INSURANCE, json!({
+    let policy = ingest(&app, insurance, INSURANCE, json!({
         "externalId": "P-77", "customerName": "林晓燕", "nationalId": &national_id("33010619900101123"), "vin": "LFMKA4BV0R0000777",
         "insurer": "平安保险", "premium": "4,500.00", "startDate": "2024-03-05", "endDate": "2025-03-04"
     }), "ingestInsurancePolicy").await;
     assert_eq!(policy["customerId"], id);
     assert_eq!(policy["matchReason"], "same national ID");
     // A service record by VIN only, under the same name.
-    let by_vin = ingest(&app, &service, SERVICE, json!({
+    let by_vin = ingest(&app, service, SERVICE, json!({
         "externalId": "RO-10", "customerName": "林晓燕", "vin": "LFMKA4BV0R0000777", "serviceType": "保养", "openedAt": "2024-12-01", "amount": "680"
     }), "ingestRepairOrder").await;
     assert_eq!(by_vin["customerId"], id);
@@ -163,10 +145,10 @@ async fn records_from_other_departments_find_the_same_customer() {
 #[tokio::test]
 async fn a_family_sharing_a_phone_is_linked_not_merged_and_unsure_matches_are_queued() {
     let app = TestApp::new().await;
-    let sales = integration(&app, "SALES").await;
+    let sales = INTEGRATION_1;
     let husband = ingest(
         &app,
-        &sales,
+        sales,
         DELIVERY,
         sale("S-3001", "张伟", "13733334444", &national_id("33010619800101123"), "LSGKB5S36RG000901"),
         "ingestDelivery",
@@ -175,7 +157,7 @@ async fn a_family_sharing_a_phone_is_linked_not_merged_and_unsure_matches_are_qu
     // The wife: same phone, different national ID and name.
     let wife = ingest(
         &app,
-        &sales,
+        sales,
         DELIVERY,
         sale("S-3002", "李娜", "13733334444", &national_id("33010619820202124"), "LSGKB5S36RG000902"),
         "ingestDelivery",
@@ -187,7 +169,7 @@ async fn a_family_sharing_a_phone_is_linked_not_merged_and_unsure_matches_are_qu
     assert!(links[0].reason.contains("different national ID"), "{}", links[0].reason);
     let view = app
         .data(
-            "admin",
+            ADMIN,
             "query($id: ID!) { customer(id: $id) { household { reason customer { id name } } } }",
             json!({"id": husband["customerId"]}),
         )
@@ -197,7 +179,7 @@ async fn a_family_sharing_a_phone_is_linked_not_merged_and_unsure_matches_are_qu
     // A typo of the husband's name on the same phone: queued, not merged.
     let typo = ingest(
         &app,
-        &sales,
+        sales,
         DELIVERY,
         json!({
             "externalId": "S-3003", "customerName": "张玮", "phone": "137 3333 4444", "vin": "LSGKB5S36RG000903",
@@ -216,11 +198,11 @@ async fn a_family_sharing_a_phone_is_linked_not_merged_and_unsure_matches_are_qu
 #[tokio::test]
 async fn invalid_records_are_rejected_field_by_field_and_write_nothing() {
     let app = TestApp::new().await;
-    let sales = integration(&app, "SALES").await;
+    let sales = INTEGRATION_1;
     let before = customer::Entity::find().count(&app.db).await.expect("q");
     let bad = ingest(
         &app,
-        &sales,
+        sales,
         DELIVERY,
         json!({
             "externalId": "S-4001", "customerName": "  ", "phone": "12345", "nationalId": "110105194912310020",
@@ -239,7 +221,7 @@ async fn invalid_records_are_rejected_field_by_field_and_write_nothing() {
     // Another store's code in the record is refused: the store comes from the account.
     let mut other = sale("S-4002", "王强", "13500001111", &national_id("11010519491231002"), "LSVCA4C37RN654321");
     other["storeCode"] = json!("ZJ02");
-    let refused = ingest(&app, &sales, DELIVERY, other, "ingestDelivery").await;
+    let refused = ingest(&app, sales, DELIVERY, other, "ingestDelivery").await;
     assert_eq!(refused["outcome"], "REJECTED");
     assert_eq!(refused["errors"][0]["field"], "store_code");
 }
@@ -249,19 +231,19 @@ async fn only_integration_accounts_of_the_right_department_ingest() {
     let app = TestApp::new().await;
     let record =
         json!({"r": sale("S-5001", "赵敏", "13600002222", &national_id("11010519491231002"), "LSVCA4C37RN777777")});
-    for who in ["zj01.sales", "admin", "analyst"] {
+    for who in [SALES_1, ADMIN, ANALYST] {
         let response = app.run(Some(who), DELIVERY, record.clone()).await;
         assert_eq!(error_codes(&response), ["FORBIDDEN"], "{who}");
     }
-    let service = integration(&app, "SERVICE").await;
-    let response = app.run(Some(&service), DELIVERY, record).await;
+    let service = Persona::Integration(1, Dept::Service);
+    let response = app.run(Some(service), DELIVERY, record).await;
     assert_eq!(error_codes(&response), ["FORBIDDEN"], "a service system cannot send sales");
 }
 
 #[tokio::test]
 async fn a_batch_answers_per_record_in_order() {
     let app = TestApp::new().await;
-    let sales = integration(&app, "SALES").await;
+    let sales = INTEGRATION_1;
     let q =
         "mutation($rs: [SourceRecordInput!]!) { ingestBatch(records: $rs) { externalId outcome errors { field } } }";
     let records = json!([
@@ -270,7 +252,7 @@ async fn a_batch_answers_per_record_in_order() {
         {"delivery": {"externalId": "B-2", "customerName": "x", "vin": "bad", "deliveryDate": "x", "price": "x"}},
         {"repairOrder": {"externalId": "R-1", "customerName": "周杰", "vin": "LSVCA4C37RN000001", "serviceType": "保养", "openedAt": "2024-01-01", "amount": "1"}},
     ]);
-    let data = app.data(&sales, q, json!({"rs": records})).await;
+    let data = app.data(sales, q, json!({"rs": records})).await;
     let outcomes: Vec<(&str, &str)> = data["ingestBatch"]
         .as_array()
         .expect("results")
@@ -279,18 +261,18 @@ async fn a_batch_answers_per_record_in_order() {
         .collect();
     assert_eq!(outcomes, [("B-1", "CREATED"), ("L-1", "CREATED"), ("B-2", "REJECTED"), ("R-1", "REJECTED")]);
     let too_many: Vec<Value> = (0..1001).map(|i| json!({"lead": {"externalId": format!("L{i}"), "customerName": "x", "phone": "13800002222", "grade": "C"}})).collect();
-    let response = app.run(Some(&sales), q, json!({"rs": too_many})).await;
+    let response = app.run(Some(sales), q, json!({"rs": too_many})).await;
     assert!(!response.errors.is_empty());
 }
 
 #[tokio::test]
 async fn a_form_of_address_is_kept_out_of_the_customers_name() {
     let app = TestApp::new().await;
-    let sales = integration(&app, "SALES").await;
+    let sales = INTEGRATION_1;
     let lead = "mutation($r: LeadRecord!) { ingestLead(record: $r) { outcome customerId } }";
     let first = app
         .data(
-            &sales,
+            sales,
             lead,
             json!({"r": {"externalId": "L-H1", "customerName": "陈玉兰女士", "phone": "13822223333", "grade": "H"}}),
         )
@@ -300,7 +282,7 @@ async fn a_form_of_address_is_kept_out_of_the_customers_name() {
     // The same person typed with another form of address is still matched by name and phone.
     let again = app
         .data(
-            &sales,
+            sales,
             lead,
             json!({"r": {"externalId": "L-H2", "customerName": "陈玉兰 小姐", "phone": "138 2222 3333", "grade": "A"}}),
         )
@@ -312,12 +294,12 @@ async fn a_form_of_address_is_kept_out_of_the_customers_name() {
 #[tokio::test]
 async fn a_resent_record_with_another_persons_identity_is_resolved_again() {
     let app = TestApp::new().await;
-    let sales = integration(&app, "SALES").await;
+    let sales = INTEGRATION_1;
     let husband_id = national_id("33010619800101123");
     let wife_id = national_id("33010619820202124");
     let husband = ingest(
         &app,
-        &sales,
+        sales,
         DELIVERY,
         sale("S-6001", "张伟", "13744445555", &husband_id, "LSGKB5S36RG000911"),
         "ingestDelivery",
@@ -325,7 +307,7 @@ async fn a_resent_record_with_another_persons_identity_is_resolved_again() {
     .await;
     let wife = ingest(
         &app,
-        &sales,
+        sales,
         DELIVERY,
         sale("S-6002", "李娜", "13766667777", &wife_id, "LSGKB5S36RG000912"),
         "ingestDelivery",
@@ -335,7 +317,7 @@ async fn a_resent_record_with_another_persons_identity_is_resolved_again() {
     // The sales system corrects S-6001: the car was bought by the wife (her ID and phone).
     let corrected = ingest(
         &app,
-        &sales,
+        sales,
         DELIVERY,
         sale("S-6001", "李娜", "13766667777", &wife_id, "LSGKB5S36RG000911"),
         "ingestDelivery",
@@ -363,18 +345,18 @@ async fn a_resent_record_with_another_persons_identity_is_resolved_again() {
 #[tokio::test]
 async fn a_resent_record_with_a_new_phone_of_the_same_person_stays_and_adds_it() {
     let app = TestApp::new().await;
-    let sales = integration(&app, "SALES").await;
+    let sales = INTEGRATION_1;
     let lead = "mutation($r: LeadRecord!) { ingestLead(record: $r) { outcome customerId } }";
     let first = app
         .data(
-            &sales,
+            sales,
             lead,
             json!({"r": {"externalId": "L-P1", "customerName": "王芳", "phone": "13900001111", "grade": "H"}}),
         )
         .await;
     let changed = app
         .data(
-            &sales,
+            sales,
             lead,
             json!({"r": {"externalId": "L-P1", "customerName": "王芳", "phone": "13900002222", "grade": "H"}}),
         )
@@ -394,7 +376,7 @@ async fn a_resent_record_with_a_new_phone_of_the_same_person_stays_and_adds_it()
     // Another name on the resent record: someone else, a customer of their own.
     let other = app
         .data(
-            &sales,
+            sales,
             lead,
             json!({"r": {"externalId": "L-P1", "customerName": "赵敏", "phone": "13900003333", "grade": "H"}}),
         )
@@ -406,7 +388,7 @@ async fn a_resent_record_with_a_new_phone_of_the_same_person_stays_and_adds_it()
 #[tokio::test]
 async fn an_overlong_field_is_refused_by_name_and_nothing_is_stored() {
     let app = TestApp::new().await;
-    let sales = integration(&app, "SALES").await;
+    let sales = INTEGRATION_1;
     let counts = |app: &TestApp| {
         let db = app.db.clone();
         async move {
@@ -420,7 +402,7 @@ async fn an_overlong_field_is_refused_by_name_and_nothing_is_stored() {
     let before = counts(&app).await;
     let mut record = sale("S-7001", "王伟", "13500002222", &national_id("11010519491231002"), "LSVCA4C37RN100001");
     record["customerName"] = json!("王".repeat(100_000));
-    let response = app.run(Some(&sales), DELIVERY, json!({"r": record})).await;
+    let response = app.run(Some(sales), DELIVERY, json!({"r": record})).await;
     assert_eq!(error_codes(&response), ["BAD_USER_INPUT"]);
     let field = response.errors[0].extensions.as_ref().and_then(|x| x.get("field")).cloned();
     assert_eq!(field, Some(async_graphql::Value::String("customerName".into())));
@@ -431,7 +413,7 @@ async fn an_overlong_field_is_refused_by_name_and_nothing_is_stored() {
     let mut huge = sale("S-7003", "李强", "13500003333", &national_id("11010519491231002"), "LSVCA4C37RN100003");
     huge["brand"] = json!("x".repeat(1_000_000));
     let started = std::time::Instant::now();
-    let response = app.run(Some(&sales), q, json!({"rs": [{"delivery": valid}, {"delivery": huge}]})).await;
+    let response = app.run(Some(sales), q, json!({"rs": [{"delivery": valid}, {"delivery": huge}]})).await;
     assert_eq!(error_codes(&response), ["BAD_USER_INPUT"]);
     let field = response.errors[0].extensions.as_ref().and_then(|x| x.get("field")).cloned();
     assert_eq!(field, Some(async_graphql::Value::String("brand".into())));
@@ -441,6 +423,6 @@ async fn an_overlong_field_is_refused_by_name_and_nothing_is_stored() {
     // At the limit is fine.
     let mut at_limit = sale("S-7004", "王伟", "13500002222", &national_id("11010519491231002"), "LSVCA4C37RN100004");
     at_limit["address"] = json!("浙".repeat(customer_hub::domain::limits::ADDRESS));
-    let ok = ingest(&app, &sales, DELIVERY, at_limit, "ingestDelivery").await;
+    let ok = ingest(&app, sales, DELIVERY, at_limit, "ingestDelivery").await;
     assert_eq!(ok["outcome"], "CREATED", "{ok}");
 }

@@ -7,7 +7,9 @@ use entity::{
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, error_codes, gid};
+use crate::common::{
+    ADMIN, ANALYST, CRM, Dept, MANAGER_1, PARTNER, Persona, SALES_1, TestApp, error_codes, gid, store_number,
+};
 
 /// Everything that belongs to `ids`, in a comparable form (versions and timestamps of
 /// changes aside).
@@ -73,7 +75,7 @@ async fn a_dry_run_shows_the_merge_and_writes_nothing() {
     let app = TestApp::new().await;
     let (a, b) = pair(&app).await;
     let before = picture(&app, &[a, b]).await;
-    let data = app.data("crm", MERGE, json!({"s": gid("Customer", a), "m": [gid("Customer", b)], "d": true})).await;
+    let data = app.data(CRM, MERGE, json!({"s": gid("Customer", a), "m": [gid("Customer", b)], "d": true})).await;
     let result = &data["mergeCustomers"];
     assert_eq!(result["dryRun"], true);
     assert!(result["mergeEventId"].is_null());
@@ -102,7 +104,7 @@ async fn a_merge_moves_everything_and_an_unmerge_restores_it_exactly() {
     let app = TestApp::new().await;
     let (a, b) = pair(&app).await;
     let before = picture(&app, &[a, b]).await;
-    let data = app.data("crm", MERGE, json!({"s": gid("Customer", a), "m": [gid("Customer", b)]})).await;
+    let data = app.data(CRM, MERGE, json!({"s": gid("Customer", a), "m": [gid("Customer", b)]})).await;
     assert!(data["mergeCustomers"]["mergeEventId"].is_string());
     for table in [
         repair_order::Entity::find().filter(repair_order::Column::CustomerId.eq(b)).count(&app.db).await.expect("q"),
@@ -113,7 +115,7 @@ async fn a_merge_moves_everything_and_an_unmerge_restores_it_exactly() {
     // The merged id keeps resolving to the survivor.
     let resolved = app
         .data(
-            "admin",
+            ADMIN,
             "query($id: ID!) { customer(id: $id) { id sourceRecords { externalId matchReason } } }",
             json!({"id": gid("Customer", b)}),
         )
@@ -127,9 +129,9 @@ async fn a_merge_moves_everything_and_an_unmerge_restores_it_exactly() {
         .expect("q")
         .expect("order")
         .store_id;
-    let manager = format!("zj0{store_of_pair}.manager");
+    let manager = Persona::Manager(store_number(store_of_pair));
     let by_store =
-        app.data(&manager, "query($id: ID!) { customer(id: $id) { id } }", json!({"id": gid("Customer", b)})).await;
+        app.data(manager, "query($id: ID!) { customer(id: $id) { id } }", json!({"id": gid("Customer", b)})).await;
     assert_eq!(by_store["customer"]["id"], gid("Customer", a), "{manager}");
     assert!(resolved["customer"]["sourceRecords"].as_array().expect("list").len() >= 2);
 
@@ -142,8 +144,7 @@ async fn a_merge_moves_everything_and_an_unmerge_restores_it_exactly() {
         .into_iter()
         .find(|s| before["sources"].as_array().expect("list").contains(&json!([s.id, b])))
         .expect("b's source record");
-    let store = entity::store::Entity::find_by_id(b_source.store_id).one(&app.db).await.expect("q").expect("store");
-    let integration = format!("{}.integration", store.code.to_lowercase());
+    let integration = Persona::Integration(store_number(b_source.store_id), Dept::Sales);
     let vin = {
         let draft = "LSVUA6T200N900001".to_owned();
         let check = customer_hub::domain::normalize::vin_check_digit(&draft).expect("vin");
@@ -156,7 +157,7 @@ async fn a_merge_moves_everything_and_an_unmerge_restores_it_exactly() {
     let name = customer::Entity::find_by_id(a).one(&app.db).await.expect("q").expect("survivor").name;
     let arrived = app
         .data(
-            &integration,
+            integration,
             "mutation($r: DeliveryRecord!) { ingestDelivery(record: $r) { outcome customerId } }",
             json!({"r": {
                 "externalId": b_source.external_id, "customerName": name, "phone": "13912345678", "vin": vin,
@@ -168,7 +169,7 @@ async fn a_merge_moves_everything_and_an_unmerge_restores_it_exactly() {
     assert_eq!(arrived["ingestDelivery"]["customerId"], gid("Customer", a));
 
     let undone = app
-        .data("crm", "mutation($id: ID!) { unmergeCustomer(id: $id) { id } }", json!({"id": gid("Customer", b)}))
+        .data(CRM, "mutation($id: ID!) { unmergeCustomer(id: $id) { id } }", json!({"id": gid("Customer", b)}))
         .await;
     assert_eq!(undone["unmergeCustomer"].as_array().expect("list").len(), 2);
     // Exactly the state before, plus the record that arrived for b's identity, now b's.
@@ -199,7 +200,7 @@ async fn a_merge_moves_everything_and_an_unmerge_restores_it_exactly() {
     );
     // Undoing twice is refused.
     let again = app
-        .run(Some("crm"), "mutation($id: ID!) { unmergeCustomer(id: $id) { id } }", json!({"id": gid("Customer", b)}))
+        .run(Some(CRM), "mutation($id: ID!) { unmergeCustomer(id: $id) { id } }", json!({"id": gid("Customer", b)}))
         .await;
     assert_eq!(error_codes(&again), ["BAD_USER_INPUT"]);
 }
@@ -219,7 +220,7 @@ async fn survivorship_takes_the_most_recent_non_empty_value() {
     newer.updated_at = Set(chrono::Utc::now());
     let _: customer::Model = newer.update(&app.db).await.expect("update");
     let b_name = customer::Entity::find_by_id(b).one(&app.db).await.expect("q").expect("b").name;
-    app.data("crm", MERGE, json!({"s": gid("Customer", a), "m": [gid("Customer", b)]})).await;
+    app.data(CRM, MERGE, json!({"s": gid("Customer", a), "m": [gid("Customer", b)]})).await;
     let survivor = customer::Entity::find_by_id(a).one(&app.db).await.expect("q").expect("a");
     assert_eq!(survivor.address.as_deref(), Some("浙江省杭州市新地址1号"));
     assert_eq!(survivor.notes.as_deref(), Some("最新备注"));
@@ -241,19 +242,19 @@ async fn the_queue_is_decided_once_and_for_good() {
     customer_hub::domain::duplicates::queue_candidate(&app.db, a, c, 40, &["test".into()]).await.expect("queue");
     let q =
         "{ duplicateCandidates(first: 10) { edges { node { id score reasons customerA { id } customerB { id } } } } }";
-    let data = app.data("crm", q, json!({})).await;
+    let data = app.data(CRM, q, json!({})).await;
     let edges = data["duplicateCandidates"]["edges"].as_array().expect("edges");
     assert_eq!(edges.len(), 2);
     assert_eq!(edges[0]["node"]["score"], 60, "most likely first");
     let first = edges[0]["node"]["id"].as_str().expect("id").to_owned();
     let second = edges[1]["node"]["id"].as_str().expect("id").to_owned();
     let resolve = "mutation($id: ID!, $same: Boolean!) { resolveDuplicate(id: $id, samePerson: $same) { status } }";
-    let d = app.data("crm", resolve, json!({"id": second, "same": false})).await;
+    let d = app.data(CRM, resolve, json!({"id": second, "same": false})).await;
     assert_eq!(d["resolveDuplicate"]["status"], "DISTINCT");
-    let m = app.data("crm", resolve, json!({"id": first, "same": true})).await;
+    let m = app.data(CRM, resolve, json!({"id": first, "same": true})).await;
     assert_eq!(m["resolveDuplicate"]["status"], "MERGED");
     assert_eq!(customer::Entity::find_by_id(b).one(&app.db).await.expect("q").expect("b").merged_into, Some(a));
-    let data = app.data("crm", q, json!({})).await;
+    let data = app.data(CRM, q, json!({})).await;
     assert_eq!(data["duplicateCandidates"]["edges"], json!([]));
     // Queued again by a later record: stays decided.
     customer_hub::domain::duplicates::queue_candidate(&app.db, a, c, 70, &["again".into()]).await.expect("queue");
@@ -265,7 +266,7 @@ async fn the_queue_is_decided_once_and_for_good() {
             .expect("q"),
         0
     );
-    let twice = app.run(Some("crm"), resolve, json!({"id": first, "same": true})).await;
+    let twice = app.run(Some(CRM), resolve, json!({"id": first, "same": true})).await;
     assert_eq!(error_codes(&twice), ["NOT_FOUND"]);
 }
 
@@ -273,13 +274,13 @@ async fn the_queue_is_decided_once_and_for_good() {
 async fn only_data_stewards_merge() {
     let app = TestApp::new().await;
     let (a, b) = pair(&app).await;
-    for who in ["zj01.manager", "zj01.sales", "analyst", "pt01.partner"] {
+    for who in [MANAGER_1, SALES_1, ANALYST, PARTNER] {
         let r = app.run(Some(who), MERGE, json!({"s": gid("Customer", a), "m": [gid("Customer", b)]})).await;
         assert_eq!(error_codes(&r), ["FORBIDDEN"], "{who}");
     }
-    let bad = app.run(Some("admin"), MERGE, json!({"s": gid("Customer", a), "m": [gid("Customer", a)]})).await;
+    let bad = app.run(Some(ADMIN), MERGE, json!({"s": gid("Customer", a), "m": [gid("Customer", a)]})).await;
     assert_eq!(error_codes(&bad), ["BAD_USER_INPUT"]);
-    let missing = app.run(Some("admin"), MERGE, json!({"s": gid("Customer", a), "m": [gid("Customer", 99_999)]})).await;
+    let missing = app.run(Some(ADMIN), MERGE, json!({"s": gid("Customer", a), "m": [gid("Customer", 99_999)]})).await;
     assert_eq!(error_codes(&missing), ["NOT_FOUND"]);
 }
 
@@ -299,7 +300,7 @@ async fn a_form_of_address_never_becomes_the_survivors_name() {
     newer.kind = Set(entity::enums::CustomerKind::Individual);
     newer.updated_at = Set(chrono::Utc::now());
     let _: customer::Model = newer.update(&app.db).await.expect("update");
-    let data = app.data("crm", MERGE, json!({"s": gid("Customer", a), "m": [gid("Customer", b)]})).await;
+    let data = app.data(CRM, MERGE, json!({"s": gid("Customer", a), "m": [gid("Customer", b)]})).await;
     assert_eq!(data["mergeCustomers"]["survivor"]["name"], "陈玉兰");
     let survivor = customer::Entity::find_by_id(a).one(&app.db).await.expect("q").expect("a");
     assert_eq!(survivor.name, "陈玉兰");
@@ -335,25 +336,25 @@ async fn an_unmerged_pair_goes_back_to_the_queue_undecided() {
         .expect("candidate")
         .id;
     // Decided from the queue, then undone.
-    let m = app.data("crm", RESOLVE, json!({"id": gid("DuplicateCandidate", id), "same": true})).await;
+    let m = app.data(CRM, RESOLVE, json!({"id": gid("DuplicateCandidate", id), "same": true})).await;
     assert_eq!(m["resolveDuplicate"]["status"], "MERGED");
     let survivor = a.min(b);
     let merged = a.max(b);
-    app.data("crm", UNMERGE, json!({"id": gid("Customer", merged)})).await;
+    app.data(CRM, UNMERGE, json!({"id": gid("Customer", merged)})).await;
     assert_eq!(candidate_status(&app, a, b).await, "OPEN");
     let q = "{ duplicateCandidates(first: 10) { edges { node { id status resolvedAt } } } }";
-    let open = app.data("crm", q, json!({})).await;
+    let open = app.data(CRM, q, json!({})).await;
     let edges = open["duplicateCandidates"]["edges"].as_array().expect("edges");
     assert_eq!(edges.len(), 1, "{open}");
     assert_eq!(edges[0]["node"]["id"], gid("DuplicateCandidate", id));
     assert!(edges[0]["node"]["resolvedAt"].is_null());
     // Merged directly (the queued pair is decided by the merge), then undone again.
-    app.data("crm", MERGE, json!({"s": gid("Customer", survivor), "m": [gid("Customer", merged)]})).await;
+    app.data(CRM, MERGE, json!({"s": gid("Customer", survivor), "m": [gid("Customer", merged)]})).await;
     assert_eq!(candidate_status(&app, a, b).await, "MERGED");
-    app.data("crm", UNMERGE, json!({"id": gid("Customer", merged)})).await;
+    app.data(CRM, UNMERGE, json!({"id": gid("Customer", merged)})).await;
     assert_eq!(candidate_status(&app, a, b).await, "OPEN");
     // And it can now be decided the other way.
-    let d = app.data("crm", RESOLVE, json!({"id": gid("DuplicateCandidate", id), "same": false})).await;
+    let d = app.data(CRM, RESOLVE, json!({"id": gid("DuplicateCandidate", id), "same": false})).await;
     assert_eq!(d["resolveDuplicate"]["status"], "DISTINCT");
 }
 
@@ -361,8 +362,8 @@ async fn an_unmerged_pair_goes_back_to_the_queue_undecided() {
 async fn unmerge_refuses_the_survivors_id_and_says_which_id_it_takes() {
     let app = TestApp::new().await;
     let (a, b) = pair(&app).await;
-    app.data("crm", MERGE, json!({"s": gid("Customer", a), "m": [gid("Customer", b)]})).await;
-    let wrong = app.run(Some("crm"), UNMERGE, json!({"id": gid("Customer", a)})).await;
+    app.data(CRM, MERGE, json!({"s": gid("Customer", a), "m": [gid("Customer", b)]})).await;
+    let wrong = app.run(Some(CRM), UNMERGE, json!({"id": gid("Customer", a)})).await;
     assert_eq!(error_codes(&wrong), ["BAD_USER_INPUT"]);
     let error = &wrong.errors[0];
     assert!(error.message.contains("mergedIds") && error.message.contains("survivor"), "{}", error.message);
@@ -370,7 +371,7 @@ async fn unmerge_refuses_the_survivors_id_and_says_which_id_it_takes() {
     let field = error.extensions.as_ref().and_then(|x| x.get("field")).cloned();
     assert_eq!(field, Some(async_graphql::Value::String("id".into())));
     // The id it names works.
-    let undone = app.data("crm", UNMERGE, json!({"id": gid("Customer", b)})).await;
+    let undone = app.data(CRM, UNMERGE, json!({"id": gid("Customer", b)})).await;
     assert_eq!(undone["unmergeCustomer"].as_array().expect("list").len(), 2);
     let schema = customer_hub::graphql::sdl();
     assert!(schema.contains("merge's `mergedIds`"), "the description says which id unmergeCustomer takes");

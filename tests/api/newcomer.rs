@@ -11,7 +11,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use crate::common::{TestApp, error_codes, gid};
+use crate::common::{ADMIN, Dept, Persona, TestApp, error_codes, gid};
 
 const README: &str = include_str!("../../README.md");
 
@@ -37,8 +37,8 @@ fn readme_examples() -> Vec<String> {
 }
 
 /// Who runs an example: the README says which account each one is for.
-fn account_for(example: &str) -> &'static str {
-    if example.contains("ingestRepairOrder") { "zj01.integration.service" } else { "admin" }
+fn account_for(example: &str) -> Persona {
+    if example.contains("ingestRepairOrder") { Persona::Integration(1, Dept::Service) } else { ADMIN }
 }
 
 /// Fails on an answer that shows nothing: a null root field or an empty page.
@@ -92,7 +92,7 @@ async fn every_readme_example_runs_as_written_against_the_demo() {
         ("33060219690617041x", "ID_NUMBER"),
         ("曾宇", "NAME"),
     ] {
-        let data = app.data("admin", search, json!({ "t": text })).await;
+        let data = app.data(ADMIN, search, json!({ "t": text })).await;
         let first = &data["search"]["edges"][0]["node"];
         assert_eq!(
             (first["matchedBy"].as_str(), first["customer"]["id"].as_str()),
@@ -100,30 +100,29 @@ async fn every_readme_example_runs_as_written_against_the_demo() {
             "{text}"
         );
     }
-    let contains = app.data("admin", search, json!({ "t": "玉兰" })).await;
+    let contains = app.data(ADMIN, search, json!({ "t": "玉兰" })).await;
     assert!(contains["search"]["edges"].as_array().is_some_and(|e| !e.is_empty()));
     // The minimum length of a reveal's purpose, as the README states it.
     let reveal = "mutation($p: String!) { revealCustomer(id: \"Q3VzdG9tZXI6MQ\", purpose: $p) { phones } }";
     assert!(README.contains("the purpose is at least 4 characters"));
-    assert_eq!(error_codes(&app.run(Some("admin"), reveal, json!({ "p": "回访三" })).await), ["BAD_USER_INPUT"]);
-    assert!(app.run(Some("admin"), reveal, json!({ "p": "首保回访" })).await.errors.is_empty());
+    assert_eq!(error_codes(&app.run(Some(ADMIN), reveal, json!({ "p": "回访三" })).await), ["BAD_USER_INPUT"]);
+    assert!(app.run(Some(ADMIN), reveal, json!({ "p": "首保回访" })).await.errors.is_empty());
 }
 
 #[tokio::test]
 async fn each_store_has_an_integration_account_per_department() {
     let app = TestApp::new().await;
-    for store in 1..=6 {
-        for (suffix, department) in [
-            ("integration", Department::Sales),
-            ("integration.service", Department::Service),
-            ("integration.insurance", Department::Insurance),
-            ("integration.parts", Department::Parts),
+    for store in 1..=6u8 {
+        for (suffix, dept, department) in [
+            ("integration", Dept::Sales, Department::Sales),
+            ("integration.service", Dept::Service, Department::Service),
+            ("integration.insurance", Dept::Insurance, Department::Insurance),
+            ("integration.parts", Dept::Parts, Department::Parts),
         ] {
-            let username = format!("zj{store:02}.{suffix}");
-            let account = app.staff(&username).await;
+            let account = app.staff(Persona::Integration(store, dept)).await;
             assert_eq!(
                 (account.role, account.department, account.store_id),
-                (Role::Integration, department, Some(store))
+                (Role::Integration, department, Some(i32::from(store)))
             );
             assert!(demo::accounts_banner().contains(&format!("zjNN.{suffix} ")), "{suffix} not in the banner");
         }
@@ -132,9 +131,9 @@ async fn each_store_has_an_integration_account_per_department() {
     let parts = "mutation($r: PartsOrderRecord!) { ingestPartsOrder(record: $r) { outcome errors { field reason } } }";
     let order = json!({ "r": { "externalId": "PO-1", "customerName": "林晓燕", "phone": "13911112222",
         "items": "机油滤清器 x 1", "amount": "88", "orderedAt": "2026-11-01" } });
-    let data = app.data("zj01.integration.parts", parts, order.clone()).await;
+    let data = app.data(Persona::Integration(1, Dept::Parts), parts, order.clone()).await;
     assert_eq!(data["ingestPartsOrder"]["outcome"], "CREATED", "{data}");
-    let refused = app.run(Some("zj01.integration.service"), parts, order).await;
+    let refused = app.run(Some(Persona::Integration(1, Dept::Service)), parts, order).await;
     assert_eq!(error_codes(&refused), ["FORBIDDEN"]);
 }
 

@@ -7,7 +7,9 @@ use entity::{customer_store, repair_order};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, error_codes, gid, row_id};
+use crate::common::{
+    ADMIN, ANALYST, CRM, INTEGRATION_1, MANAGER_1, Persona, SERVICE_1, TestApp, error_codes, gid, row_id,
+};
 
 const NODES: &str = "query($ids: [ID!]!) { nodes(ids: $ids) { id __typename } }";
 const NODE: &str = "query($id: ID!) { node(id: $id) { id __typename } }";
@@ -29,14 +31,14 @@ fn objects(value: &Value, into: &mut Vec<(String, String)>) {
 /// Objects of every kind the admin and the data steward can see, by type.
 async fn one_of_each(app: &TestApp) -> HashMap<String, String> {
     app.data(
-        "admin",
+        ADMIN,
         "mutation($id: ID!) { revealCustomer(id: $id, purpose: \"node test\") { customerId } }",
         json!({"id": gid("Customer", 1)}),
     )
     .await;
     let admin = app
         .data(
-            "admin",
+            ADMIN,
             "{ customers(first: 100) { nodes { __typename id sourceRecords { __typename id } deliveries { __typename id } partsOrders { __typename id } stores { store { __typename id } manager { __typename id } } } }
                leads(first: 1) { nodes { __typename id } } repairOrders(first: 1) { nodes { __typename id } }
                insurancePolicies(first: 1) { nodes { __typename id } } vehicles(first: 1) { nodes { __typename id } }
@@ -45,7 +47,7 @@ async fn one_of_each(app: &TestApp) -> HashMap<String, String> {
         )
         .await;
     customer_hub::domain::duplicates::queue_candidate(&app.db, 1, 2, 60, &["node test".into()]).await.expect("queue");
-    let crm = app.data("crm", "{ duplicateCandidates(first: 1) { nodes { __typename id } } }", json!({})).await;
+    let crm = app.data(CRM, "{ duplicateCandidates(first: 1) { nodes { __typename id } } }", json!({})).await;
     let mut found = Vec::new();
     objects(&admin, &mut found);
     objects(&crm, &mut found);
@@ -77,7 +79,7 @@ async fn node_finds_every_kind_of_object_by_its_id() {
     let app = TestApp::new().await;
     let one = one_of_each(&app).await;
     for (kind, id) in &one {
-        let who = if kind == "DuplicateCandidate" { "crm" } else { "admin" };
+        let who = if kind == "DuplicateCandidate" { CRM } else { ADMIN };
         let data = app.data(who, NODE, json!({"id": id})).await;
         assert_eq!(data["node"], json!({"id": id, "__typename": kind}), "{kind}");
     }
@@ -85,17 +87,17 @@ async fn node_finds_every_kind_of_object_by_its_id() {
     let mut ids: Vec<&String> = one.iter().filter(|(k, _)| *k != "DuplicateCandidate").map(|(_, id)| id).collect();
     ids.sort();
     ids.push(ids[0]);
-    let data = app.data("admin", NODES, json!({"ids": ids})).await;
+    let data = app.data(ADMIN, NODES, json!({"ids": ids})).await;
     let answered: Vec<&str> =
         data["nodes"].as_array().expect("list").iter().map(|n| n["id"].as_str().expect("id")).collect();
     assert_eq!(answered, ids.iter().map(|s| s.as_str()).collect::<Vec<_>>());
     // Fields of the concrete type through fragments.
     let q = "query($id: ID!) { node(id: $id) { ... on Customer { name vehicles { vin } } } }";
-    let data = app.data("admin", q, json!({"id": gid("Customer", 1)})).await;
+    let data = app.data(ADMIN, q, json!({"id": gid("Customer", 1)})).await;
     assert!(data["node"]["name"].is_string(), "{data}");
     // At most 100 ids at once.
     let many: Vec<String> = (1..=101).map(|i| gid("Customer", i)).collect();
-    let refused = app.run(Some("admin"), NODES, json!({"ids": many})).await;
+    let refused = app.run(Some(ADMIN), NODES, json!({"ids": many})).await;
     assert_eq!(error_codes(&refused), ["BAD_USER_INPUT"]);
 }
 
@@ -106,7 +108,7 @@ async fn ids_of_different_types_never_collide() {
     let kinds = ["Customer", "Vehicle", "Store", "Staff", "Lead", "RepairOrder", "InsurancePolicy", "SourceRecord"];
     let ids: Vec<String> = kinds.iter().map(|k| gid(k, 1)).collect();
     assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len());
-    let data = app.data("admin", NODES, json!({"ids": ids})).await;
+    let data = app.data(ADMIN, NODES, json!({"ids": ids})).await;
     for (i, kind) in kinds.iter().enumerate() {
         assert_eq!(data["nodes"][i], json!({"id": ids[i], "__typename": kind}), "{kind} 1");
     }
@@ -126,12 +128,12 @@ async fn an_id_of_another_type_or_no_id_names_nothing() {
     let not_customer = [gid("Lead", 1), gid("Store", 1), "1".to_owned(), "Q3VzdG9tZXI6MQ==".to_owned(), "".to_owned()];
     for id in &not_customer {
         // Lookups answer null …
-        let data = app.data("admin", "query($id: ID!) { customer(id: $id) { id } }", json!({"id": id})).await;
+        let data = app.data(ADMIN, "query($id: ID!) { customer(id: $id) { id } }", json!({"id": id})).await;
         assert!(data["customer"].is_null(), "customer({id:?})");
         // … mutations NOT_FOUND …
         let r = app
             .run(
-                Some("admin"),
+                Some(ADMIN),
                 "mutation($id: ID!) { revealCustomer(id: $id, purpose: \"node test\") { phones } }",
                 json!({"id": id}),
             )
@@ -139,7 +141,7 @@ async fn an_id_of_another_type_or_no_id_names_nothing() {
         assert_eq!(error_codes(&r), ["NOT_FOUND"], "revealCustomer({id:?})");
         let r = app
             .run(
-                Some("zj01.manager"),
+                Some(MANAGER_1),
                 "mutation($id: ID!) { createLead(input: { customerId: $id, grade: A }) { id } }",
                 json!({"id": id}),
             )
@@ -148,14 +150,14 @@ async fn an_id_of_another_type_or_no_id_names_nothing() {
     }
     let r = app
         .run(
-            Some("admin"),
+            Some(ADMIN),
             "mutation($id: ID!) { updateLead(id: $id, input: { grade: A }) { id } }",
             json!({"id": customer}),
         )
         .await;
     assert_eq!(error_codes(&r), ["NOT_FOUND"], "updateLead(customer's id)");
     let r = app
-        .run(Some("admin"), "mutation($id: ID!) { revokeApiKey(id: $id) { id } }", json!({"id": gid("Staff", 1)}))
+        .run(Some(ADMIN), "mutation($id: ID!) { revokeApiKey(id: $id) { id } }", json!({"id": gid("Staff", 1)}))
         .await;
     assert_eq!(error_codes(&r), ["NOT_FOUND"], "revokeApiKey(staff id)");
     // … filters BAD_USER_INPUT naming the field.
@@ -171,7 +173,7 @@ async fn an_id_of_another_type_or_no_id_names_nothing() {
             _ => "VehicleFilter",
         };
         let q = format!("query($f: {ty}) {{ {root}(first: 1, filter: $f) {{ edges {{ cursor }} }} }}");
-        let r = app.run(Some("admin"), &q, json!({"f": filter})).await;
+        let r = app.run(Some(ADMIN), &q, json!({"f": filter})).await;
         assert_eq!(error_codes(&r), ["BAD_USER_INPUT"], "{root} {filter}");
         let named = r.errors[0].extensions.as_ref().and_then(|x| x.get("field")).cloned();
         assert_eq!(named, Some(async_graphql::Value::String(field.into())), "{root} {filter}");
@@ -179,28 +181,28 @@ async fn an_id_of_another_type_or_no_id_names_nothing() {
     // The right type in a filter works.
     let data = app
         .data(
-            "admin",
+            ADMIN,
             "query($s: ID) { customers(first: 1, filter: { storeId: $s }) { edges { cursor } } }",
             json!({"s": gid("Store", 1)}),
         )
         .await;
     assert_eq!(data["customers"]["edges"].as_array().map(Vec::len), Some(1));
     // node: malformed or unknown answers null, not an error.
-    let data = app.data("admin", NODES, json!({"ids": ["1", "", "bm9wZToxNQ", gid("Customer", 99_999_999)]})).await;
+    let data = app.data(ADMIN, NODES, json!({"ids": ["1", "", "bm9wZToxNQ", gid("Customer", 99_999_999)]})).await;
     assert_eq!(data["nodes"], json!([null, null, null, null]));
     // The audit filter takes the id of any audited object, and only its kind matches.
     app.data(
-        "admin",
+        ADMIN,
         "mutation($id: ID!) { revealCustomer(id: $id, purpose: \"node test\") { customerId } }",
         json!({"id": customer}),
     )
     .await;
     let q = "query($r: ID) { auditLog(first: 10, filter: { action: \"REVEAL\", recordId: $r }) { edges { node { recordIds } } } }";
-    let data = app.data("admin", q, json!({"r": customer})).await;
+    let data = app.data(ADMIN, q, json!({"r": customer})).await;
     assert_eq!(data["auditLog"]["edges"][0]["node"]["recordIds"], json!([customer]));
-    let data = app.data("admin", q, json!({"r": gid("Lead", 1)})).await;
+    let data = app.data(ADMIN, q, json!({"r": gid("Lead", 1)})).await;
     assert_eq!(data["auditLog"]["edges"], json!([]));
-    let r = app.run(Some("admin"), q, json!({"r": "1"})).await;
+    let r = app.run(Some(ADMIN), q, json!({"r": "1"})).await;
     assert_eq!(error_codes(&r), ["BAD_USER_INPUT"]);
 }
 
@@ -231,21 +233,21 @@ async fn out_of_scope_objects_answer_null_like_missing_ones() {
     let one = one_of_each(&app).await;
     let (audit, candidate) = (one["AuditEntry"].clone(), one["DuplicateCandidate"].clone());
     // Their own store's staff see them.
-    let data = app.data("zj02.service", NODES, json!({"ids": [customer, repair]})).await;
+    let data = app.data(Persona::Service(2), NODES, json!({"ids": [customer, repair]})).await;
     assert_eq!(data["nodes"][0]["id"], customer);
     assert_eq!(data["nodes"][1]["id"], repair);
     // Another store's staff get null, as for an id of nothing.
-    for persona in ["zj01.service", "zj01.manager"] {
+    for persona in [SERVICE_1, MANAGER_1] {
         let data = app.data(persona, NODES, json!({"ids": [customer, repair, audit, candidate]})).await;
         assert_eq!(data["nodes"], json!([null, null, null, null]), "{persona}");
     }
     // The same store's sales consultant: repair orders are not theirs to read.
-    let data = app.data("zj02.sales", NODE, json!({"id": repair})).await;
+    let data = app.data(Persona::Sales(2), NODE, json!({"id": repair})).await;
     assert!(data["node"].is_null());
     // Roles without a resource at all: null too, never FORBIDDEN.
-    let data = app.data("analyst", NODES, json!({"ids": [customer, repair, audit]})).await;
+    let data = app.data(ANALYST, NODES, json!({"ids": [customer, repair, audit]})).await;
     assert_eq!(data["nodes"], json!([null, null, null]));
-    let data = app.data("zj01.integration", NODE, json!({"id": gid("Store", 1)})).await;
+    let data = app.data(INTEGRATION_1, NODE, json!({"id": gid("Store", 1)})).await;
     assert!(data["node"].is_null());
     // Anonymous callers get nothing at all.
     let r = app.run(None, NODE, json!({"id": customer})).await;

@@ -1,4 +1,4 @@
-use crate::common::TestApp;
+use crate::common::{CRM, Persona, TestApp};
 use sea_orm::DbBackend;
 
 #[test]
@@ -71,19 +71,12 @@ async fn demo_group_has_every_role_and_valid_identifiers() {
         .flat_map(|s| serde_json::from_value::<Vec<String>>(s.brands.clone()).unwrap_or_default())
         .collect();
     assert!(brands.len() >= 3, "{brands:?}");
-    for name in [
-        "admin",
-        "crm",
-        "analyst",
-        "zj01.manager",
-        "zj01.sales",
-        "zj01.service",
-        "zj01.insurance",
-        "zj01.parts",
-        "zj01.integration",
-        "pt01.partner",
-    ] {
-        app.staff(name).await;
+    // Every demo account is a persona, and every persona a demo account.
+    let accounts = entity::staff::Entity::find().all(&app.db).await.expect("staff");
+    let personas = Persona::all();
+    assert_eq!(accounts.len(), personas.len(), "a demo account without a persona");
+    for persona in personas {
+        app.staff(persona).await;
     }
     for v in vehicle::Entity::find().all(&app.db).await.expect("vehicles") {
         assert!(normalize::vin_is_valid(&v.vin), "invalid VIN {}", v.vin);
@@ -101,7 +94,7 @@ async fn demo_group_shows_duplicates_and_households() {
     assert_eq!(customer_link::Entity::find().count(&app.db).await.expect("q"), 1);
     let data = app
         .data(
-            "crm",
+            CRM,
             "{ duplicateCandidates { edges { node { score customerA { name } customerB { name } } } } }",
             serde_json::json!({}),
         )

@@ -6,7 +6,7 @@ use entity::customer;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::json;
 
-use crate::common::TestApp;
+use crate::common::{ADMIN, INTEGRATION_1, TestApp};
 
 const EIGHTEEN_BYTES: [&str; 4] = ["杭州新客科技", "上海大众汽车", "12345678901234567杭", "1234567890123456é1"];
 
@@ -15,7 +15,7 @@ async fn search_takes_chinese_text_of_id_length_as_a_name() {
     let app = TestApp::new().await;
     let q = "query($t: String!) { search(text: $t, first: 10) { edges { node { matchedBy customer { id } } } } }";
     for text in EIGHTEEN_BYTES {
-        let data = app.data("admin", q, json!({"t": text})).await;
+        let data = app.data(ADMIN, q, json!({"t": text})).await;
         for edge in data["search"]["edges"].as_array().expect("edges") {
             assert_eq!(edge["node"]["matchedBy"], "NAME", "{text}: {edge}");
         }
@@ -27,7 +27,7 @@ async fn customer_by_id_number_answers_no_customer_for_chinese_text() {
     let app = TestApp::new().await;
     let q = "query($n: String!) { customerByIdNumber(idNumber: $n) { id } }";
     for text in EIGHTEEN_BYTES {
-        let data = app.data("admin", q, json!({"n": text})).await;
+        let data = app.data(ADMIN, q, json!({"n": text})).await;
         assert!(data["customerByIdNumber"].is_null(), "{text}: {data}");
     }
 }
@@ -42,7 +42,7 @@ async fn a_delivery_with_chinese_text_as_national_id_is_rejected_by_field() {
             "externalId": format!("U-{i}"), "customerName": "王伟", "phone": "13800001111", "nationalId": text,
             "vin": "LSVCA4C37RN123456", "deliveryDate": "2024-03-05", "price": "99999999999999999999"
         });
-        let data = app.data("zj01.integration", q, json!({"r": record})).await;
+        let data = app.data(INTEGRATION_1, q, json!({"r": record})).await;
         let result = &data["ingestDelivery"];
         assert_eq!(result["outcome"], "REJECTED", "{text}: {result}");
         let fields: Vec<&str> =
