@@ -86,10 +86,22 @@ fn drop_postgres_database(admin_url: &str, name: &str) -> Result<(), String> {
     })
 }
 
-/// Drops the test databases left by test processes that no longer run (killed before
-/// their databases were dropped). Databases of running processes are left alone.
-async fn sweep_abandoned(admin: &DatabaseConnection) {
-    if SWEPT.swap(true, Ordering::SeqCst) || !cfg!(target_os = "linux") {
+/// Whether a test database or file of this name belongs to a test process that no
+/// longer runs (killed before it could remove it). Only checked on Linux.
+fn abandoned(name: &str) -> bool {
+    let pid = name.strip_prefix(PREFIX).and_then(|rest| rest.split('_').next()).and_then(|p| p.parse::<u32>().ok());
+    pid.is_some_and(|pid| pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists())
+}
+
+/// True the first time in a process, on Linux: abandoned databases are swept once.
+fn first_sweep() -> bool {
+    !SWEPT.swap(true, Ordering::SeqCst) && cfg!(target_os = "linux")
+}
+
+/// Drops the test databases left by test processes that no longer run. Databases of
+/// running processes are left alone.
+async fn sweep_abandoned_databases(admin: &DatabaseConnection) {
+    if !first_sweep() {
         return;
     }
     let Ok(rows) = admin
@@ -103,15 +115,35 @@ async fn sweep_abandoned(admin: &DatabaseConnection) {
     };
     for row in rows {
         let Ok(name) = row.try_get::<String>("", "datname") else { continue };
-        let pid = name.strip_prefix(PREFIX).and_then(|rest| rest.split('_').next()).and_then(|p| p.parse::<u32>().ok());
-        let Some(pid) = pid else { continue };
-        if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        if abandoned(&name) {
             admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
         }
     }
 }
 
-async fn fresh_database() -> (DatabaseConnection, TestDatabase) {
+/// Deletes the SQLite files (and their WAL and shared-memory files) left in `dir` by
+/// test processes that no longer run.
+fn sweep_abandoned_files(dir: &std::path::Path) {
+    if !first_sweep() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        if entry.file_name().to_str().is_some_and(abandoned) {
+            std::fs::remove_file(entry.path()).ok();
+        }
+    }
+}
+
+/// A fresh, empty database of the kind the tests run on (PostgreSQL when
+/// HUB_TEST_DATABASE_URL is set, else a SQLite file), removed when dropped — also when
+/// the test panics. For tests that connect to a database of their own.
+pub struct ScratchDatabase {
+    pub url: String,
+    _database: TestDatabase,
+}
+
+pub async fn scratch_database() -> ScratchDatabase {
     let unique = format!(
         "{PREFIX}{}_{}_{}",
         std::process::id(),
@@ -121,32 +153,38 @@ async fn fresh_database() -> (DatabaseConnection, TestDatabase) {
     match std::env::var("HUB_TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let admin = Database::connect(&admin_url).await.expect("HUB_TEST_DATABASE_URL is set but unreachable");
-            sweep_abandoned(&admin).await;
+            sweep_abandoned_databases(&admin).await;
             admin.execute_unprepared(&format!("CREATE DATABASE {unique}")).await.expect("create test database");
             admin.close().await.ok();
             // From here on the database is dropped again, whatever happens next.
-            let guard = TestDatabase::Postgres { admin_url: admin_url.clone(), name: unique.clone() };
-            let base = admin_url.rsplit_once('/').map(|(base, _)| base).expect("URL with a database name");
-            let cfg = customer_hub::config::DbConfig {
-                database_url: format!("{base}/{unique}"),
-                db_max_connections: 5,
-                db_statement_timeout_ms: 30_000,
-            };
-            (customer_hub::db::connect(&cfg).await.expect("connect to test database"), guard)
+            let base = admin_url.rsplit_once('/').map(|(base, _)| base.to_owned()).expect("URL with a database name");
+            ScratchDatabase {
+                url: format!("{base}/{unique}"),
+                _database: TestDatabase::Postgres { admin_url, name: unique },
+            }
         }
         _ => {
             let dir = std::env::temp_dir().join("customer-hub-tests");
             std::fs::create_dir_all(&dir).expect("temp dir");
+            sweep_abandoned_files(&dir);
             let path = dir.join(format!("{unique}.db"));
-            let guard = TestDatabase::Sqlite { path: path.clone() };
-            let cfg = customer_hub::config::DbConfig {
-                database_url: format!("sqlite://{}?mode=rwc", path.display()),
-                db_max_connections: 5,
-                db_statement_timeout_ms: 30_000,
-            };
-            (customer_hub::db::connect(&cfg).await.expect("open SQLite test database"), guard)
+            ScratchDatabase {
+                url: format!("sqlite://{}?mode=rwc", path.display()),
+                _database: TestDatabase::Sqlite { path },
+            }
         }
     }
+}
+
+/// A fresh database for a test app, connected with the pool the app uses.
+async fn fresh_database() -> (DatabaseConnection, TestDatabase) {
+    let scratch = scratch_database().await;
+    let cfg = customer_hub::config::DbConfig {
+        database_url: scratch.url,
+        db_max_connections: 5,
+        db_statement_timeout_ms: 30_000,
+    };
+    (customer_hub::db::connect(&cfg).await.expect("connect to test database"), scratch._database)
 }
 
 impl TestApp {

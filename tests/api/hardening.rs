@@ -17,7 +17,10 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, Set, Statement, TransactionTrai
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use crate::common::{ADMIN, INTEGRATION_1, MANAGER_1, PARTS_1, Persona, SALES_1, TestApp, error_codes, gid, row_id};
+use crate::common::{
+    ADMIN, INTEGRATION_1, MANAGER_1, PARTS_1, Persona, SALES_1, ScratchDatabase, TestApp, error_codes, gid, row_id,
+    scratch_database,
+};
 use crate::http_rules::{Reply, encode, get, post_json, post_raw, reply, send};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -251,8 +254,8 @@ async fn database_errors_are_classified() {
 #[tokio::test]
 async fn an_exhausted_pool_answers_503_with_retry_after() {
     let app = TestApp::new().await;
-    let (url, name) = second_database(&app).await;
-    let mut options = sea_orm::ConnectOptions::new(url);
+    let second = second_database().await;
+    let mut options = sea_orm::ConnectOptions::new(&second.url);
     options.max_connections(1).min_connections(0).acquire_timeout(Duration::from_millis(300)).sqlx_logging(false);
     let small = sea_orm::Database::connect(options).await.expect("connect");
     let schema = graphql::build_schema(small.clone(), app.keys.clone(), &Default::default());
@@ -271,28 +274,14 @@ async fn an_exhausted_pool_answers_503_with_retry_after() {
     let r = send(&state, post_json(Some(&token), &[], &json!({"query": "{ me { username } }"}))).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     small.close().await.ok();
-    if app.backend() == sea_orm::DbBackend::Postgres {
-        app.db.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
-    }
 }
 
-/// A URL for a fresh, migrated and seeded database of the same kind as `app`'s.
-async fn second_database(app: &TestApp) -> (String, String) {
-    let name = format!("hub_t_{}_pool_{}", std::process::id(), uuid::Uuid::new_v4().simple());
-    let url = match std::env::var("HUB_TEST_DATABASE_URL") {
-        Ok(admin) if !admin.is_empty() && app.backend() == sea_orm::DbBackend::Postgres => {
-            app.db.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create");
-            let base = admin.rsplit_once('/').map(|(base, _)| base.to_owned()).expect("URL with a database");
-            format!("{base}/{name}")
-        }
-        _ => {
-            let dir = std::env::temp_dir().join("customer-hub-tests");
-            std::fs::create_dir_all(&dir).expect("temp dir");
-            format!("sqlite://{}?mode=rwc", dir.join(format!("{name}.db")).display())
-        }
-    };
+/// A second fresh database of the kind the tests run on, migrated and seeded (removed
+/// when dropped).
+async fn second_database() -> ScratchDatabase {
+    let scratch = scratch_database().await;
     let cfg = customer_hub::config::DbConfig {
-        database_url: url.clone(),
+        database_url: scratch.url.clone(),
         db_max_connections: 2,
         db_statement_timeout_ms: 30_000,
     };
@@ -301,7 +290,7 @@ async fn second_database(app: &TestApp) -> (String, String) {
     let demo = customer_hub::demo::DemoConfig { customers: 5, ..Default::default() };
     customer_hub::demo::seed(&db, &demo).await.expect("seed");
     db.close().await.ok();
-    (url, name)
+    scratch
 }
 
 /// Finding 7: every refusal of the HTTP layer is the JSON error with a code and the

@@ -9,7 +9,7 @@ use customer_hub::import::{ImportError, Summary, import_file};
 use entity::{customer, customer_link, delivery, insurance_policy, parts_order, repair_order, source_record};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::common::{SALES_1, SERVICE_1, TestApp};
+use crate::common::{SALES_1, SERVICE_1, ScratchDatabase, TestApp, scratch_database};
 
 struct Person {
     name: String,
@@ -562,23 +562,13 @@ async fn a_row_that_once_panicked_is_rejected_and_the_import_goes_on() {
     assert!(reject_rows(&rejects).iter().all(|r| r.0 == 2));
 }
 
-/// The database the command-line tests run the binary against: a SQLite file, or a
-/// PostgreSQL database of its own (dropped at the end) when HUB_TEST_DATABASE_URL is set.
-async fn binary_database(dir: &Path) -> (String, Option<(String, String)>) {
-    let unique = format!("hub_t_{}_imp_{}", std::process::id(), uuid::Uuid::new_v4().simple());
-    let (url, cleanup) = match std::env::var("HUB_TEST_DATABASE_URL") {
-        Ok(admin_url) if !admin_url.is_empty() => {
-            use sea_orm::ConnectionTrait;
-            let admin = sea_orm::Database::connect(&admin_url).await.expect("admin");
-            admin.execute_unprepared(&format!("CREATE DATABASE {unique}")).await.expect("create");
-            admin.close().await.ok();
-            let base = admin_url.rsplit_once('/').map(|(base, _)| base).expect("URL with a database name");
-            (format!("{base}/{unique}"), Some((admin_url, unique)))
-        }
-        _ => (format!("sqlite://{}?mode=rwc", dir.join("hub.db").display()), None),
-    };
+/// The database the command-line tests run the binary against, migrated and seeded: a
+/// SQLite file, or a PostgreSQL database of its own when HUB_TEST_DATABASE_URL is set
+/// (removed when dropped).
+async fn binary_database() -> ScratchDatabase {
+    let scratch = scratch_database().await;
     let cfg = customer_hub::config::DbConfig {
-        database_url: url.clone(),
+        database_url: scratch.url.clone(),
         db_max_connections: 2,
         db_statement_timeout_ms: 30_000,
     };
@@ -588,7 +578,7 @@ async fn binary_database(dir: &Path) -> (String, Option<(String, String)>) {
         .await
         .expect("seed");
     db.close().await.ok();
-    (url, cleanup)
+    scratch
 }
 
 /// Exit status of `customer-hub import`: 0 all rows in, 2 some rows rejected (the
@@ -596,11 +586,12 @@ async fn binary_database(dir: &Path) -> (String, Option<(String, String)>) {
 #[tokio::test]
 async fn the_import_command_tells_the_outcome_by_its_exit_status() {
     let dir = temp_dir();
-    let (url, cleanup) = binary_database(&dir).await;
+    let database = binary_database().await;
+    let url = database.url.as_str();
     let files = write_files(&dir);
     let run = |source: &str, file: &Path| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_customer-hub"))
-            .args(["import", "--database-url", &url, "--source", source])
+            .args(["import", "--database-url", url, "--source", source])
             .arg(file)
             .env("HUB_LOG", "warn")
             .output()
@@ -628,10 +619,4 @@ async fn the_import_command_tells_the_outcome_by_its_exit_status() {
     let (code, _, stderr) = run("parts", &gbk);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("CSV UTF-8"), "{stderr}");
-    if let Some((admin_url, name)) = cleanup {
-        use sea_orm::ConnectionTrait;
-        let admin = sea_orm::Database::connect(&admin_url).await.expect("admin");
-        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.expect("drop");
-        admin.close().await.ok();
-    }
 }
