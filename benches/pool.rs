@@ -10,8 +10,8 @@
 //!
 //! cargo bench --bench pool                   # SQLite, and PostgreSQL if reachable
 //!
-//! Settings (environment): BENCH_CUSTOMERS (2000), BENCH_HEAVY (50), BENCH_ALIASES (30),
-//! BENCH_POOL (10), BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/postgres; `none`
+//! Settings (environment): BENCH_CUSTOMERS (2000), BENCH_HEAVY (50), BENCH_ROUNDS (20 requests
+//! per client, one after another), BENCH_ALIASES (30), BENCH_POOL (10), BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/postgres; `none`
 //! skips PostgreSQL).
 
 use std::time::{Duration, Instant};
@@ -62,6 +62,7 @@ async fn run(name: &str, url: String) {
     let heavy: usize = env_or("BENCH_HEAVY", 50);
     let aliases: usize = env_or("BENCH_ALIASES", 30);
     let pool: u32 = env_or("BENCH_POOL", 10);
+    let rounds: usize = env_or("BENCH_ROUNDS", 20);
     let cfg = DbConfig { database_url: url, db_max_connections: pool, db_statement_timeout_ms: 30_000 };
     let db = customer_hub::db::connect(&cfg).await.expect("connect");
     customer_hub::db::migrate(&db).await.expect("migrate");
@@ -90,7 +91,7 @@ async fn run(name: &str, url: String) {
         format!("{{ {} }}", fields.join(" "))
     };
     println!(
-        "{name}: {heavy} concurrent requests of {aliases} aliases, pool of {pool}, {per_request} connections per request"
+        "{name}: {heavy} concurrent clients × {rounds} requests of {aliases} aliases, pool of {pool}, {per_request} connections per request"
     );
     let simple_token = tokens[0].clone();
     let simple_state = state.clone();
@@ -114,15 +115,22 @@ async fn run(name: &str, url: String) {
             let state = state.clone();
             let token = tokens[i % tokens.len()].clone();
             let query = heavy_query(i);
-            tokio::spawn(async move { call(&state, &token, &query).await })
+            tokio::spawn(async move {
+                let mut results = Vec::with_capacity(rounds);
+                for _ in 0..rounds {
+                    results.push(call(&state, &token, &query).await);
+                }
+                results
+            })
         })
         .collect();
     let mut outcomes: std::collections::BTreeMap<String, usize> = Default::default();
     let mut heavy_times = Vec::new();
     for handle in handles {
-        let (status, errors, took) = handle.await.expect("task");
-        *outcomes.entry(format!("HTTP {status}, {errors} errors")).or_default() += 1;
-        heavy_times.push(took);
+        for (status, errors, took) in handle.await.expect("task") {
+            *outcomes.entry(format!("HTTP {status}, {errors} errors")).or_default() += 1;
+            heavy_times.push(took);
+        }
     }
     let wall = started.elapsed();
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
