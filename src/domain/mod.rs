@@ -6,8 +6,8 @@ pub mod auth;
 pub mod customers;
 pub mod duplicates;
 pub mod identity;
-pub mod insurance;
 pub mod ingest;
+pub mod insurance;
 pub mod keyset;
 pub mod limits;
 pub mod listing;
@@ -22,7 +22,7 @@ pub mod scope;
 pub mod search;
 pub mod service;
 pub mod timeline;
-pub mod views;
 pub mod vehicles;
+pub mod views;
 
 pub use scope::Scope;
