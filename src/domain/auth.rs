@@ -179,10 +179,18 @@ pub async fn authenticate(db: &DatabaseConnection, keys: &TokenKeys, credential:
     }
     let claims = keys.decode(credential).ok_or(AppError::Unauthenticated)?;
     let staff_id: i32 = claims.sub.parse().map_err(|_| AppError::Unauthenticated)?;
-    if revoked_token::Entity::find_by_id(claims.jti.clone()).one(db).await?.is_some() {
-        return Err(AppError::Unauthenticated);
-    }
-    let staff = active_staff(db, staff_id).await?;
+    // One statement: the account, if it is active and this token was not revoked.
+    let revoked = sea_orm::sea_query::Query::select()
+        .expr(sea_orm::sea_query::Expr::val(1))
+        .from(revoked_token::Entity)
+        .and_where(revoked_token::Column::Jti.eq(claims.jti.clone()))
+        .to_owned();
+    let staff = staff::Entity::find_by_id(staff_id)
+        .filter(staff::Column::Active.eq(true))
+        .filter(sea_orm::Condition::all().add(sea_orm::sea_query::Expr::exists(revoked)).not())
+        .one(db)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
     // Tokens from before the account was last enabled again stay dead.
     if staff.tokens_not_before.is_some_and(|cutoff| claims.iat < cutoff.timestamp()) {
         return Err(AppError::Unauthenticated);

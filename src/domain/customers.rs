@@ -58,6 +58,20 @@ async fn first_visible(
     scope: &Scope,
     holders: Vec<i32>,
 ) -> AppResult<Option<customer::Model>> {
+    if holders.is_empty() {
+        return Ok(None);
+    }
+    // Usually the holders are live customers: one scoped statement finds them all.
+    let live = scope
+        .customers(customer::Entity::find())
+        .filter(customer::Column::MergedInto.is_null())
+        .filter(customer::Column::Id.is_in(holders.iter().copied()))
+        .all(db)
+        .await?;
+    if let Some(found) = holders.iter().find_map(|id| live.iter().find(|c| c.id == *id)) {
+        return Ok(Some(found.clone()));
+    }
+    // Otherwise one may have been merged away: follow each to its survivor.
     for holder in holders {
         if let Some(found) = by_id(db, scope, holder).await? {
             return Ok(Some(found));

@@ -16,5 +16,6 @@ mod merge;
 mod newcomer;
 mod node;
 mod schema;
+mod speed;
 mod tokens;
 mod unicode;
