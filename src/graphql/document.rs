@@ -2,6 +2,9 @@
 //! aliases and selected fields that depth and complexity limits do not cover.
 
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet};
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use async_graphql::parser::{Positioned, parse_query};
 
 use crate::error::AppError;
@@ -136,6 +139,36 @@ pub fn json_nesting(bytes: &[u8], limit: usize) -> usize {
     deepest
 }
 
+/// Documents kept parsed, by their text: front ends repeat the same few queries, so each
+/// is parsed once — by the limits check, the engine and the response ordering alike.
+/// Bounded: at most [`CACHE_ENTRIES`] documents of at most [`CACHE_MAX_QUERY`] bytes (the
+/// cache starts over when full).
+static PARSED: std::sync::LazyLock<std::sync::Mutex<HashMap<Box<str>, Arc<ExecutableDocument>>>> =
+    std::sync::LazyLock::new(Default::default);
+pub const CACHE_ENTRIES: usize = 512;
+pub const CACHE_MAX_QUERY: usize = 16 * 1024;
+
+/// `query` parsed, from the cache when it was parsed before; `None` when it nests too
+/// deeply or does not parse (the engine then reports the error).
+pub fn parsed(query: &str) -> Option<Arc<ExecutableDocument>> {
+    let lock = || PARSED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(doc) = lock().get(query) {
+        return Some(doc.clone());
+    }
+    if graphql_nesting(query, MAX_NESTING) > MAX_NESTING {
+        return None;
+    }
+    let doc = Arc::new(parse_query(query).ok()?);
+    if query.len() <= CACHE_MAX_QUERY {
+        let mut cache = lock();
+        if cache.len() >= CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(query.into(), doc.clone());
+    }
+    Some(doc)
+}
+
 /// The refusal of a request nested deeper than [`MAX_NESTING`].
 pub fn too_deep(what: &str) -> AppError {
     AppError::bad_input(what, format!("{what} nests deeper than {MAX_NESTING} levels"))
@@ -148,7 +181,7 @@ pub fn check(query: &str, operation_name: Option<&str>, limits: DocumentLimits) 
     if graphql_nesting(query, MAX_NESTING) > MAX_NESTING {
         return Err(too_deep("query"));
     }
-    let Ok(doc) = parse_query(query) else { return Ok(None) };
+    let Some(doc) = parsed(query) else { return Ok(None) };
     if let Some(argument) = super::literals::string_for_enum(&doc) {
         return Err(AppError::Invalid(format!(
             "`{argument}` takes an enum value: write it without quotes (a string is not an enum value)"
@@ -263,10 +296,10 @@ fn reorder(doc: &ExecutableDocument, sets: &[&SelectionSet], value: &mut async_g
 /// response SHOULD follow the query's order). The engine resolves sibling fields
 /// concurrently and records them as they finish; this restores the query's order.
 pub fn order_response(query: &str, operation_name: Option<&str>, data: &mut async_graphql::Value) {
-    if matches!(data, async_graphql::Value::Null) || graphql_nesting(query, MAX_NESTING) > MAX_NESTING {
+    if matches!(data, async_graphql::Value::Null) {
         return;
     }
-    let Ok(doc) = parse_query(query) else { return };
+    let Some(doc) = parsed(query) else { return };
     let operation = match (&doc.operations, operation_name) {
         (DocumentOperations::Single(op), _) => Some(op),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
@@ -274,5 +307,33 @@ pub fn order_response(query: &str, operation_name: Option<&str>, data: &mut asyn
     };
     if let Some(op) = operation {
         reorder(&doc, &[&op.node.selection_set.node], data, 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_is_parsed_once_and_deep_ones_never() {
+        let query = "{ me { username } stores { code } }";
+        let first = parsed(query).expect("parses");
+        let again = parsed(query).expect("parses");
+        assert!(Arc::ptr_eq(&first, &again), "the second look-up is the cached document");
+        let deep = format!("{{ me {}{} }}", "{ me ".repeat(10_000), "}".repeat(10_000));
+        assert!(parsed(&deep).is_none());
+        assert!(parsed("{ unclosed").is_none());
+        let big = format!("{{ me {{ username }} }} #{}", "x".repeat(CACHE_MAX_QUERY));
+        let a = parsed(&big).expect("parses");
+        let b = parsed(&big).expect("parses");
+        assert!(!Arc::ptr_eq(&a, &b), "documents over the size bound are not kept");
+    }
+
+    #[test]
+    fn nesting_ignores_strings_and_comments() {
+        assert_eq!(graphql_nesting("{ a(x: \"[[[\") { b } } # {{{", 100), 2);
+        assert_eq!(graphql_nesting("{ a(x: \"\"\"[[ \\\"\"\" ]]\"\"\") }", 100), 2);
+        assert_eq!(json_nesting(br#"{"a": "[[[", "b": [[1]]}"#, 100), 3);
+        assert!(graphql_nesting(&"[".repeat(1_000_000), MAX_NESTING) > MAX_NESTING);
     }
 }

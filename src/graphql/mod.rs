@@ -180,6 +180,11 @@ pub async fn execute_with(
     limits: RequestLimits,
 ) -> async_graphql::Response {
     let (query, operation_name) = (request.query.clone(), request.operation_name.clone());
+    let mut request = request;
+    if let Some(doc) = document::parsed(&query) {
+        // Parsed once, here or by the limits check before: the engine validates it as is.
+        request.set_parsed_query((*doc).clone());
+    }
     let request = request.data(meta).data(RootPermits(Arc::new(tokio::sync::Semaphore::new(limits.roots()))));
     let mut response = match scope {
         Some(scope) => {
