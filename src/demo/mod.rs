@@ -94,7 +94,9 @@ pub async fn seed(db: &DatabaseConnection, cfg: &DemoConfig) -> Result<bool, DbE
     unification_examples(&mut g, cfg.customers as i32, &store_staff);
     flush(&txn, &mut g.rows).await?;
     if txn.get_database_backend() == DbBackend::Postgres {
-        for table in TABLES {
+        // Every customer-owned table of the registry, and the others the generator fills.
+        let owned = crate::domain::owned::OwnedKind::ALL.map(crate::domain::owned::OwnedKind::table);
+        for table in OTHER_TABLES.into_iter().chain(owned) {
             txn.execute_raw(Statement::from_string(
                 DbBackend::Postgres,
                 format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"),
@@ -109,26 +111,10 @@ pub async fn seed(db: &DatabaseConnection, cfg: &DemoConfig) -> Result<bool, DbE
 /// Customers generated per write.
 const CHUNK: usize = 2_000;
 
-/// Tables the generator fills with explicit ids (PostgreSQL sequences are moved past them).
-const TABLES: [&str; 17] = [
-    "store",
-    "staff",
-    "customer",
-    "customer_tag",
-    "contact_point",
-    "customer_store",
-    "source_record",
-    "vehicle",
-    "vehicle_ownership",
-    "lead",
-    "lead_share",
-    "delivery",
-    "repair_order",
-    "insurance_policy",
-    "parts_order",
-    "customer_link",
-    "duplicate_candidate",
-];
+/// Tables the generator fills with explicit ids besides the customer-owned ones of the
+/// registry (PostgreSQL sequences are moved past them all).
+const OTHER_TABLES: [&str; 7] =
+    ["store", "staff", "customer", "vehicle", "lead_share", "customer_link", "duplicate_candidate"];
 
 /// Writes and empties the generated rows, parents before children.
 async fn flush(txn: &DatabaseTransaction, rows: &mut Rows) -> Result<(), DbErr> {
