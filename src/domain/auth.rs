@@ -37,9 +37,10 @@ fn issue(keys: &TokenKeys, staff: staff::Model) -> Session {
 /// milliseconds of a core), with a short queue; beyond it callers are refused at once.
 pub struct LoginGuard {
     per_address: governor::DefaultKeyedRateLimiter<String>,
-    hashing: tokio::sync::Semaphore,
-    queued: std::sync::atomic::AtomicUsize,
-    max_queued: usize,
+    /// One permit per core: the password checks running at once.
+    hashing: std::sync::Arc<tokio::sync::Semaphore>,
+    /// The checks running or waiting; beyond them a login is refused at once.
+    admission: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl LoginGuard {
@@ -49,9 +50,8 @@ impl LoginGuard {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
             per_address: governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute)),
-            hashing: tokio::sync::Semaphore::new(cores),
-            queued: std::sync::atomic::AtomicUsize::new(0),
-            max_queued: cores * 8,
+            hashing: std::sync::Arc::new(tokio::sync::Semaphore::new(cores)),
+            admission: std::sync::Arc::new(tokio::sync::Semaphore::new(cores * 9)),
         }
     }
 
@@ -65,17 +65,18 @@ impl LoginGuard {
         Ok(())
     }
 
-    /// Runs a password check on the blocking pool, at most one per core at once.
+    /// Runs a password check on the blocking pool, at most one per core at once. The
+    /// permits live as long as the check itself, also when the caller goes away, so
+    /// cancelled logins neither leak a place in the queue nor let more checks run.
     async fn verify(&self, pass: String, hash: Option<String>) -> AppResult<bool> {
-        use std::sync::atomic::Ordering;
-        if self.queued.fetch_add(1, Ordering::SeqCst) >= self.max_queued {
-            self.queued.fetch_sub(1, Ordering::SeqCst);
-            return Err(AppError::RateLimited);
-        }
-        let permit = self.hashing.acquire().await;
-        self.queued.fetch_sub(1, Ordering::SeqCst);
-        let _permit = permit.map_err(AppError::internal)?;
-        tokio::task::spawn_blocking(move || password::verify(&pass, hash.as_deref())).await.map_err(AppError::internal)
+        let slot = self.admission.clone().try_acquire_owned().map_err(|_| AppError::RateLimited)?;
+        let permit = self.hashing.clone().acquire_owned().await.map_err(AppError::internal)?;
+        tokio::task::spawn_blocking(move || {
+            let _held = (slot, permit);
+            password::verify(&pass, hash.as_deref())
+        })
+        .await
+        .map_err(AppError::internal)
     }
 }
 

@@ -130,6 +130,10 @@ pub(crate) async fn merge_in(
     }
     let mut all = vec![survivor_id];
     all.extend(&merged_ids);
+    // Concurrent merges and un-merges of the same customers wait for each other
+    // (PostgreSQL row locks, taken in id order; SQLite's IMMEDIATE transaction already
+    // serialises writers).
+    lock_customers(txn, &all).await?;
     let customers = scope
         .customers(customer::Entity::find())
         .filter(customer::Column::Id.is_in(all.iter().copied()))
@@ -304,6 +308,13 @@ pub async fn unmerge(
     let Some(survivor_id) = merged.merged_into else {
         return Err(not_merged(&txn, customer_id).await?);
     };
+    // Lock both, in id order, then look again: a concurrent merge or un-merge may have
+    // changed them while we waited.
+    lock_customers(&txn, &[customer_id, survivor_id]).await?;
+    let merged = customer::Entity::find_by_id(customer_id).one(&txn).await?.ok_or(AppError::NotFound("customer"))?;
+    if merged.merged_into != Some(survivor_id) {
+        return Err(AppError::Conflict("the customer changed while the un-merge waited; try again".into()));
+    }
     let events = merge_event::Entity::find()
         .filter(merge_event::Column::SurvivorId.eq(survivor_id))
         .filter(merge_event::Column::UndoneAt.is_null())
@@ -394,6 +405,24 @@ pub async fn unmerge(
 
 /// The refusal of `unmergeCustomer` for a customer that was not merged away: it takes the
 /// id of a merged customer (one of the merge's `mergedIds`), never the survivor's.
+/// Locks the rows of these customers for the rest of the transaction, in id order (no
+/// lock on SQLite, whose IMMEDIATE write transactions are serialised already).
+async fn lock_customers(txn: &DatabaseTransaction, ids: &[i32]) -> AppResult<()> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    customer::Entity::find()
+        .select_only()
+        .column(customer::Column::Id)
+        .filter(customer::Column::Id.is_in(ids))
+        .order_by_asc(customer::Column::Id)
+        .lock_exclusive()
+        .into_tuple::<i32>()
+        .all(txn)
+        .await?;
+    Ok(())
+}
+
 /// Puts `rows` back as the snapshot kept them: updated where they still exist, inserted
 /// again where the merge removed them.
 async fn restore<E>(txn: &DatabaseTransaction, rows: &[E::Model], id_of: impl Fn(&E::Model) -> i32) -> AppResult<()>

@@ -170,6 +170,7 @@ impl Customer {
             .into_iter()
             .map(|c| {
                 let reason = links.iter().find(|(id, _)| *id == c.id).map(|(_, r)| r.clone()).unwrap_or_default();
+                let reason = Some(reason).filter(|_| crate::domain::views::sees_personal(scope));
                 HouseholdMember { customer: Customer::new(scope, c), reason }
             })
             .collect())
@@ -223,7 +224,9 @@ impl Customer {
 #[derive(async_graphql::SimpleObject)]
 pub struct HouseholdMember {
     customer: Customer,
-    reason: String,
+    /// Why they are linked (it quotes the shared phone, masked); null for roles without
+    /// personal-data access.
+    reason: Option<String>,
 }
 
 pub struct ContactPoint(pub ContactView);

@@ -36,33 +36,45 @@ pub struct Checked {
     pub operation: Option<OperationType>,
 }
 
+/// (aliases, fields) a selection set stands for, with fragments counted as often as they
+/// are spread. Each fragment is counted once and remembered, so a chain of fragments that
+/// spread each other twice costs linear time, not exponential; counts saturate, and a
+/// chain deeper than [`MAX_NESTING`] counts as unbounded (refused).
 fn count(
     doc: &ExecutableDocument,
-    set: &Positioned<SelectionSet>,
-    aliases: &mut usize,
-    fields: &mut usize,
+    set: &SelectionSet,
+    memo: &mut HashMap<String, (usize, usize)>,
     depth: usize,
-) {
-    if depth > 64 {
-        return;
+) -> (usize, usize) {
+    if depth > MAX_NESTING {
+        return (usize::MAX, usize::MAX);
     }
-    for selection in &set.node.items {
-        match &selection.node {
+    let mut total = (0usize, 0usize);
+    for selection in &set.items {
+        let (aliases, fields) = match &selection.node {
             Selection::Field(field) => {
-                *fields += 1;
-                if field.node.alias.is_some() {
-                    *aliases += 1;
-                }
-                count(doc, &field.node.selection_set, aliases, fields, depth + 1);
+                let (a, f) = count(doc, &field.node.selection_set.node, memo, depth + 1);
+                (a.saturating_add(usize::from(field.node.alias.is_some())), f.saturating_add(1))
             }
             Selection::FragmentSpread(spread) => {
-                if let Some(fragment) = doc.fragments.get(&spread.node.fragment_name.node) {
-                    count(doc, &fragment.node.selection_set, aliases, fields, depth + 1);
+                let name = spread.node.fragment_name.node.as_str();
+                match (memo.get(name), doc.fragments.get(&spread.node.fragment_name.node)) {
+                    (Some(known), _) => *known,
+                    (None, Some(fragment)) => {
+                        // A cycle (refused by validation later) counts as nothing meanwhile.
+                        memo.insert(name.to_owned(), (0, 0));
+                        let counted = count(doc, &fragment.node.selection_set.node, memo, depth + 1);
+                        memo.insert(name.to_owned(), counted);
+                        counted
+                    }
+                    (None, None) => (0, 0),
                 }
             }
-            Selection::InlineFragment(inline) => count(doc, &inline.node.selection_set, aliases, fields, depth + 1),
-        }
+            Selection::InlineFragment(inline) => count(doc, &inline.node.selection_set.node, memo, depth + 1),
+        };
+        total = (total.0.saturating_add(aliases), total.1.saturating_add(fields));
     }
+    total
 }
 
 /// The deepest nesting of brackets (`{`, `[`, `(`) a request may have, in its document
@@ -197,21 +209,27 @@ pub fn check(query: &str, operation_name: Option<&str>, limits: DocumentLimits) 
             return Err(AppError::Forbidden("introspection is disabled in production".into()));
         }
     }
-    let (mut aliases, mut fields) = (0, 0);
+    let (mut aliases, mut fields) = (0usize, 0usize);
+    let mut memo = HashMap::new();
+    let mut add = |set: &Positioned<SelectionSet>| {
+        let (a, f) = count(&doc, &set.node, &mut memo, 0);
+        aliases = aliases.saturating_add(a);
+        fields = fields.saturating_add(f);
+    };
     let operation = match &doc.operations {
         DocumentOperations::Single(op) if operation_name.is_none() => {
-            count(&doc, &op.node.selection_set, &mut aliases, &mut fields, 0);
+            add(&op.node.selection_set);
             Some(op.node.ty)
         }
         DocumentOperations::Single(op) => {
             // A name asked for that the document's one anonymous operation does not
             // have: the engine refuses it, nothing runs.
-            count(&doc, &op.node.selection_set, &mut aliases, &mut fields, 0);
+            add(&op.node.selection_set);
             None
         }
         DocumentOperations::Multiple(ops) => {
             for op in ops.values() {
-                count(&doc, &op.node.selection_set, &mut aliases, &mut fields, 0);
+                add(&op.node.selection_set);
             }
             // The operation that will run: the one named, or the only one. A named
             // operation alone in its document is the one that runs without a name.

@@ -54,8 +54,9 @@ impl SourceRecord {
         &self.0.external_id
     }
     /// Why the record was attached to this customer.
-    async fn match_reason(&self) -> Option<&str> {
-        self.0.match_reason.as_deref()
+    async fn match_reason(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        // Reasons quote (masked) phones and names: personal data.
+        Ok(self.0.match_reason.as_deref().filter(|_| scope(ctx).is_ok_and(crate::domain::views::sees_personal)))
     }
     async fn first_seen_at(&self) -> DateTime<Utc> {
         self.0.first_seen_at

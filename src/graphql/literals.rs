@@ -72,7 +72,7 @@ static TYPES: LazyLock<Types> = LazyLock::new(|| {
 /// schema expects an enum, if any.
 pub fn string_for_enum(doc: &ExecutableDocument) -> Option<String> {
     let types = &*TYPES;
-    let mut walker = Walker { types, doc, found: None };
+    let mut walker = Walker { types, doc, found: None, walked: HashSet::new() };
     match &doc.operations {
         DocumentOperations::Single(op) => walker.set(root(op.node.ty), &op.node.selection_set.node, 0),
         DocumentOperations::Multiple(ops) => {
@@ -96,6 +96,9 @@ struct Walker<'a> {
     types: &'a Types,
     doc: &'a ExecutableDocument,
     found: Option<String>,
+    /// Fragments already walked: each is checked once however often it is spread (its
+    /// type condition fixes its types), so fragments spreading each other cost linear time.
+    walked: HashSet<String>,
 }
 
 impl Walker<'_> {
@@ -120,6 +123,9 @@ impl Walker<'_> {
                     self.set(on, &inline.node.selection_set.node, depth + 1);
                 }
                 Selection::FragmentSpread(spread) => {
+                    if !self.walked.insert(spread.node.fragment_name.node.to_string()) {
+                        continue;
+                    }
                     if let Some(fragment) = self.doc.fragments.get(&spread.node.fragment_name.node) {
                         let on = fragment.node.type_condition.node.on.node.as_str();
                         self.set(on, &fragment.node.selection_set.node, depth + 1);

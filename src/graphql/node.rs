@@ -23,7 +23,9 @@ use super::sales::{Delivery, Lead};
 use super::service::RepairOrder;
 use super::vehicles::Vehicle;
 use super::{db, loaders, scope};
+use crate::domain::access::{Action, Resource};
 use crate::domain::records::{self, Scoped};
+use crate::domain::scope::Reach;
 use crate::error::AppError;
 
 /// The most ids one `nodes` call takes.
@@ -110,7 +112,12 @@ async fn load(ctx: &Context<'_>, kind: Kind, keys: &[i64]) -> Result<Vec<(i64, N
         Kind::Customer => loaded!(customer, |r| Node::Customer(Customer::new(scope, r))),
         Kind::Vehicle => loaded!(vehicle, |r| Node::Vehicle(Vehicle(r))),
         Kind::Store => loaded!(store, |r| Node::Store(Store(r))),
-        Kind::Staff => loaded!(staff, |r| Node::Staff(Staff(r))),
+        // Any staff account by id is account data (the matrix's Accounts row); others
+        // meet staff only through the records they may read (a lead's owner, …).
+        Kind::Staff if scope.reach(Resource::Accounts, Action::Read) != Reach::Nothing => {
+            loaded!(staff, |r| Node::Staff(Staff(r)))
+        }
+        Kind::Staff => Vec::new(),
         Kind::Lead => scoped!(lead, |r| Node::Lead(Lead(r))),
         Kind::Delivery => scoped!(delivery, |r| Node::Delivery(Delivery(r))),
         Kind::RepairOrder => scoped!(repair_order, |r| Node::RepairOrder(RepairOrder(r))),

@@ -18,8 +18,8 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use crate::common::{
-    ADMIN, INTEGRATION_1, MANAGER_1, PARTS_1, Persona, SALES_1, ScratchDatabase, TestApp, error_codes, gid, row_id,
-    scratch_database,
+    ADMIN, INTEGRATION_1, MANAGER_1, PARTNER, PARTS_1, Persona, SALES_1, ScratchDatabase, TestApp, error_codes, gid,
+    row_id, scratch_database,
 };
 use crate::http_rules::{Reply, encode, get, post_json, post_raw, reply, send};
 
@@ -521,11 +521,18 @@ async fn oversized_text_is_refused_with_the_field() {
 #[tokio::test]
 async fn roles_without_personal_data_get_null_not_masks() {
     let app = TestApp::new().await;
-    let q = "{ customers(first: 20) { nodes { name phones { number } contactPoints { number } idNumber address birthday } } }";
+    let q = "{ customers(first: 20) { nodes { name phones { number } contactPoints { number } idNumber address birthday sourceRecords { matchReason } household { reason } } } }";
     let parts = app.data(PARTS_1, q, json!({})).await;
     let nodes = parts["customers"]["nodes"].as_array().expect("nodes");
     assert!(!nodes.is_empty(), "the parts clerk sees the store's customers");
     for node in nodes {
+        // Match and household reasons quote masked phones and names: personal data too.
+        for record in node["sourceRecords"].as_array().into_iter().flatten() {
+            assert!(record["matchReason"].is_null(), "a match reason for a parts clerk: {node}");
+        }
+        for member in node["household"].as_array().into_iter().flatten() {
+            assert!(member["reason"].is_null(), "a household reason for a parts clerk: {node}");
+        }
         for field in ["phones", "contactPoints", "idNumber", "address", "birthday"] {
             assert!(node[field].is_null(), "{field} for a parts clerk: {node}");
         }
@@ -610,4 +617,80 @@ async fn racing_ingestions_of_one_source_key_end_consistently() {
             .expect("row");
         assert_eq!(rows.try_get::<i64>("", "n").expect("n"), 1, "one source record");
     }
+}
+
+/// Review finding: fragments that spread each other twice would cost 2^n to count; they
+/// are counted once each and the document is refused in milliseconds.
+#[tokio::test]
+async fn fragment_chains_are_counted_in_linear_time() {
+    let app = TestApp::new().await;
+    let state = app.state(Environment::Development);
+    let n = 40;
+    let mut query = String::from("query { ...F0 }");
+    for i in 0..n {
+        query.push_str(&format!(" fragment F{i} on Query {{ ...F{next} ...F{next} }}", next = i + 1));
+    }
+    query.push_str(&format!(" fragment F{n} on Query {{ __typename }}"));
+    let started = Instant::now();
+    let r = send(&state, post_json(None, &[], &json!({ "query": query }))).await;
+    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    assert_eq!(r.code(), "BAD_USER_INPUT", "{}", r.text);
+    assert!(r.messages().contains("too many fields"), "{}", r.text);
+}
+
+/// Review finding: logins whose callers went away give their place in the hashing queue
+/// back, so the queue never fills up for good.
+#[tokio::test]
+async fn cancelled_logins_do_not_lock_everyone_out() {
+    let app = TestApp::new().await;
+    for round in 0..3 {
+        let attempts = (0..40).map(|i| {
+            let app = &app;
+            async move {
+                let client = format!("10.{round}.{}.{}", i / 200, i % 200 + 1);
+                tokio::time::timeout(Duration::from_millis(1), login_as(app, &client, "nobody", "wrong")).await.ok();
+            }
+        });
+        futures_util::future::join_all(attempts).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let ok = login_as(&app, "10.9.9.99", &MANAGER_1.username(), "demo").await;
+    assert!(ok.errors.is_empty(), "a real login after cancelled ones: {:?}", ok.errors);
+}
+
+/// Review finding: any staff account by id is account data: `node` finds it for the
+/// group administrator only.
+#[tokio::test]
+async fn staff_accounts_are_not_enumerable_through_node() {
+    let app = TestApp::new().await;
+    let q = "query($id: ID!) { node(id: $id) { id ... on Staff { username } } }";
+    let id = gid("Staff", 1);
+    for who in [PARTNER, MANAGER_1, PARTS_1] {
+        let data = app.data(who, q, json!({ "id": id })).await;
+        assert!(data["node"].is_null(), "{who} enumerates staff: {data}");
+    }
+    let data = app.data(ADMIN, q, json!({ "id": id })).await;
+    assert!(data["node"]["username"].is_string(), "{data}");
+}
+
+/// Review finding: two merges of the same customer at the same moment end in one merge
+/// and one NOT_FOUND (the customer was merged away meanwhile), never both.
+#[tokio::test]
+async fn concurrent_merges_of_one_customer_end_in_one_merge() {
+    let app = TestApp::new().await;
+    let data = app.data(ADMIN, "{ customers(first: 3) { nodes { id } } }", json!({})).await;
+    let ids: Vec<String> = data["customers"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["id"].as_str().expect("id").to_owned())
+        .collect();
+    let q = "mutation($s: ID!, $m: [ID!]!) { mergeCustomers(survivorId: $s, mergedIds: $m) { mergeEventId } }";
+    let (a, b) = tokio::join!(
+        app.run(Some(ADMIN), q, json!({ "s": ids[0], "m": [ids[2]] })),
+        app.run(Some(ADMIN), q, json!({ "s": ids[1], "m": [ids[2]] }))
+    );
+    let mut codes = [error_codes(&a), error_codes(&b)];
+    codes.sort();
+    assert_eq!(codes, [vec![], vec!["NOT_FOUND".to_owned()]], "{:?} {:?}", a.errors, b.errors);
 }
