@@ -327,13 +327,13 @@ pub async fn unmerge(
     };
     if events.iter().any(|e| e.id > event.id) {
         return Err(AppError::Conflict(format!(
-            "customer {survivor_id} was merged with others since; undo those merges first"
+            "the survivor of this merge was merged with others since; undo those merges first"
         )));
     }
     let survivor = customer::Entity::find_by_id(survivor_id).one(&txn).await?.ok_or(AppError::NotFound("customer"))?;
     if survivor.merged_into.is_some() {
         return Err(AppError::Conflict(format!(
-            "customer {survivor_id} was itself merged since; undo that merge first"
+            "the survivor of this merge was itself merged since; undo that merge first"
         )));
     }
     let snapshot: Snapshot = serde_json::from_value(event.snapshot.clone()).map_err(AppError::internal)?;
