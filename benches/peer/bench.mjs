@@ -92,7 +92,7 @@ const peerCursor = (id) => b64(JSON.stringify(['id_asc', [id]]));
 // statement of a simple Query. Statements that only control the transaction or settings
 // (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE, SET, set_config) are also counted apart.
 function startProxy() {
-  const counts = { statements: 0, control: 0 };
+  const counts = { statements: 0, control: 0, log: null };
   const isControl = (sql) => /^\s*(begin|commit|rollback|savepoint|release|start transaction|set\s|select\s+set_config|reset)/i.test(sql);
   const server = net.createServer((client) => {
     const upstream = net.connect(cfg.pgPort, cfg.pgHost);
@@ -101,7 +101,7 @@ function startProxy() {
     const statements = new Map(); // prepared statement name -> text
     const portals = new Map(); // portal name -> statement text
     const cstr = (b, at) => { const end = b.indexOf(0, at); return [b.toString('utf8', at, end), end + 1]; };
-    const count = (sql) => { counts.statements++; if (isControl(sql)) counts.control++; };
+    const count = (sql) => { counts.statements++; if (isControl(sql)) counts.control++; counts.log?.push(sql.replace(/\s+/g, ' ').trim()); };
     client.on('data', (chunk) => {
       buf = Buffer.concat([buf, chunk]);
       for (;;) {
@@ -218,7 +218,7 @@ async function startHub(dbPort) {
     HUB_ENV: 'production',
     HUB_JWT_SECRET: 'peer-bench-secret-peer-bench-secret-0123456789',
     HUB_DB_MAX_CONNECTIONS: String(cfg.pool),
-    HUB_LOG: env('PEER_HUB_LOG', 'warn'),
+    ...(process.env.PEER_HUB_LOG ? { HUB_LOG: process.env.PEER_HUB_LOG } : {}),
   });
   const server = { name: 'Customer Hub', child, url: `http://127.0.0.1:${port}/graphql`, headers: {} };
   await waitReady(server, async () => (await new Promise((resolve, reject) => http.get(`http://127.0.0.1:${port}/readyz`, (res) => { res.resume(); resolve(res.statusCode === 200); }).on('error', reject))));
@@ -336,6 +336,18 @@ const key = (w, s) => `${w.name}|${s}`;
         statements: (proxy.counts.statements - before.statements) / n,
         control: (proxy.counts.control - before.control) / n,
       });
+    }
+  }
+  if (process.env.PEER_SHOW_SQL === '1') {
+    // The statements of one request of each workload, as each server sends them.
+    for (const w of workloads) {
+      for (const [server, proxy, make] of [[hub, hubProxy, w.hub], [peer, peerProxy, w.peer]]) {
+        proxy.counts.log = [];
+        await post(server.url, make(1), server.headers);
+        console.log(`\n-- ${w.name}, ${server.name}: ${proxy.counts.log.length} statements`);
+        for (const sql of proxy.counts.log) console.log(`   ${sql.length > 400 ? sql.slice(0, 400) + ' …' : sql}`);
+        proxy.counts.log = null;
+      }
     }
   }
   await stop(hub); await stop(peer);

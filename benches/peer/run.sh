@@ -5,18 +5,20 @@
 #   bash benches/peer/run.sh
 #
 # Settings (environment):
-#   PEER_CUSTOMERS   customers to seed (20000; the generator's default, as `customer-hub
-#                    seed-demo` seeds, is 2000; issue 10 measured 200000)
+#   PEER_CUSTOMERS   customers to seed (200000, as in issue 10; `customer-hub seed-demo`
+#                    has no size setting and always seeds the generator's default, 2000,
+#                    so the seeder in seed/ calls the same generator with this size)
 #   PEER_PG          server URL without a database (postgres://postgres@127.0.0.1:5432)
 #   PEER_DB          database to create, seed and drop (hub_peer)
 #   PEER_KEEP_DB=1   keep the database afterwards; PEER_REUSE_DB=1 reuse it if seeded
 #   PEER_CONCURRENCY (16), PEER_ROUNDS (3), PEER_ROUND_REQUESTS (3000), PEER_ROUND_SECONDS (10),
-#   PEER_WARMUP (300), PEER_COUNT_REQUESTS (200), PEER_SAMPLE (20), PEER_POOL (10)
+#   PEER_WARMUP (300), PEER_COUNT_REQUESTS (200), PEER_SAMPLE (20), PEER_POOL (10),
+#   PEER_SHOW_SQL=1 prints the statements of one request of each workload per server
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-customers="${PEER_CUSTOMERS:-20000}"
+customers="${PEER_CUSTOMERS:-200000}"
 pg="${PEER_PG:-postgres://postgres@127.0.0.1:5432}"
 db="${PEER_DB:-hub_peer}"
 export PEER_DB="$db"
