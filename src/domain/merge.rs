@@ -326,15 +326,15 @@ pub async fn unmerge(
         return Err(AppError::NotFound("merge"));
     };
     if events.iter().any(|e| e.id > event.id) {
-        return Err(AppError::Conflict(format!(
-            "the survivor of this merge was merged with others since; undo those merges first"
-        )));
+        return Err(AppError::Conflict(
+            "the survivor of this merge was merged with others since; undo those merges first".into(),
+        ));
     }
     let survivor = customer::Entity::find_by_id(survivor_id).one(&txn).await?.ok_or(AppError::NotFound("customer"))?;
     if survivor.merged_into.is_some() {
-        return Err(AppError::Conflict(format!(
-            "the survivor of this merge was itself merged since; undo that merge first"
-        )));
+        return Err(AppError::Conflict(
+            "the survivor of this merge was itself merged since; undo that merge first".into(),
+        ));
     }
     let snapshot: Snapshot = serde_json::from_value(event.snapshot.clone()).map_err(AppError::internal)?;
     let now = Utc::now();
