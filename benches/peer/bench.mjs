@@ -350,7 +350,7 @@ const key = (w, s) => `${w.name}|${s}`;
       }
     }
   }
-  await stop(hub); await stop(peer);
+  await stop(hub.child); await stop(peer.child);
   hubProxy.server.close(); peerProxy.server.close();
 }
 
@@ -379,7 +379,7 @@ for (const w of workloads) {
   }
 }
 const memory = { [hub.name]: peakRssMb(hub.child.pid), [peer.name]: peakRssMb(peer.child.pid) };
-await stop(hub); await stop(peer);
+await stop(hub.child); await stop(peer.child);
 
 // ---------------------------------------------------------------- 3. report
 
@@ -409,3 +409,5 @@ for (const w of workloads) {
   console.log(`| ${w.name} | ${fmt(a.rps / b.rps, 2)} | ${fmt(a.p50 / b.p50, 2)} | ${fmt(a.p99 / b.p99, 2)} | ${fmt(a.stmts / b.stmts, 2)} | ${fmt(a.cpu / b.cpu, 2)} |`);
 }
 console.log(`\npeak resident memory: Customer Hub ${fmt(memory[hub.name])} MB, PostGraphile 4 ${fmt(memory[peer.name])} MB`);
+agent.destroy();
+process.exit(process.exitCode ?? 0);
