@@ -29,9 +29,11 @@ psql_admin() { psql "$pg/postgres" -v ON_ERROR_STOP=1 -qAtc "$1"; }
 
 echo "== building the hub (release) and the seeder"
 (cd "$root" && cargo build --release --quiet)
-# The seeder is a crate of its own, built with the hub's lock file and target directory.
+# The seeder is a crate of its own, built with the hub's lock file in a target directory
+# of its own (sharing the hub's makes each build redo the other's hub library).
 cp "$root/Cargo.lock" "$here/seed/Cargo.lock"
-(cd "$here/seed" && CARGO_TARGET_DIR="$root/target" cargo build --release --quiet)
+seed_target="$root/target/peer-seed"
+(cd "$here/seed" && CARGO_TARGET_DIR="$seed_target" cargo build --release --quiet)
 if [ ! -d "$here/node_modules" ]; then
   echo "== npm ci (postgraphile@4, pg)"
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
@@ -53,7 +55,7 @@ fi
 trap cleanup EXIT
 
 echo "== seeding $db with the demo generator: $customers customers"
-"$root/target/release/peer-seed" "$pg/$db" "$customers"
+"$seed_target/release/peer-seed" "$pg/$db" "$customers"
 psql "$pg/$db" -qAtc "VACUUM ANALYZE"
 psql "$pg/$db" -qAtc "SELECT 'rows: ' || ((SELECT count(*) FROM customer) + (SELECT count(*) FROM contact_point) + (SELECT count(*) FROM vehicle) + (SELECT count(*) FROM vehicle_ownership) + (SELECT count(*) FROM repair_order) + (SELECT count(*) FROM insurance_policy) + (SELECT count(*) FROM lead) + (SELECT count(*) FROM delivery) + (SELECT count(*) FROM parts_order) + (SELECT count(*) FROM customer_store))"
 
