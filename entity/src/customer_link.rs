@@ -2,7 +2,7 @@ use sea_orm::entity::prelude::*;
 
 /// Two customers known to belong together without being one person (a household
 /// sharing a phone). `customer_a` < `customer_b`.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "customer_link")]
 pub struct Model {
     #[sea_orm(primary_key)]

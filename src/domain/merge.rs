@@ -11,7 +11,10 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use entity::enums::{CandidateStatus, CustomerKind, LifecycleStage, SourceSystem};
-use entity::{contact_point, customer, customer_store, customer_tag, duplicate_candidate, merge_event, source_record};
+use entity::{
+    contact_point, customer, customer_link, customer_store, customer_tag, duplicate_candidate, merge_event,
+    source_record,
+};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
@@ -49,6 +52,12 @@ pub struct Snapshot {
     /// Queued pairs this merge decided (`MERGED`); undoing it puts them back in the queue.
     #[serde(default)]
     pub candidates: Vec<i32>,
+    /// Household links of the merged customers as they were; the survivor takes them over.
+    #[serde(default)]
+    pub links: Vec<customer_link::Model>,
+    /// Links the merge created for the survivor (deleted again on un-merge).
+    #[serde(default)]
+    pub created_links: Vec<i32>,
 }
 
 pub struct MergeResult {
@@ -270,6 +279,7 @@ pub(crate) async fn merge_in(
             .exec(txn)
             .await?;
     }
+    hand_over_links(txn, survivor_id, &merged_ids, &mut snapshot).await?;
     snapshot.candidates = decided;
     snapshot.candidates.extend(deciding);
     snapshot.candidates.sort_unstable();
@@ -371,6 +381,14 @@ pub async fn unmerge(
     restore::<contact_point::Entity>(&txn, &snapshot.contacts, |c| c.id).await?;
     restore::<customer_tag::Entity>(&txn, &snapshot.tags, |t| t.id).await?;
     restore::<customer_store::Entity>(&txn, &snapshot.relationships, |r| r.id).await?;
+    // Household links: the survivor's borrowed ones go, the merged customers' come back.
+    if !snapshot.created_links.is_empty() {
+        customer_link::Entity::delete_many()
+            .filter(customer_link::Column::Id.is_in(snapshot.created_links.iter().copied()))
+            .exec(&txn)
+            .await?;
+    }
+    restore::<customer_link::Entity>(&txn, &snapshot.links, |l| l.id).await?;
     // The pairs this merge decided are undecided again: back in the queue.
     let restored_ids: Vec<i32> = snapshot.customers.iter().map(|c| c.id).collect();
     duplicate_candidate::Entity::update_many()
@@ -405,6 +423,62 @@ pub async fn unmerge(
 
 /// The refusal of `unmergeCustomer` for a customer that was not merged away: it takes the
 /// id of a merged customer (one of the merge's `mergedIds`), never the survivor's.
+/// The merged customers' household links pass to the survivor (`customer_link` holds two
+/// customers, so it is not in the registry of `customer_id` tables): each link is kept in
+/// the snapshot and removed, and the survivor is linked to the other side unless that is
+/// the survivor itself or the link exists already.
+async fn hand_over_links(
+    txn: &DatabaseTransaction,
+    survivor_id: i32,
+    merged_ids: &[i32],
+    snapshot: &mut Snapshot,
+) -> AppResult<()> {
+    let links = customer_link::Entity::find()
+        .filter(
+            Condition::any()
+                .add(customer_link::Column::CustomerA.is_in(merged_ids.iter().copied()))
+                .add(customer_link::Column::CustomerB.is_in(merged_ids.iter().copied())),
+        )
+        .order_by_asc(customer_link::Column::Id)
+        .all(txn)
+        .await?;
+    if links.is_empty() {
+        return Ok(());
+    }
+    customer_link::Entity::delete_many()
+        .filter(customer_link::Column::Id.is_in(links.iter().map(|l| l.id)))
+        .exec(txn)
+        .await?;
+    for link in &links {
+        let other = if merged_ids.contains(&link.customer_a) { link.customer_b } else { link.customer_a };
+        if other == survivor_id || merged_ids.contains(&other) {
+            continue;
+        }
+        let (a, b) = if survivor_id < other { (survivor_id, other) } else { (other, survivor_id) };
+        let exists = customer_link::Entity::find()
+            .filter(customer_link::Column::CustomerA.eq(a))
+            .filter(customer_link::Column::CustomerB.eq(b))
+            .one(txn)
+            .await?
+            .is_some();
+        if !exists {
+            let created = customer_link::ActiveModel {
+                customer_a: Set(a),
+                customer_b: Set(b),
+                kind: Set(link.kind.clone()),
+                reason: Set(link.reason.clone()),
+                created_at: Set(link.created_at),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+            snapshot.created_links.push(created.id);
+        }
+    }
+    snapshot.links = links;
+    Ok(())
+}
+
 /// Locks the rows of these customers for the rest of the transaction, in id order (no
 /// lock on SQLite, whose IMMEDIATE write transactions are serialised already).
 async fn lock_customers(txn: &DatabaseTransaction, ids: &[i32]) -> AppResult<()> {

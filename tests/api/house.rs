@@ -61,3 +61,41 @@ async fn every_customer_owned_table_is_in_the_registry() {
         "a table with customer_id is missing from domain::owned (or the registry names a table that has none)"
     );
 }
+
+/// Household links (`customer_link`, two customers per row) follow a merge to the
+/// survivor and come back with an un-merge.
+#[tokio::test]
+async fn household_links_follow_a_merge_and_come_back() {
+    use crate::common::{CRM, gid};
+    let app = TestApp::new().await;
+    let data = app.data(ADMIN, "{ customers(first: 3) { nodes { id } } }", json!({})).await;
+    let ids: Vec<String> = data["customers"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["id"].as_str().expect("id").to_owned())
+        .collect();
+    let key = |id: &str| crate::common::row_id("Customer", &json!(id));
+    let (survivor, merged, other) = (key(&ids[0]), key(&ids[1]), key(&ids[2]));
+    customer_hub::domain::identity::link_household(&app.db, merged, other, "same phone").await.expect("link");
+    let household = |id: i32| {
+        let app = &app;
+        async move {
+            let q = "query($id: ID!) { customer(id: $id) { household { customer { id } } } }";
+            let data = app.data(ADMIN, q, json!({ "id": gid("Customer", id) })).await;
+            data["customer"]["household"]
+                .as_array()
+                .expect("household")
+                .iter()
+                .map(|m| m["customer"]["id"].as_str().expect("id").to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let merge = "mutation($s: ID!, $m: [ID!]!) { mergeCustomers(survivorId: $s, mergedIds: $m) { mergeEventId } }";
+    app.data(CRM, merge, json!({ "s": gid("Customer", survivor), "m": [gid("Customer", merged)] })).await;
+    assert!(household(survivor).await.contains(&gid("Customer", other)), "the survivor takes the link over");
+    let unmerge = "mutation($id: ID!) { unmergeCustomer(id: $id) { id } }";
+    app.data(CRM, unmerge, json!({ "id": gid("Customer", merged) })).await;
+    assert!(!household(survivor).await.contains(&gid("Customer", other)), "the borrowed link goes");
+    assert!(household(merged).await.contains(&gid("Customer", other)), "the link comes back");
+}
