@@ -21,6 +21,8 @@ pub enum AppError {
         field: Option<String>,
     },
     Conflict(String),
+    /// A request nested deeper than the parser may recurse (HTTP 400 before parsing).
+    TooDeep(String),
     /// A document the GraphQL rules refuse (checked by the hub before the engine).
     Invalid(String),
     /// The database could not be reached in time (pool exhausted, unreachable, busy);
@@ -46,7 +48,7 @@ impl AppError {
             Self::BadCredentials => "invalid username or password".into(),
             Self::TooManyAttempts => "too many failed logins for this username; try again in 15 minutes".into(),
             Self::RateLimited => "too many requests; wait a moment and try again".into(),
-            Self::Forbidden(m) | Self::Conflict(m) | Self::Invalid(m) => m.clone(),
+            Self::Forbidden(m) | Self::Conflict(m) | Self::Invalid(m) | Self::TooDeep(m) => m.clone(),
             Self::NotFound(what) => format!("{what} not found"),
             Self::BadInput { message, .. } => message.clone(),
             Self::Unavailable => "the database is busy or unreachable; retry shortly".into(),
@@ -64,6 +66,7 @@ impl AppError {
             Self::BadInput { .. } => "BAD_USER_INPUT",
             Self::Conflict(_) => "CONFLICT",
             Self::Invalid(_) => "GRAPHQL_VALIDATION_FAILED",
+            Self::TooDeep(_) => "NESTING_TOO_DEEP",
             Self::Unavailable => "UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }

@@ -292,7 +292,7 @@ async fn graphql_post(
         // The JSON reader recurses once per level: measure the nesting first.
         if document::json_nesting(&body, document::MAX_NESTING) > document::MAX_NESTING {
             let e = document::too_deep("body");
-            return error_response(StatusCode::BAD_REQUEST, "NESTING_TOO_DEEP", &e.message(), &request_id, media);
+            return error_response(StatusCode::BAD_REQUEST, e.code(), &e.message(), &request_id, media);
         }
         let json: serde_json::Value = match serde_json::from_slice(&body) {
             Ok(json) => json,
@@ -391,7 +391,7 @@ async fn graphql_get(
         Some(text) => {
             if document::json_nesting(text.as_bytes(), document::MAX_NESTING) > document::MAX_NESTING {
                 let e = document::too_deep("variables");
-                return error_response(StatusCode::BAD_REQUEST, "NESTING_TOO_DEEP", &e.message(), &request_id, media);
+                return error_response(StatusCode::BAD_REQUEST, e.code(), &e.message(), &request_id, media);
             }
             match serde_json::from_str::<serde_json::Value>(text) {
                 Ok(v @ serde_json::Value::Object(_)) => Some(v),
@@ -488,10 +488,14 @@ fn check(state: &AppState, call: &Call, request: &async_graphql::Request, via_ge
         }
         Ok(_) => Ok(()),
         Err(e) => {
-            let status = if call.media == GRAPHQL_RESPONSE { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-            let code = if e.message().contains("nests deeper") { "NESTING_TOO_DEEP" } else { e.code() };
-            let status = if code == "NESTING_TOO_DEEP" { StatusCode::BAD_REQUEST } else { status };
-            Err(error_response(status, code, &e.message(), &call.request_id, call.media))
+            // Nesting is refused before parsing, so always with 400; a document the
+            // rules refuse answers 400 only under graphql-response+json.
+            let status = if call.media == GRAPHQL_RESPONSE || matches!(e, AppError::TooDeep(_)) {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::OK
+            };
+            Err(error_response(status, e.code(), &e.message(), &call.request_id, call.media))
         }
     }
 }

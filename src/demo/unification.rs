@@ -21,8 +21,12 @@ pub(super) fn unification_examples(g: &mut Generator, last_id: i32, store_staff:
     let remembered = std::mem::take(&mut g.remembered);
     for (k, r) in remembered.iter().enumerate() {
         let id = last_id + k as i32 + 1;
-        let masked = format!("{}****{}", &r.phone[..3], &r.phone[7..]);
-        let typed = format!("{}-{}-{}", &r.phone[..3], &r.phone[3..7], &r.phone[7..]);
+        let masked = crate::domain::mask::phone(&r.phone);
+        // As a reception desk types it: 138-1234-5678 (the generator's phones are 11 digits).
+        let digits: Vec<char> = r.phone.chars().collect();
+        let part =
+            |range: std::ops::Range<usize>| digits.get(range).map(|d| d.iter().collect::<String>()).unwrap_or_default();
+        let typed = format!("{}-{}-{}", part(0..3), part(3..7), part(7..digits.len()));
         let first = g.today - Duration::days(g.rng.gen_range(20..200));
         let (name, store, stage, id_number, male) = if k % 2 == 0 {
             // The same person, typed differently at another store.

@@ -284,7 +284,7 @@ pub async fn create_api_key(
     let key = api_key::ActiveModel {
         staff_id: Set(owner.id),
         name: Set(name.trim().to_owned()),
-        prefix: Set(format!("{API_KEY_PREFIX}{}", &secret[..6])),
+        prefix: Set(format!("{API_KEY_PREFIX}{}", secret.chars().take(6).collect::<String>())),
         key_hash: Set(normalize::id_hash(&secret)),
         created_by: Set(scope.actor.staff_id),
         created_at: Set(Utc::now()),

@@ -183,7 +183,7 @@ pub fn parsed(query: &str) -> Option<Arc<ExecutableDocument>> {
 
 /// The refusal of a request nested deeper than [`MAX_NESTING`].
 pub fn too_deep(what: &str) -> AppError {
-    AppError::bad_input(what, format!("{what} nests deeper than {MAX_NESTING} levels"))
+    AppError::TooDeep(format!("{what} nests deeper than {MAX_NESTING} levels"))
 }
 
 /// Parses `query` and applies the limits. A document that does not parse is left to
