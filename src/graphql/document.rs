@@ -313,18 +313,17 @@ fn reorder(doc: &ExecutableDocument, sets: &[&SelectionSet], value: &mut async_g
 /// Puts the fields of `data` in the order the query asked for them (GraphQL spec: the
 /// response SHOULD follow the query's order). The engine resolves sibling fields
 /// concurrently and records them as they finish; this restores the query's order.
-pub fn order_response(query: &str, operation_name: Option<&str>, data: &mut async_graphql::Value) {
+pub fn order_response(doc: &ExecutableDocument, operation_name: Option<&str>, data: &mut async_graphql::Value) {
     if matches!(data, async_graphql::Value::Null) {
         return;
     }
-    let Some(doc) = parsed(query) else { return };
     let operation = match (&doc.operations, operation_name) {
         (DocumentOperations::Single(op), _) => Some(op),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
         (DocumentOperations::Multiple(ops), None) => ops.values().next().filter(|_| ops.len() == 1),
     };
     if let Some(op) = operation {
-        reorder(&doc, &[&op.node.selection_set.node], data, 0);
+        reorder(doc, &[&op.node.selection_set.node], data, 0);
     }
 }
 

@@ -179,11 +179,13 @@ pub async fn execute_with(
     meta: RequestMeta,
     limits: RequestLimits,
 ) -> async_graphql::Response {
-    let (query, operation_name) = (request.query.clone(), request.operation_name.clone());
+    // Parsed once, here or by the limits check before: the engine validates it as is, and
+    // the same document puts the answer in the query's order.
+    let doc = document::parsed(&request.query);
+    let operation_name = request.operation_name.clone();
     let mut request = request;
-    if let Some(doc) = document::parsed(&query) {
-        // Parsed once, here or by the limits check before: the engine validates it as is.
-        request.set_parsed_query((*doc).clone());
+    if let Some(doc) = &doc {
+        request.set_parsed_query((**doc).clone());
     }
     let request = request.data(meta).data(RootPermits(Arc::new(tokio::sync::Semaphore::new(limits.roots()))));
     let mut response = match scope {
@@ -194,7 +196,9 @@ pub async fn execute_with(
         }
         None => schema.execute(request).await,
     };
-    document::order_response(&query, operation_name.as_deref(), &mut response.data);
+    if let Some(doc) = &doc {
+        document::order_response(doc, operation_name.as_deref(), &mut response.data);
+    }
     response
 }
 
