@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::enums::PaymentMethod;
 
 /// A new-car delivery (the sale).
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "delivery")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A car insurance policy sold by a store; `renewal_of` links a renewal to its predecessor.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "insurance_policy")]
 pub struct Model {
     #[sea_orm(primary_key)]

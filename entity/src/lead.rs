@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::enums::{LeadGrade, LeadStatus};
 
 /// A sales lead of one store.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "lead")]
 pub struct Model {
     #[sea_orm(primary_key)]

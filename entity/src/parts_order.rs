@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A parts or accessories order.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "parts_order")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::enums::RepairKind;
 
 /// An after-sales repair order (maintenance, repair, warranty, accident, inspection).
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "repair_order")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::enums::SourceSystem;
 
 /// A record as a department's system sent it; every fact can be traced back to one.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "source_record")]
 pub struct Model {
     #[sea_orm(primary_key)]

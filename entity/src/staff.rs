@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::enums::{Department, Role};
 
 /// A staff account. Group-wide roles have no store.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "staff")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::enums::StoreKind;
 
 /// A 4S store of the group, or a partner store.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "store")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A car, identified by its VIN.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "vehicle")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::enums::OwnershipRole;
 
 /// Who owned, drove or leased a vehicle, and when. `to_date` is empty while current.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "vehicle_ownership")]
 pub struct Model {
     #[sea_orm(primary_key)]

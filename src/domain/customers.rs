@@ -8,11 +8,13 @@ use entity::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect, Select, Set,
 };
 
 use super::access::{Action, Resource};
 use super::audit::{self, Entry, RequestMeta};
+use super::bundle::Bundle;
 use super::keyset::SortValue;
 use super::listing::ListFilter;
 use super::scope::Reach;
@@ -36,20 +38,63 @@ pub async fn by_id<C: ConnectionTrait>(db: &C, scope: &Scope, id: i32) -> AppRes
 /// The customer a phone number belongs to, however it was typed. When several customers
 /// share the number (a family), the one holding it as primary contact comes first.
 pub async fn by_phone(db: &DatabaseConnection, scope: &Scope, phone: &str) -> AppResult<Option<customer::Model>> {
-    scope.require(Resource::Customer, Action::Read)?;
-    let normalized = normalize::mobile(phone).unwrap_or_else(|_| phone.trim().to_owned());
-    let holders: Vec<i32> = contact_point::Entity::find()
-        .select_only()
-        .column(contact_point::Column::CustomerId)
-        .filter(contact_point::Column::Kind.eq(ContactKind::Phone))
-        .filter(contact_point::Column::Normalized.eq(normalized))
-        .filter(scope.customer_condition(contact_point::Column::CustomerId))
-        .order_by_desc(contact_point::Column::IsPrimary)
-        .order_by_asc(contact_point::Column::CustomerId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    first_visible(db, scope, holders).await
+    let lookup = PhoneLookup::new(scope, phone)?;
+    let mut bundle = Bundle::new(db.get_database_backend());
+    let (holders, live) = lookup.add_to(&mut bundle);
+    let mut fetched = bundle.run(db).await?;
+    pick_holder(db, scope, fetched.take(holders)?, fetched.take(live)?).await
+}
+
+/// The reads that find a phone's customer, as selects to run in a bundle (possibly with
+/// the customer's related records): the phone's holders in scope, and those of them
+/// that are live customers the caller may see.
+pub struct PhoneLookup {
+    pub holders: Select<contact_point::Entity>,
+    pub live: Select<customer::Entity>,
+}
+
+impl PhoneLookup {
+    pub fn new(scope: &Scope, phone: &str) -> AppResult<Self> {
+        scope.require(Resource::Customer, Action::Read)?;
+        let normalized = normalize::mobile(phone).unwrap_or_else(|_| phone.trim().to_owned());
+        let holders = contact_point::Entity::find()
+            .filter(contact_point::Column::Kind.eq(ContactKind::Phone))
+            .filter(contact_point::Column::Normalized.eq(normalized))
+            .filter(scope.customer_condition(contact_point::Column::CustomerId));
+        let live = scope.customers(customer::Entity::find()).filter(customer::Column::MergedInto.is_null()).filter(
+            customer::Column::Id.in_subquery(super::bundle::ids_of(holders.clone(), contact_point::Column::CustomerId)),
+        );
+        Ok(Self { holders, live })
+    }
+
+    /// Adds both reads to `bundle`.
+    pub fn add_to(
+        &self,
+        bundle: &mut Bundle,
+    ) -> (super::bundle::Branch<contact_point::Entity>, super::bundle::Branch<customer::Entity>) {
+        (
+            bundle.add(self.holders.clone(), &[(contact_point::Column::Id, Order::Asc)]),
+            bundle.add(self.live.clone(), &[(customer::Column::Id, Order::Asc)]),
+        )
+    }
+}
+
+/// The customer a phone lookup found: among the holders, the one holding the number as
+/// primary contact first, then the lowest id; a holder merged away resolves to its
+/// survivor.
+pub async fn pick_holder(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    mut holders: Vec<contact_point::Model>,
+    live: Vec<customer::Model>,
+) -> AppResult<Option<customer::Model>> {
+    holders.sort_by_key(|c| (!c.is_primary, c.customer_id));
+    let mut ids: Vec<i32> = holders.iter().map(|c| c.customer_id).collect();
+    ids.dedup();
+    if let Some(found) = ids.iter().find_map(|id| live.iter().find(|c| c.id == *id)) {
+        return Ok(Some(found.clone()));
+    }
+    first_visible(db, scope, ids).await
 }
 
 /// The first of `holders` (in order) that the caller may see, as a live customer.

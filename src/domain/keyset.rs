@@ -89,20 +89,28 @@ fn beyond<C: ColumnTrait>(sort: C, id: C, by_id: bool, key: &Key, ascending: boo
     Condition::all().add(if ascending { left.gt(right) } else { left.lt(right) })
 }
 
-/// One page of `select`, sorted by `sort` (then `id`), `descending` or not.
-pub async fn page<E, C>(
-    db: &C,
+/// The read of one page, as a select to run alone or in a bundle, and how to make a
+/// page of its rows.
+pub struct PagePlan<E: EntityTrait> {
+    /// The rows to read: one more than the page holds, to tell whether more follow.
+    pub select: Select<E>,
+    /// The order the select reads in.
+    pub order: [(E::Column, Order); 2],
+    forward: bool,
+    limit: u64,
+    after: bool,
+    before: bool,
+}
+
+/// The read of one page of `select`, sorted by `sort` (then `id`), `descending` or not.
+pub fn plan<E: EntityTrait>(
     select: Select<E>,
     sort_name: &str,
     sort: E::Column,
     id: E::Column,
     descending: bool,
     args: &PageArgs,
-) -> AppResult<Page<E::Model>>
-where
-    E: EntityTrait,
-    C: ConnectionTrait,
-{
+) -> AppResult<PagePlan<E>> {
     for key in [&args.after, &args.before].into_iter().flatten() {
         if key.s != sort_name {
             return Err(AppError::bad_input("after", "this cursor belongs to another sort order"));
@@ -120,13 +128,46 @@ where
     // Walking backward reads the order reversed, then flips the rows back.
     let ascending = forward != descending;
     let order = if ascending { Order::Asc } else { Order::Desc };
-    let mut rows = select.order_by(sort, order.clone()).order_by(id, order).limit(limit + 1).all(db).await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    if forward {
-        Ok(Page { rows, has_previous: args.after.is_some(), has_next: more })
-    } else {
-        rows.reverse();
-        Ok(Page { rows, has_previous: more, has_next: args.before.is_some() })
+    let select = select.order_by(sort, order.clone()).order_by(id, order.clone()).limit(limit + 1);
+    Ok(PagePlan {
+        select,
+        order: [(sort, order.clone()), (id, order)],
+        forward,
+        limit,
+        after: args.after.is_some(),
+        before: args.before.is_some(),
+    })
+}
+
+impl<E: EntityTrait> PagePlan<E> {
+    /// The page made of the rows the select read, in its order.
+    pub fn finish<M>(&self, mut rows: Vec<M>) -> Page<M> {
+        let more = rows.len() as u64 > self.limit;
+        rows.truncate(self.limit as usize);
+        if self.forward {
+            Page { rows, has_previous: self.after, has_next: more }
+        } else {
+            rows.reverse();
+            Page { rows, has_previous: more, has_next: self.before }
+        }
     }
+}
+
+/// One page of `select`, sorted by `sort` (then `id`), `descending` or not.
+pub async fn page<E, C>(
+    db: &C,
+    select: Select<E>,
+    sort_name: &str,
+    sort: E::Column,
+    id: E::Column,
+    descending: bool,
+    args: &PageArgs,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let plan = plan(select, sort_name, sort, id, descending, args)?;
+    let rows = plan.select.clone().all(db).await?;
+    Ok(plan.finish(rows))
 }

@@ -61,9 +61,31 @@ where
     F: ListFilter<E>,
     S: SortKey<E>,
 {
+    list_with(scope, filter, sort, descending, args, async |plan: &keyset::PagePlan<E>| {
+        Ok(plan.select.clone().all(db).await?)
+    })
+    .await
+}
+
+/// [`list`] with the page's select run by `read` (which may read related records in the
+/// same statement, see `graphql::prefetch`); `read` returns the select's rows in order.
+pub async fn list_with<E, F, S>(
+    scope: &Scope,
+    filter: &F,
+    sort: S,
+    descending: bool,
+    args: &PageArgs,
+    read: impl AsyncFnOnce(&keyset::PagePlan<E>) -> AppResult<Vec<E::Model>>,
+) -> AppResult<Listing<E::Model>>
+where
+    E: Listed,
+    F: ListFilter<E>,
+    S: SortKey<E>,
+{
     scope.require(E::RESOURCE, Action::Read)?;
     let select = E::visible(scope).filter(filter.condition(scope));
-    let page = keyset::page(db, select, sort.name(), sort.column(), E::id_column(), descending, args).await?;
+    let plan = keyset::plan(select, sort.name(), sort.column(), E::id_column(), descending, args)?;
+    let page = plan.finish(read(&plan).await?);
     let key = |row: &E::Model| Key { s: sort.name().to_owned(), v: sort.value(row), i: E::id_of(row).into() };
     Ok(Listing {
         rows: page.rows.into_iter().map(|row| (key(&row), row)).collect(),

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod bundle;
 pub mod customers;
 pub mod duplicates;
 pub mod identity;

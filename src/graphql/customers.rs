@@ -7,6 +7,7 @@ use entity::{
     contact_point, customer, customer_store, customer_tag, delivery, insurance_policy, lead, parts_order, repair_order,
     staff, store, vehicle, vehicle_ownership,
 };
+use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter};
 
 use super::enums::{
     ContactKind, CustomerKind, Department, Gender, LeadGrade, LeadStatus, LifecycleStage, RelationshipStatus,
@@ -14,12 +15,12 @@ use super::enums::{
 use super::ids::{self, Kind};
 use super::insurance::InsurancePolicy;
 use super::org::{Staff, Store};
-use super::pagination::{JsonCursor, KeyCursor, Window, json_cursor, list, page_size};
+use super::pagination::{JsonCursor, KeyCursor, Window, json_cursor, page_size};
 use super::parts::PartsOrder;
 use super::sales::{Delivery, Lead};
 use super::service::RepairOrder;
 use super::vehicles::Vehicle;
-use super::{db, loaders, meta, scope};
+use super::{db, loaders, meta, prefetch, scope};
 use crate::domain::Scope;
 use crate::domain::limits;
 use crate::domain::views::{ContactView, CustomerView};
@@ -278,14 +279,38 @@ impl CustomerQuery {
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
         let scope = scope(ctx)?;
         let Some(id) = ids::parse(Kind::Customer, &id) else { return Ok(None) };
-        Ok(domain::customers::by_id(db(ctx), scope, id).await?.map(|c| Customer::new(scope, c)))
+        scope.require(domain::access::Resource::Customer, domain::access::Action::Read)?;
+        // The live customer and what the selection shows of it, in one statement; a
+        // merged-away id is followed to its survivor the slower way.
+        let live = scope.customers(customer::Entity::find_by_id(id)).filter(customer::Column::MergedInto.is_null());
+        let mut plan = prefetch::Plan::new(scope, db(ctx).get_database_backend());
+        let branch = plan.add(live.clone(), &[(customer::Column::Id, Order::Asc)]);
+        plan.customer_fields(&ctx.look_ahead(), prefetch::customer_ids(live));
+        let mut ready = plan.run(db(ctx)).await?;
+        let found = ready.fetched.take(branch)?;
+        ready.file(ctx.data::<prefetch::Prefetched>()?, &found)?;
+        let found = match found.into_iter().next() {
+            Some(found) => Some(found),
+            None => domain::customers::by_id(db(ctx), scope, id).await?,
+        };
+        Ok(found.map(|c| Customer::new(scope, c)))
     }
 
     /// The customer holding this phone number, typed any common way.
     async fn customer_by_phone(&self, ctx: &Context<'_>, phone: String) -> Result<Option<Customer>> {
         let scope = scope(ctx)?;
         limits::check("phone", &phone, limits::SEARCH)?;
-        Ok(domain::customers::by_phone(db(ctx), scope, &phone).await?.map(|c| Customer::new(scope, c)))
+        // The phone's holders, the live ones among them and what the selection shows of
+        // them, in one statement.
+        let lookup = domain::customers::PhoneLookup::new(scope, &phone)?;
+        let mut plan = prefetch::Plan::new(scope, db(ctx).get_database_backend());
+        let (holders, live) = lookup.add_to(&mut plan.bundle);
+        plan.customer_fields(&ctx.look_ahead(), prefetch::customer_ids(lookup.live.clone()));
+        let mut ready = plan.run(db(ctx)).await?;
+        let (holders, live) = (ready.fetched.take(holders)?, ready.fetched.take(live)?);
+        ready.file(ctx.data::<prefetch::Prefetched>()?, &live)?;
+        let found = domain::customers::pick_holder(db(ctx), scope, holders, live).await?;
+        Ok(found.map(|c| Customer::new(scope, c)))
     }
 
     /// Customers, Relay style (keyset cursors), filtered and sorted; at most 100 per page.
@@ -306,7 +331,25 @@ impl CustomerQuery {
         let window = Window { descending, first, after, last, before };
         let sort: domain::customers::CustomerSort = sort.unwrap_or_default().into();
         let scope = scope(ctx)?;
-        list::<customer::Entity, _, _, _>(ctx, &filter, sort, false, window, |c| Customer::new(scope, c)).await
+        let args = super::pagination::page_args(window.first, window.after, window.last, window.before)?;
+        let descending = window.descending.unwrap_or(false);
+        let look = ctx.look_ahead();
+        let nodes = look.field("edges").field("node");
+        // The page and what the selection shows of its customers, in one statement.
+        let read = async |page: &domain::keyset::PagePlan<customer::Entity>| {
+            let mut plan = prefetch::Plan::new(scope, db(ctx).get_database_backend());
+            let branch = plan.add(page.select.clone(), &page.order);
+            plan.customer_fields(&nodes, prefetch::customer_ids(page.select.clone()));
+            let mut ready = plan.run(db(ctx)).await?;
+            let rows = ready.fetched.take(branch)?;
+            ready.file(
+                ctx.data::<prefetch::Prefetched>().map_err(|e| AppError::internal(std::io::Error::other(e.message)))?,
+                &rows,
+            )?;
+            Ok(rows)
+        };
+        let page = domain::listing::list_with(scope, &filter, sort, descending, &args, read).await?;
+        Ok(super::pagination::connection(page, |c| Customer::new(scope, c)))
     }
 
     /// A customer by national ID (18 digits; a lowercase x is fine) or credit code.

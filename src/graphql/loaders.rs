@@ -19,6 +19,7 @@ use async_graphql::{Context, Request};
 use entity::{customer, repair_order, staff, store, vehicle, vehicle_ownership};
 use sea_orm::{DatabaseConnection, Iterable, PrimaryKeyToColumn, PrimaryKeyTrait};
 
+use super::prefetch::Prefetched;
 use crate::domain::Scope;
 use crate::domain::records::{self, ChildOf, Customer, Scoped, Vehicle};
 use crate::error::AppError;
@@ -229,7 +230,10 @@ pub fn install(request: Request, db: &DatabaseConnection, scope: Arc<Scope>, que
     );
     let households = DataLoader::new(HouseholdLoader { db: db.clone(), scope: scope.clone() }, queue.spawner())
         .delay(Duration::ZERO);
-    by_id!(request, customer::Entity, vehicle::Entity, store::Entity, staff::Entity).data(households).data(scope)
+    by_id!(request, customer::Entity, vehicle::Entity, store::Entity, staff::Entity)
+        .data(households)
+        .data(scope)
+        .data(super::prefetch::Prefetched::default())
 }
 
 /// The rows of `E` under one parent, batched with every other parent in this request.
@@ -238,6 +242,9 @@ where
     E: ChildOf<P> + Send + Sync + 'static,
     E::Model: Send + Sync + Clone,
 {
+    if let Some(rows) = ctx.data_opt::<Prefetched>().and_then(|p| p.children::<P, E>(parent)) {
+        return Ok(rows);
+    }
     let loader = ctx.data::<DataLoader<ChildrenLoader<P, E>>>()?;
     Ok(loader.load_one(parent).await?.unwrap_or_default())
 }
@@ -249,6 +256,9 @@ where
     E::Model: Send + Sync + Clone,
     <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<i32>,
 {
+    if let Some(row) = ctx.data_opt::<Prefetched>().and_then(|p| p.row::<E>(id)) {
+        return Ok(Some(row));
+    }
     let loader = ctx.data::<DataLoader<ByIdLoader<E>>>()?;
     Ok(loader.load_one(id).await?)
 }
@@ -261,7 +271,14 @@ where
     <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<i32>,
 {
     let ids: Vec<i32> = ids.into_iter().collect();
-    let loader = ctx.data::<DataLoader<ByIdLoader<E>>>()?;
-    let mut found = loader.load_many(ids.iter().copied()).await?;
+    let mut found: HashMap<i32, E::Model> = match ctx.data_opt::<Prefetched>() {
+        Some(prefetched) => ids.iter().filter_map(|id| prefetched.row::<E>(*id).map(|row| (*id, row))).collect(),
+        None => HashMap::new(),
+    };
+    let missing: Vec<i32> = ids.iter().copied().filter(|id| !found.contains_key(id)).collect();
+    if !missing.is_empty() {
+        let loader = ctx.data::<DataLoader<ByIdLoader<E>>>()?;
+        found.extend(loader.load_many(missing).await?);
+    }
     Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }

@@ -16,6 +16,7 @@ pub mod node;
 pub mod org;
 pub mod pagination;
 pub mod parts;
+pub mod prefetch;
 pub mod sales;
 pub mod search;
 pub mod service;
