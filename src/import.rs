@@ -457,21 +457,31 @@ enum RowResult {
     Rejected(Vec<(String, String)>),
 }
 
-/// One row, from its cells to the database, behind panic boundaries: whatever goes
-/// wrong with the row rejects the row and only the row. `Err` only when the database
-/// itself fails (the transaction cannot go on).
-async fn import_row(
+/// A row read and parsed, with its store: ready to be stored.
+struct Prepared {
+    row: u64,
+    incoming: ingest::Incoming,
+    raw: Raw,
+    store_id: i32,
+}
+
+/// One row, from its cells to a parsed record of a known store, behind a panic
+/// boundary: whatever is wrong with the row rejects the row and only the row. `Err`
+/// only when the database itself fails.
+async fn prepare_row(
     txn: &DatabaseTransaction,
     kind: RecordKind,
     row: u64,
-    raw: &Raw,
+    raw: Raw,
     stores: &mut HashMap<String, Option<i32>>,
-) -> Result<RowResult, ImportError> {
-    let rejected = |field: &str, reason: String| Ok(RowResult::Rejected(vec![(field.to_owned(), reason)]));
-    let parsed = std::panic::catch_unwind(AssertUnwindSafe(|| ingest::parse(kind, raw)));
+) -> Result<Result<Prepared, RowResult>, ImportError> {
+    let rejected = |field: &str, reason: String| Ok(Err(RowResult::Rejected(vec![(field.to_owned(), reason)])));
+    let parsed = std::panic::catch_unwind(AssertUnwindSafe(|| ingest::parse(kind, &raw)));
     let incoming = match parsed {
         Ok(Ok(incoming)) => incoming,
-        Ok(Err(errors)) => return Ok(RowResult::Rejected(errors.into_iter().map(|e| (e.field, e.reason)).collect())),
+        Ok(Err(errors)) => {
+            return Ok(Err(RowResult::Rejected(errors.into_iter().map(|e| (e.field, e.reason)).collect())));
+        }
         Err(payload) => {
             let message = panic_message(payload.as_ref());
             tracing::error!(row, panic = %message, "reading a row panicked; the row is rejected");
@@ -490,7 +500,25 @@ async fn import_row(
     let Some(store_id) = store else {
         return rejected("store_code", format!("no store `{code}`"));
     };
-    match in_savepoint(txn, async |savepoint| ingest::ingest(savepoint, store_id, &incoming, raw).await).await? {
+    Ok(Ok(Prepared { row, incoming, raw, store_id }))
+}
+
+/// Stores one prepared row in its own savepoint, behind a panic boundary. `known` is
+/// its source record as the chunk's look-up found it (`None`: look again, as for a key
+/// seen twice in one chunk).
+async fn store_row(
+    txn: &DatabaseTransaction,
+    prepared: &Prepared,
+    known: Option<Option<entity::source_record::Model>>,
+) -> Result<RowResult, ImportError> {
+    let Prepared { row, incoming, raw, store_id } = prepared;
+    let (row, store_id) = (*row, *store_id);
+    let rejected = |field: &str, reason: String| Ok(RowResult::Rejected(vec![(field.to_owned(), reason)]));
+    let work = async |savepoint: &DatabaseTransaction| match known {
+        Some(existing) => ingest::ingest_known(savepoint, store_id, incoming, raw, existing).await,
+        None => ingest::ingest(savepoint, store_id, incoming, raw).await,
+    };
+    match in_savepoint(txn, work).await? {
         Savepoint::Done(done) => Ok(RowResult::Ingested(done)),
         Savepoint::Failed(AppError::Internal(e)) => {
             let text = describe(e.as_ref());
@@ -518,11 +546,37 @@ async fn write_chunk(
     // a server writing beside the import makes it wait instead of failing busy.
     let txn = crate::db::begin_write(db).await.map_err(db_err("opening a transaction"))?;
     let mut touched = Vec::new();
+    let mut results: Vec<(u64, RowResult)> = Vec::with_capacity(rows.len());
+    let mut prepared = Vec::with_capacity(rows.len());
     for (row, read) in rows {
-        let result = match read {
-            Ok(raw) => import_row(&txn, kind, row, &raw, stores).await?,
-            Err(problems) => RowResult::Rejected(problems),
+        match read {
+            Ok(raw) => match prepare_row(&txn, kind, row, raw, stores).await? {
+                Ok(ready) => prepared.push(ready),
+                Err(rejected) => results.push((row, rejected)),
+            },
+            Err(problems) => results.push((row, RowResult::Rejected(problems))),
+        }
+    }
+    // The chunk's known source records in one statement: unchanged rows are done
+    // without a statement of their own.
+    let keys: Vec<(i32, &ingest::Incoming)> = prepared.iter().map(|p| (p.store_id, &p.incoming)).collect();
+    let mut known = ingest::known_sources(&txn, &keys).await.map_err(database("looking up source records"))?;
+    let mut seen = std::collections::HashSet::new();
+    for ready in &prepared {
+        let key = (ready.store_id, ready.incoming.external_id.clone(), kind.system());
+        let existing = known.remove(&key);
+        let result = if !seen.insert(key) {
+            // A key seen earlier in this chunk may have been written since: look again.
+            store_row(&txn, ready, None).await?
+        } else if let Some(done) = ingest::unchanged(existing.as_ref(), &ready.incoming) {
+            RowResult::Ingested(done)
+        } else {
+            store_row(&txn, ready, Some(existing)).await?
         };
+        results.push((ready.row, result));
+    }
+    results.sort_by_key(|(row, _)| *row);
+    for (row, result) in results {
         match result {
             RowResult::Ingested(done) => {
                 match done.outcome {

@@ -9,8 +9,9 @@ use chrono::Utc;
 use entity::enums::ContactKind;
 use entity::{contact_point, customer, customer_link, vehicle, vehicle_ownership};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, Set};
 
+use super::bundle::{Bundle, ids_of};
 use super::{mask, normalize};
 use crate::error::AppResult;
 
@@ -147,6 +148,30 @@ pub(crate) async fn live<C: ConnectionTrait>(
     Ok(found)
 }
 
+/// The live customers `rows` stand for: the live ones themselves, the merged ones by
+/// their survivors (looked up only when there are any).
+async fn live_of<C: ConnectionTrait>(
+    conn: &C,
+    rows: Vec<customer::Model>,
+) -> AppResult<BTreeMap<i32, customer::Model>> {
+    let mut found = BTreeMap::new();
+    let mut survivors = BTreeSet::new();
+    for row in rows {
+        match row.merged_into {
+            Some(survivor) => {
+                survivors.insert(survivor);
+            }
+            None => {
+                found.insert(row.id, row);
+            }
+        }
+    }
+    if !survivors.is_empty() {
+        found.extend(live(conn, survivors).await?);
+    }
+    Ok(found)
+}
+
 /// Decides which customer `person` (and the vehicle `vin`, if any) belongs to.
 pub async fn resolve<C: ConnectionTrait>(conn: &C, person: &Person, vin: Option<&str>) -> AppResult<Resolution> {
     let mut res = Resolution::default();
@@ -155,32 +180,60 @@ pub async fn resolve<C: ConnectionTrait>(conn: &C, person: &Person, vin: Option<
     let mut households: BTreeMap<i32, String> = BTreeMap::new();
     let id_label = if person.corporate { "credit code" } else { "national ID" };
 
+    // The look-ups of the three rules, and the customers they name, in one statement.
+    let mut bundle = Bundle::new(conn.get_database_backend());
+    let by_id_rows = person.id_number.as_ref().map(|id| {
+        let select = customer::Entity::find().filter(customer::Column::IdNumberHash.eq(normalize::id_hash(id)));
+        bundle.add(select, &[(customer::Column::Id, Order::Asc)])
+    });
+    let phones = (!person.phones.is_empty()).then(|| {
+        contact_point::Entity::find()
+            .filter(contact_point::Column::Kind.eq(ContactKind::Phone))
+            .filter(contact_point::Column::Normalized.is_in(person.phones.iter().cloned()))
+    });
+    let vin_holders = vin.map(|vin| {
+        vehicle_ownership::Entity::find()
+            .filter(
+                vehicle_ownership::Column::VehicleId.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(vehicle::Column::Id)
+                        .from(vehicle::Entity)
+                        .and_where(vehicle::Column::Vin.eq(vin))
+                        .to_owned(),
+                ),
+            )
+            .filter(vehicle_ownership::Column::ToDate.is_null())
+    });
+    let phone_rows = phones.clone().map(|select| bundle.add(select, &[(contact_point::Column::Id, Order::Asc)]));
+    let vin_rows = vin_holders.clone().map(|select| bundle.add(select, &[(vehicle_ownership::Column::Id, Order::Asc)]));
+    let mut named = sea_orm::Condition::any();
+    if let Some(select) = phones {
+        named = named.add(customer::Column::Id.in_subquery(ids_of(select, contact_point::Column::CustomerId)));
+    }
+    if let Some(select) = vin_holders {
+        named = named.add(customer::Column::Id.in_subquery(ids_of(select, vehicle_ownership::Column::CustomerId)));
+    }
+    let named_rows = (!named.is_empty())
+        .then(|| bundle.add(customer::Entity::find().filter(named), &[(customer::Column::Id, Order::Asc)]));
+    let mut fetched = bundle.run(conn).await?;
+    let named: Vec<customer::Model> = match named_rows {
+        Some(branch) => fetched.take(branch)?,
+        None => Vec::new(),
+    };
+
     // 1. The same national ID or credit code is the same person.
     let mut by_id = None;
-    if let Some(id) = &person.id_number {
-        let ids: Vec<i32> = customer::Entity::find()
-            .select_only()
-            .column(customer::Column::Id)
-            .filter(customer::Column::IdNumberHash.eq(normalize::id_hash(id)))
-            .into_tuple()
-            .all(conn)
-            .await?;
-        by_id = live(conn, ids).await?.into_keys().next();
+    if let Some(branch) = by_id_rows {
+        by_id = live_of(conn, fetched.take(branch)?).await?.into_keys().next();
     }
 
     // 2. The same phone with a compatible name; a different ID or name is a household.
-    if !person.phones.is_empty() {
-        let holders: Vec<(i32, String)> = contact_point::Entity::find()
-            .select_only()
-            .column(contact_point::Column::CustomerId)
-            .column(contact_point::Column::Normalized)
-            .filter(contact_point::Column::Kind.eq(ContactKind::Phone))
-            .filter(contact_point::Column::Normalized.is_in(person.phones.iter().cloned()))
-            .into_tuple()
-            .all(conn)
-            .await?;
+    if let Some(branch) = phone_rows {
+        let holders: Vec<(i32, String)> =
+            fetched.take(branch)?.into_iter().map(|c| (c.customer_id, c.normalized)).collect();
         let phone_of: BTreeMap<i32, String> = holders.iter().cloned().collect();
-        let customers = live(conn, holders.iter().map(|(c, _)| *c)).await?;
+        let ids: BTreeSet<i32> = holders.iter().map(|(c, _)| *c).collect();
+        let customers = live_of(conn, named.iter().filter(|c| ids.contains(&c.id)).cloned().collect()).await?;
         for (id, c) in customers {
             if Some(id) == by_id {
                 continue;
@@ -205,24 +258,10 @@ pub async fn resolve<C: ConnectionTrait>(conn: &C, person: &Person, vin: Option<
     }
 
     // 3. The current holder of the same VIN with a compatible name.
-    if let Some(vin) = vin {
-        let holder_ids: Vec<i32> = vehicle_ownership::Entity::find()
-            .select_only()
-            .column(vehicle_ownership::Column::CustomerId)
-            .filter(
-                vehicle_ownership::Column::VehicleId.in_subquery(
-                    sea_orm::sea_query::Query::select()
-                        .column(vehicle::Column::Id)
-                        .from(vehicle::Entity)
-                        .and_where(vehicle::Column::Vin.eq(vin))
-                        .to_owned(),
-                ),
-            )
-            .filter(vehicle_ownership::Column::ToDate.is_null())
-            .into_tuple()
-            .all(conn)
-            .await?;
-        for (id, c) in live(conn, holder_ids).await? {
+    if let (Some(vin), Some(branch)) = (vin, vin_rows) {
+        let ids: BTreeSet<i32> = fetched.take(branch)?.into_iter().map(|o| o.customer_id).collect();
+        let holders = live_of(conn, named.iter().filter(|c| ids.contains(&c.id)).cloned().collect()).await?;
+        for (id, c) in holders {
             if Some(id) == by_id || strong.contains_key(&id) {
                 continue;
             }

@@ -3,8 +3,10 @@
 //! duplicate candidates), what it adds to the person, the customer's relation to the
 //! store, and the vehicle and its ownership. The fact itself is written by `facts`.
 
+use std::collections::{BTreeSet, HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
-use entity::enums::{ContactKind, CustomerKind, LifecycleStage, OwnershipRole, RelationshipStatus};
+use entity::enums::{ContactKind, CustomerKind, LifecycleStage, OwnershipRole, RelationshipStatus, SourceSystem};
 use entity::{
     contact_point, customer, customer_store, source_record, source_record_history, vehicle, vehicle_ownership,
 };
@@ -38,29 +40,68 @@ pub struct Ingested {
 /// Ingests one validated record for `store_id` through `conn` (a transaction or
 /// savepoint of the caller). Idempotent by (system, store, external id).
 pub async fn ingest<C: ConnectionTrait>(conn: &C, store_id: i32, record: &Incoming, raw: &Raw) -> AppResult<Ingested> {
-    let system = record.kind.system();
-    let hash = record.hash();
-    let now = Utc::now();
     let existing = source_record::Entity::find()
-        .filter(source_record::Column::System.eq(system))
+        .filter(source_record::Column::System.eq(record.kind.system()))
         .filter(source_record::Column::StoreId.eq(store_id))
         .filter(source_record::Column::ExternalId.eq(record.external_id.as_str()))
         .one(conn)
         .await?;
+    ingest_known(conn, store_id, record, raw, existing).await
+}
+
+/// The source records a chunk of records already has, keyed by (store, external id,
+/// system), read in one statement: a chunk of a re-run export finds its unchanged rows
+/// without a statement per row.
+pub async fn known_sources<C: ConnectionTrait>(
+    conn: &C,
+    keys: &[(i32, &Incoming)],
+) -> AppResult<HashMap<(i32, String, SourceSystem), source_record::Model>> {
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let stores: BTreeSet<i32> = keys.iter().map(|(store, _)| *store).collect();
+    let systems: HashSet<SourceSystem> = keys.iter().map(|(_, r)| r.kind.system()).collect();
+    let ids: BTreeSet<&str> = keys.iter().map(|(_, r)| r.external_id.as_str()).collect();
+    let rows = source_record::Entity::find()
+        .filter(source_record::Column::System.is_in(systems))
+        .filter(source_record::Column::StoreId.is_in(stores))
+        .filter(source_record::Column::ExternalId.is_in(ids))
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|r| ((r.store_id, r.external_id.clone(), r.system), r)).collect())
+}
+
+/// What ingesting `record` does when its source record is `existing` and carries the
+/// same payload: nothing (`None` when there is something to do).
+pub fn unchanged(existing: Option<&source_record::Model>, record: &Incoming) -> Option<Ingested> {
+    let source = existing?;
+    (source.payload_hash.as_deref() == Some(record.hash().as_str())).then(|| Ingested {
+        outcome: Outcome::Unchanged,
+        customer_id: source.customer_id,
+        source_record_id: source.id,
+        match_reason: source.match_reason.clone().unwrap_or_default(),
+    })
+}
+
+/// [`ingest`] with the source record already looked up (`existing`).
+pub async fn ingest_known<C: ConnectionTrait>(
+    conn: &C,
+    store_id: i32,
+    record: &Incoming,
+    raw: &Raw,
+    existing: Option<source_record::Model>,
+) -> AppResult<Ingested> {
+    let system = record.kind.system();
+    let hash = record.hash();
+    let now = Utc::now();
+    if let Some(done) = unchanged(existing.as_ref(), record) {
+        return Ok(done);
+    }
     let payload = json!(raw);
     // A customer created by this record has nothing yet: the look-ups for what it
     // already has are skipped.
     let mut fresh = false;
     let (source, customer_id, outcome, reason) = match existing {
-        Some(source) if source.payload_hash.as_deref() == Some(hash.as_str()) => {
-            let reason = source.match_reason.clone().unwrap_or_default();
-            return Ok(Ingested {
-                outcome: Outcome::Unchanged,
-                customer_id: source.customer_id,
-                source_record_id: source.id,
-                match_reason: reason,
-            });
-        }
         Some(source) => {
             // A changed record: keep the previous payload, then update the facts.
             source_record_history::Entity::insert(source_record_history::ActiveModel {

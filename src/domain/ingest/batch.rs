@@ -6,7 +6,7 @@
 use entity::store;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use super::apply::{Ingested, Outcome, ingest};
+use super::apply::{Ingested, Outcome, ingest, ingest_known, known_sources, unchanged};
 use super::kinds::{FieldError, Incoming, Raw, RecordKind};
 use super::parse::{check_lengths, parse};
 use crate::domain::{Scope, audit};
@@ -72,41 +72,63 @@ pub async fn ingest_api(
         None => None,
     };
     let txn = crate::db::begin_write(db).await?;
-    let mut results = Vec::with_capacity(records.len());
-    let mut touched = Vec::new();
+    let mut results: Vec<Option<RecordResult>> = Vec::with_capacity(records.len());
+    let mut ready: Vec<(usize, i32, Incoming, Raw)> = Vec::new();
     for (kind, raw) in records {
         let store = match (scope.reach(resource_of(kind), Action::Ingest), &own_store) {
             (Reach::Store(_), Some(store)) => store,
             _ => {
-                results.push(RecordResult::Rejected(vec![FieldError {
+                results.push(Some(RecordResult::Rejected(vec![FieldError {
                     field: "kind".into(),
                     reason: format!("your account may not send {} records", kind.name()),
-                }]));
+                }])));
                 continue;
             }
         };
         let incoming = match parse(kind, &raw) {
             Ok(incoming) => incoming,
             Err(errors) => {
-                results.push(RecordResult::Rejected(errors));
+                results.push(Some(RecordResult::Rejected(errors)));
                 continue;
             }
         };
         if incoming.store_code.as_deref().is_some_and(|code| code != store.code) {
-            results.push(RecordResult::Rejected(vec![FieldError {
+            results.push(Some(RecordResult::Rejected(vec![FieldError {
                 field: "store_code".into(),
                 reason: format!("records of this account belong to store {}", store.code),
-            }]));
+            }])));
             continue;
         }
-        let result = ingest_savepoint(&txn, store.id, &incoming, &raw, &meta.request_id).await?;
+        ready.push((results.len(), store.id, incoming, raw));
+        results.push(None);
+    }
+    // The batch's known source records in one statement: unchanged records are done
+    // without a statement of their own.
+    let keys: Vec<(i32, &Incoming)> = ready.iter().map(|(_, store, incoming, _)| (*store, incoming)).collect();
+    let mut known = known_sources(&txn, &keys).await?;
+    let mut seen = std::collections::HashSet::new();
+    let mut touched = Vec::new();
+    for (slot, store_id, incoming, raw) in &ready {
+        let key = (*store_id, incoming.external_id.clone(), incoming.kind.system());
+        let existing = known.remove(&key);
+        let result = if !seen.insert(key) {
+            // A key seen earlier in this batch may have been written since: look again.
+            ingest_savepoint(&txn, *store_id, incoming, raw, &meta.request_id, None).await?
+        } else if let Some(done) = unchanged(existing.as_ref(), incoming) {
+            RecordResult::Done(done)
+        } else {
+            ingest_savepoint(&txn, *store_id, incoming, raw, &meta.request_id, Some(existing)).await?
+        };
         if let RecordResult::Done(done) = &result
             && done.outcome != Outcome::Unchanged
         {
             touched.push(i64::from(done.source_record_id));
         }
-        results.push(result);
+        if let Some(place) = results.get_mut(*slot) {
+            *place = Some(result);
+        }
     }
+    let results: Vec<RecordResult> = results.into_iter().flatten().collect();
     audit::record(&txn, Some(&scope.actor), meta, audit::Entry::new("INGEST", "source_record", touched)).await?;
     txn.commit().await?;
     Ok(results)
@@ -120,11 +142,15 @@ pub async fn ingest_savepoint(
     incoming: &Incoming,
     raw: &Raw,
     request_id: &str,
+    known: Option<Option<entity::source_record::Model>>,
 ) -> AppResult<RecordResult> {
     use sea_orm::TransactionTrait;
 
     let mut savepoint = txn.begin().await?;
-    let mut outcome = ingest(&savepoint, store_id, incoming, raw).await;
+    let mut outcome = match known {
+        Some(existing) => ingest_known(&savepoint, store_id, incoming, raw, existing).await,
+        None => ingest(&savepoint, store_id, incoming, raw).await,
+    };
     if let Err(AppError::Conflict(_)) = &outcome {
         // Another caller stored the same source key (or vehicle, or contact) between our
         // look-up and our insert: look again, now that its row is committed, and end as
