@@ -503,22 +503,12 @@ async fn prepare_row(
     Ok(Ok(Prepared { row, incoming, raw, store_id }))
 }
 
-/// Stores one prepared row in its own savepoint, behind a panic boundary. `known` is
-/// its source record as the chunk's look-up found it (`None`: look again, as for a key
-/// seen twice in one chunk).
-async fn store_row(
-    txn: &DatabaseTransaction,
-    prepared: &Prepared,
-    known: Option<Option<entity::source_record::Model>>,
-) -> Result<RowResult, ImportError> {
+/// Stores one prepared row in its own savepoint, behind a panic boundary.
+async fn store_row(txn: &DatabaseTransaction, prepared: &Prepared) -> Result<RowResult, ImportError> {
     let Prepared { row, incoming, raw, store_id } = prepared;
     let (row, store_id) = (*row, *store_id);
     let rejected = |field: &str, reason: String| Ok(RowResult::Rejected(vec![(field.to_owned(), reason)]));
-    let work = async |savepoint: &DatabaseTransaction| match known {
-        Some(existing) => ingest::ingest_known(savepoint, store_id, incoming, raw, existing).await,
-        None => ingest::ingest(savepoint, store_id, incoming, raw).await,
-    };
-    match in_savepoint(txn, work).await? {
+    match in_savepoint(txn, async |savepoint| ingest::ingest(savepoint, store_id, incoming, raw).await).await? {
         Savepoint::Done(done) => Ok(RowResult::Ingested(done)),
         Savepoint::Failed(AppError::Internal(e)) => {
             let text = describe(e.as_ref());
@@ -560,20 +550,35 @@ async fn write_chunk(
     // The chunk's known source records in one statement: unchanged rows are done
     // without a statement of their own.
     let keys: Vec<(i32, &ingest::Incoming)> = prepared.iter().map(|p| (p.store_id, &p.incoming)).collect();
-    let mut known = ingest::known_sources(&txn, &keys).await.map_err(database("looking up source records"))?;
-    let mut seen = std::collections::HashSet::new();
+    let known = ingest::known_sources(&txn, &keys).await.map_err(database("looking up source records"))?;
+    let mut pending: Vec<&Prepared> = Vec::new();
+    let mut pending_keys = std::collections::HashSet::new();
     for ready in &prepared {
-        let key = (ready.store_id, ready.incoming.external_id.clone(), kind.system());
-        let existing = known.remove(&key);
-        let result = if !seen.insert(key) {
-            // A key seen earlier in this chunk may have been written since: look again.
-            store_row(&txn, ready, None).await?
-        } else if let Some(done) = ingest::unchanged(existing.as_ref(), &ready.incoming) {
-            RowResult::Ingested(done)
-        } else {
-            store_row(&txn, ready, Some(existing)).await?
-        };
-        results.push((ready.row, result));
+        let key = ingest::key_of(ready.store_id, &ready.incoming);
+        match ingest::unchanged(known.get(&key), &ready.incoming) {
+            // Unchanged, unless an earlier row of the chunk changes the same record.
+            Some(done) if !pending_keys.contains(&key) => results.push((ready.row, RowResult::Ingested(done))),
+            _ => {
+                pending_keys.insert(key);
+                pending.push(ready);
+            }
+        }
+    }
+    // The rest as one set (a few reads, multi-row writes) in a savepoint; should the set
+    // fail, row by row, each in its own savepoint, so only a faulty row is rejected.
+    if !pending.is_empty() {
+        let rows: Vec<(i32, &ingest::Incoming, &Raw)> =
+            pending.iter().map(|p| (p.store_id, &p.incoming, &p.raw)).collect();
+        match in_savepoint(&txn, async |savepoint| ingest::ingest_chunk(savepoint, &rows).await).await? {
+            Savepoint::Done(done) => {
+                results.extend(pending.iter().zip(done).map(|(p, done)| (p.row, RowResult::Ingested(done))));
+            }
+            Savepoint::Failed(_) | Savepoint::Panicked(_) => {
+                for ready in pending {
+                    results.push((ready.row, store_row(&txn, ready).await?));
+                }
+            }
+        }
     }
     results.sort_by_key(|(row, _)| *row);
     for (row, result) in results {

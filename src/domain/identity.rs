@@ -6,12 +6,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Utc;
-use entity::enums::ContactKind;
-use entity::{contact_point, customer, customer_link, vehicle, vehicle_ownership};
+use entity::{customer, customer_link};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-use super::bundle::{Bundle, ids_of};
 use super::{mask, normalize};
 use crate::error::AppResult;
 
@@ -148,132 +146,67 @@ pub(crate) async fn live<C: ConnectionTrait>(
     Ok(found)
 }
 
-/// The live customers `rows` stand for: the live ones themselves, the merged ones by
-/// their survivors (looked up only when there are any).
-async fn live_of<C: ConnectionTrait>(
-    conn: &C,
-    rows: Vec<customer::Model>,
-) -> AppResult<BTreeMap<i32, customer::Model>> {
-    let mut found = BTreeMap::new();
-    let mut survivors = BTreeSet::new();
-    for row in rows {
-        match row.merged_into {
-            Some(survivor) => {
-                survivors.insert(survivor);
-            }
-            None => {
-                found.insert(row.id, row);
-            }
-        }
-    }
-    if !survivors.is_empty() {
-        found.extend(live(conn, survivors).await?);
-    }
-    Ok(found)
-}
-
-/// Decides which customer `person` (and the vehicle `vin`, if any) belongs to.
-pub async fn resolve<C: ConnectionTrait>(conn: &C, person: &Person, vin: Option<&str>) -> AppResult<Resolution> {
+/// Decides which customer `person` (and the vehicle `vin`, if any) belongs to, given the
+/// live customers each rule's look-up found, in id order: the one with the same national
+/// ID or credit code (`by_id`), the holders of the record's phones (with the phone they
+/// hold, when known) and the current holders of the VIN.
+pub fn decide(
+    person: &Person,
+    vin: Option<&str>,
+    by_id: Option<i32>,
+    phone_holders: &[(&customer::Model, Option<&str>)],
+    vin_holders: &[&customer::Model],
+) -> Resolution {
     let mut res = Resolution::default();
-    let mut strong: BTreeMap<i32, String> = BTreeMap::new();
-    let mut weak: BTreeMap<i32, (i32, Vec<String>)> = BTreeMap::new();
-    let mut households: BTreeMap<i32, String> = BTreeMap::new();
+    let mut strong: BTreeMap<(bool, i64), (i32, String)> = BTreeMap::new();
+    let mut weak: BTreeMap<(bool, i64), (i32, i32, Vec<String>)> = BTreeMap::new();
+    let mut households: BTreeMap<(bool, i64), (i32, String)> = BTreeMap::new();
     let id_label = if person.corporate { "credit code" } else { "national ID" };
-
-    // The look-ups of the three rules, and the customers they name, in one statement.
-    let mut bundle = Bundle::new(conn.get_database_backend());
-    let by_id_rows = person.id_number.as_ref().map(|id| {
-        let select = customer::Entity::find().filter(customer::Column::IdNumberHash.eq(normalize::id_hash(id)));
-        bundle.add(select, &[(customer::Column::Id, Order::Asc)])
-    });
-    let phones = (!person.phones.is_empty()).then(|| {
-        contact_point::Entity::find()
-            .filter(contact_point::Column::Kind.eq(ContactKind::Phone))
-            .filter(contact_point::Column::Normalized.is_in(person.phones.iter().cloned()))
-    });
-    let vin_holders = vin.map(|vin| {
-        vehicle_ownership::Entity::find()
-            .filter(
-                vehicle_ownership::Column::VehicleId.in_subquery(
-                    sea_orm::sea_query::Query::select()
-                        .column(vehicle::Column::Id)
-                        .from(vehicle::Entity)
-                        .and_where(vehicle::Column::Vin.eq(vin))
-                        .to_owned(),
-                ),
-            )
-            .filter(vehicle_ownership::Column::ToDate.is_null())
-    });
-    let phone_rows = phones.clone().map(|select| bundle.add(select, &[(contact_point::Column::Id, Order::Asc)]));
-    let vin_rows = vin_holders.clone().map(|select| bundle.add(select, &[(vehicle_ownership::Column::Id, Order::Asc)]));
-    let mut named = sea_orm::Condition::any();
-    if let Some(select) = phones {
-        named = named.add(customer::Column::Id.in_subquery(ids_of(select, contact_point::Column::CustomerId)));
-    }
-    if let Some(select) = vin_holders {
-        named = named.add(customer::Column::Id.in_subquery(ids_of(select, vehicle_ownership::Column::CustomerId)));
-    }
-    let named_rows = (!named.is_empty())
-        .then(|| bundle.add(customer::Entity::find().filter(named), &[(customer::Column::Id, Order::Asc)]));
-    let mut fetched = bundle.run(conn).await?;
-    let named: Vec<customer::Model> = match named_rows {
-        Some(branch) => fetched.take(branch)?,
-        None => Vec::new(),
-    };
-
-    // 1. The same national ID or credit code is the same person.
-    let mut by_id = None;
-    if let Some(branch) = by_id_rows {
-        by_id = live_of(conn, fetched.take(branch)?).await?.into_keys().next();
-    }
+    let rank = |id: i32| if id < 0 { (true, -i64::from(id)) } else { (false, i64::from(id)) };
 
     // 2. The same phone with a compatible name; a different ID or name is a household.
-    if let Some(branch) = phone_rows {
-        let holders: Vec<(i32, String)> =
-            fetched.take(branch)?.into_iter().map(|c| (c.customer_id, c.normalized)).collect();
-        let phone_of: BTreeMap<i32, String> = holders.iter().cloned().collect();
-        let ids: BTreeSet<i32> = holders.iter().map(|(c, _)| *c).collect();
-        let customers = live_of(conn, named.iter().filter(|c| ids.contains(&c.id)).cloned().collect()).await?;
-        for (id, c) in customers {
-            if Some(id) == by_id {
-                continue;
+    for (c, phone) in phone_holders {
+        let id = c.id;
+        if Some(id) == by_id {
+            continue;
+        }
+        let phone = phone.map(mask::phone).unwrap_or_else(|| "a phone".into());
+        match likeness(&c.name, c.id_number.as_deref(), person) {
+            Likeness::OtherId => {
+                households.insert(rank(id), (id, format!("shares phone {phone}, different {id_label}")));
             }
-            let phone = phone_of.get(&id).map(|p| mask::phone(p)).unwrap_or_else(|| "a phone".into());
-            match likeness(&c.name, c.id_number.as_deref(), person) {
-                Likeness::OtherId => {
-                    households.insert(id, format!("shares phone {phone}, different {id_label}"));
-                }
-                Likeness::SameName => {
-                    strong.insert(id, format!("same phone {phone} and name"));
-                }
-                Likeness::SimilarName => {
-                    let why = format!("same phone {phone}, similar name ({} / {})", c.name, person.name);
-                    weak.insert(id, (60, vec![why]));
-                }
-                Likeness::OtherName => {
-                    households.insert(id, format!("shares phone {phone}, different name"));
-                }
+            Likeness::SameName => {
+                strong.insert(rank(id), (id, format!("same phone {phone} and name")));
+            }
+            Likeness::SimilarName => {
+                let why = format!("same phone {phone}, similar name ({} / {})", c.name, person.name);
+                weak.insert(rank(id), (id, 60, vec![why]));
+            }
+            Likeness::OtherName => {
+                households.insert(rank(id), (id, format!("shares phone {phone}, different name")));
             }
         }
     }
 
     // 3. The current holder of the same VIN with a compatible name.
-    if let (Some(vin), Some(branch)) = (vin, vin_rows) {
-        let ids: BTreeSet<i32> = fetched.take(branch)?.into_iter().map(|o| o.customer_id).collect();
-        let holders = live_of(conn, named.iter().filter(|c| ids.contains(&c.id)).cloned().collect()).await?;
-        for (id, c) in holders {
-            if Some(id) == by_id || strong.contains_key(&id) {
+    if let Some(vin) = vin {
+        for c in vin_holders {
+            let id = c.id;
+            if Some(id) == by_id || strong.contains_key(&rank(id)) {
                 continue;
             }
             if likeness(&c.name, c.id_number.as_deref(), person) == Likeness::SameName {
-                strong.insert(id, format!("current holder of VIN {vin} with the same name"));
+                strong.insert(rank(id), (id, format!("current holder of VIN {vin} with the same name")));
             } else {
-                let entry = weak.entry(id).or_insert((0, Vec::new()));
-                entry.0 = entry.0.max(40);
-                entry.1.push(format!("holds VIN {vin} under another name ({})", c.name));
+                let entry = weak.entry(rank(id)).or_insert((id, 0, Vec::new()));
+                entry.1 = entry.1.max(40);
+                entry.2.push(format!("holds VIN {vin} under another name ({})", c.name));
             }
         }
     }
+    let strong = strong.into_values();
+    let weak = weak.into_values().map(|(id, score, reasons)| (id, (score, reasons)));
+    let households = households.into_values();
 
     match by_id {
         Some(id) => {
@@ -284,7 +217,7 @@ pub async fn resolve<C: ConnectionTrait>(conn: &C, person: &Person, vin: Option<
             }
         }
         None => {
-            let mut strong = strong.into_iter();
+            let mut strong = strong;
             if let Some((id, why)) = strong.next() {
                 res.customer = Some(id);
                 res.reason = why;
@@ -302,8 +235,8 @@ pub async fn resolve<C: ConnectionTrait>(conn: &C, person: &Person, vin: Option<
             res.candidates.push((id, score, reasons));
         }
     }
-    res.households = households.into_iter().filter(|(id, _)| Some(*id) != res.customer).collect();
-    Ok(res)
+    res.households = households.filter(|(id, _)| Some(*id) != res.customer).collect();
+    res
 }
 
 pub(crate) fn ordered(a: i32, b: i32) -> (i32, i32) {

@@ -1,23 +1,25 @@
-//! Applying one validated record: idempotency by (system, store, external id), whose
+//! Applying validated records: idempotency by (system, store, external id), whose
 //! record it is (resolution, attaching to an existing or a new customer, households and
 //! duplicate candidates), what it adds to the person, the customer's relation to the
 //! store, and the vehicle and its ownership. The fact itself is written by `facts`.
+//!
+//! Records are applied a chunk at a time on the chunk's working set (`work`): read in a
+//! few statements, applied in memory row after row — each row sees what the rows before
+//! it did, exactly as if they were stored one by one — and written with multi-row
+//! statements. One record alone is a chunk of one.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
 use entity::enums::{ContactKind, CustomerKind, LifecycleStage, OwnershipRole, RelationshipStatus, SourceSystem};
-use entity::{
-    contact_point, customer, customer_store, source_record, source_record_history, vehicle, vehicle_ownership,
-};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use entity::{contact_point, customer, customer_store, source_record, vehicle, vehicle_ownership};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::facts::write_fact;
 use super::kinds::{Fact, Incoming, Raw, RecordKind, VehicleFacts};
 use super::parse::parse;
-use crate::domain::identity::{self, Likeness};
+use super::work::{Row, Work};
+use crate::domain::identity::{self, Likeness, Resolution};
 use crate::domain::normalize;
 use crate::error::AppResult;
 
@@ -40,13 +42,28 @@ pub struct Ingested {
 /// Ingests one validated record for `store_id` through `conn` (a transaction or
 /// savepoint of the caller). Idempotent by (system, store, external id).
 pub async fn ingest<C: ConnectionTrait>(conn: &C, store_id: i32, record: &Incoming, raw: &Raw) -> AppResult<Ingested> {
-    let existing = source_record::Entity::find()
-        .filter(source_record::Column::System.eq(record.kind.system()))
-        .filter(source_record::Column::StoreId.eq(store_id))
-        .filter(source_record::Column::ExternalId.eq(record.external_id.as_str()))
-        .one(conn)
-        .await?;
-    ingest_known(conn, store_id, record, raw, existing).await
+    let mut done = ingest_chunk(conn, &[(store_id, record, raw)]).await?;
+    done.pop().ok_or_else(|| crate::error::AppError::internal(std::io::Error::other("a chunk of one gave no result")))
+}
+
+/// Ingests validated records (with their stores) as one chunk: read in a few
+/// statements, applied in memory in order, written with multi-row statements. All or
+/// nothing: on an error nothing of the chunk should be kept (the caller rolls back its
+/// savepoint and may store the rows one by one to find the one at fault).
+pub async fn ingest_chunk<C: ConnectionTrait>(conn: &C, rows: &[(i32, &Incoming, &Raw)]) -> AppResult<Vec<Ingested>> {
+    let keys: Vec<(i32, &Incoming)> = rows.iter().map(|(store, record, _)| (*store, *record)).collect();
+    let mut work = Work::load(conn, &keys).await?;
+    let mut done = Vec::with_capacity(rows.len());
+    for (store_id, record, raw) in rows {
+        done.push(work.apply(*store_id, record, raw));
+    }
+    let real = work.flush(conn).await?;
+    let id = |id: i32| if id < 0 { real.get(&id).copied().unwrap_or(id) } else { id };
+    for ingested in &mut done {
+        ingested.customer_id = id(ingested.customer_id);
+        ingested.source_record_id = id(ingested.source_record_id);
+    }
+    Ok(done)
 }
 
 /// The source records a chunk of records already has, keyed by (store, external id,
@@ -83,84 +100,10 @@ pub fn unchanged(existing: Option<&source_record::Model>, record: &Incoming) -> 
     })
 }
 
-/// [`ingest`] with the source record already looked up (`existing`).
-pub async fn ingest_known<C: ConnectionTrait>(
-    conn: &C,
-    store_id: i32,
-    record: &Incoming,
-    raw: &Raw,
-    existing: Option<source_record::Model>,
-) -> AppResult<Ingested> {
-    let system = record.kind.system();
-    let hash = record.hash();
-    let now = Utc::now();
-    if let Some(done) = unchanged(existing.as_ref(), record) {
-        return Ok(done);
-    }
-    let payload = json!(raw);
-    // A customer created by this record has nothing yet: the look-ups for what it
-    // already has are skipped.
-    let mut fresh = false;
-    let (source, customer_id, outcome, reason) = match existing {
-        Some(source) => {
-            // A changed record: keep the previous payload, then update the facts.
-            source_record_history::Entity::insert(source_record_history::ActiveModel {
-                source_record_id: Set(source.id),
-                payload: Set(source.payload.clone()),
-                payload_hash: Set(source.payload_hash.clone()),
-                replaced_at: Set(now),
-                ..Default::default()
-            })
-            .exec_without_returning(conn)
-            .await?;
-            let current = live_customer(conn, source.customer_id).await?;
-            // Another phone, ID number or name says whose record it is anew: resolve it again.
-            let (customer_id, reason) = if identity_changed(record, &source.payload) {
-                let (customer_id, reason, created) = attach(conn, record, now, Some(current)).await?;
-                fresh = created;
-                (customer_id, reason.or(source.match_reason.clone()).unwrap_or_default())
-            } else {
-                (current, source.match_reason.clone().unwrap_or_default())
-            };
-            let mut row = source.into_active_model();
-            row.payload = Set(payload);
-            row.payload_hash = Set(Some(hash));
-            row.last_seen_at = Set(now);
-            row.customer_id = Set(customer_id);
-            row.match_reason = Set(Some(reason.clone()));
-            let source = row.update(conn).await?;
-            (source, customer_id, Outcome::Updated, reason)
-        }
-        None => {
-            let (customer_id, reason, created) = attach(conn, record, now, None).await?;
-            fresh = created;
-            let reason = reason.unwrap_or_default();
-            let source = source_record::ActiveModel {
-                system: Set(system),
-                store_id: Set(store_id),
-                external_id: Set(record.external_id.clone()),
-                customer_id: Set(customer_id),
-                payload: Set(payload),
-                first_seen_at: Set(now),
-                last_seen_at: Set(now),
-                kind: Set(Some(record.kind.name().into())),
-                payload_hash: Set(Some(hash)),
-                match_reason: Set(Some(reason.clone())),
-                ..Default::default()
-            }
-            .insert(conn)
-            .await?;
-            (source, customer_id, Outcome::Created, reason)
-        }
-    };
-    apply_person(conn, customer_id, record, raw, now, fresh).await?;
-    relate(conn, customer_id, store_id, record, fresh).await?;
-    let vehicle_id = match &record.vehicle {
-        Some(v) => Some(upsert_vehicle(conn, customer_id, store_id, v, record).await?),
-        None => None,
-    };
-    write_fact(conn, store_id, customer_id, vehicle_id, source.id, record, outcome == Outcome::Created).await?;
-    Ok(Ingested { outcome, customer_id, source_record_id: source.id, match_reason: reason })
+/// The same keys as [`known_sources`] (store, external id, system), for the chunk's
+/// own bookkeeping.
+pub fn key_of(store_id: i32, record: &Incoming) -> (i32, String, SourceSystem) {
+    (store_id, record.external_id.clone(), record.kind.system())
 }
 
 /// Whether a resent record names its person differently from the payload it replaces:
@@ -172,284 +115,348 @@ fn identity_changed(record: &Incoming, previous: &Value) -> bool {
     old.phones != new.phones || old.id_number != new.id_number || !identity::compatible(&old.name, &new.name)
 }
 
-/// Resolves whose record this is and attaches it: an existing customer, the record's
-/// `previous` customer when nobody else fits and that customer is not clearly another
-/// person, or a new customer. Households and duplicate candidates are recorded. Returns
-/// the customer, the match reason (`None`: it stays with `previous` for its old reason)
-/// and whether the customer was created now.
-async fn attach<C: ConnectionTrait>(
-    conn: &C,
-    record: &Incoming,
-    now: DateTime<Utc>,
-    previous: Option<i32>,
-) -> AppResult<(i32, Option<String>, bool)> {
-    let resolution = identity::resolve(conn, &record.person, record.vehicle.as_ref().map(|v| v.vin.as_str())).await?;
-    let kept = match (resolution.customer, previous) {
-        (None, Some(previous)) => customer::Entity::find_by_id(previous)
-            .one(conn)
-            .await?
-            .filter(|c| {
-                matches!(
-                    identity::likeness(&c.name, c.id_number.as_deref(), &record.person),
-                    Likeness::SameName | Likeness::SimilarName
-                )
-            })
-            .map(|c| c.id),
-        _ => None,
-    };
-    let (customer_id, reason, created) = match (resolution.customer, kept) {
-        (Some(id), _) => (id, Some(resolution.reason.clone()), false),
-        (None, Some(id)) => (id, None, false),
-        (None, None) => (create_customer(conn, record, now).await?, Some(resolution.reason.clone()), true),
-    };
-    for (other, why) in resolution.households.iter().filter(|(other, _)| *other != customer_id) {
-        identity::link_household(conn, customer_id, *other, why).await?;
-    }
-    for (other, score, reasons) in resolution.candidates.iter().filter(|(other, ..)| *other != customer_id) {
-        crate::domain::duplicates::queue_candidate(conn, customer_id, *other, *score, reasons).await?;
-    }
-    Ok((customer_id, reason, created))
-}
-
 /// The live customer a possibly merged id stands for.
 pub(crate) async fn live_customer<C: ConnectionTrait>(conn: &C, id: i32) -> AppResult<i32> {
     Ok(identity::live(conn, [id]).await?.into_keys().next().unwrap_or(id))
 }
 
-async fn create_customer<C: ConnectionTrait>(conn: &C, record: &Incoming, now: DateTime<Utc>) -> AppResult<i32> {
-    let p = &record.person;
-    let stage = if record.kind == RecordKind::Lead { LifecycleStage::Prospect } else { LifecycleStage::Base };
-    let created = customer::ActiveModel {
-        kind: Set(if p.corporate { CustomerKind::Corporate } else { CustomerKind::Individual }),
-        name: Set(p.name.clone()),
-        gender: Set(p.gender),
-        birthday: Set(p.birthday),
-        id_number_hash: Set(p.id_number.as_deref().map(normalize::id_hash)),
-        id_number: Set(p.id_number.clone()),
-        address: Set(p.address.clone()),
-        city: Set(None),
-        notes: Set(None),
-        lifecycle_stage: Set(stage),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-        merged_into: Set(None),
-        ..Default::default()
+impl Work {
+    /// Applies one record to the working set.
+    fn apply(&mut self, store_id: i32, record: &Incoming, raw: &Raw) -> Ingested {
+        let key = key_of(store_id, record);
+        if let Some(done) = unchanged(self.sources.get(&key).map(|r| &r.model), record) {
+            return done;
+        }
+        let now = self.now;
+        let hash = record.hash();
+        let payload = json!(raw);
+        // A customer created by this record has nothing yet: the look-ups for what it
+        // already has are skipped.
+        let mut fresh = false;
+        let existing = self.sources.get(&key).map(|r| r.model.clone());
+        let (source_id, customer_id, outcome, reason) = match existing {
+            Some(source) => {
+                // A changed record: keep the previous payload, then update the facts.
+                self.history.push((source.id, source.payload.clone(), source.payload_hash.clone()));
+                let current = self.live(source.customer_id);
+                // Another phone, ID number or name says whose record it is anew: resolve it again.
+                let (customer_id, reason) = if identity_changed(record, &source.payload) {
+                    let (customer_id, reason, created) = self.attach(record, Some(current));
+                    fresh = created;
+                    (customer_id, reason.or(source.match_reason.clone()).unwrap_or_default())
+                } else {
+                    (current, source.match_reason.clone().unwrap_or_default())
+                };
+                if let Some(row) = self.sources.get_mut(&key) {
+                    let row = row.edit();
+                    row.payload = payload;
+                    row.payload_hash = Some(hash);
+                    row.last_seen_at = now;
+                    row.customer_id = customer_id;
+                    row.match_reason = Some(reason.clone());
+                }
+                (source.id, customer_id, Outcome::Updated, reason)
+            }
+            None => {
+                let (customer_id, reason, created) = self.attach(record, None);
+                fresh = created;
+                let reason = reason.unwrap_or_default();
+                let id = self.temp_id();
+                let (_, external_id, system) = key.clone();
+                self.sources.insert(
+                    key,
+                    Row::new(source_record::Model {
+                        id,
+                        system,
+                        store_id,
+                        external_id,
+                        customer_id,
+                        payload,
+                        first_seen_at: now,
+                        last_seen_at: now,
+                        kind: Some(record.kind.name().into()),
+                        payload_hash: Some(hash),
+                        match_reason: Some(reason.clone()),
+                    }),
+                );
+                (id, customer_id, Outcome::Created, reason)
+            }
+        };
+        self.apply_person(customer_id, record, raw, fresh);
+        self.relate(customer_id, store_id, record, fresh);
+        let vehicle_id = record.vehicle.as_ref().map(|v| self.upsert_vehicle(customer_id, store_id, v, record));
+        self.write_fact(store_id, customer_id, vehicle_id, source_id, record, outcome == Outcome::Created);
+        Ingested { outcome, customer_id, source_record_id: source_id, match_reason: reason }
     }
-    .insert(conn)
-    .await?;
-    Ok(created.id)
-}
 
-/// Adds what the record knows about the person: phones, and fields still empty; a
-/// newer address replaces an older one.
-async fn apply_person<C: ConnectionTrait>(
-    conn: &C,
-    customer_id: i32,
-    record: &Incoming,
-    raw: &Raw,
-    now: DateTime<Utc>,
-    fresh: bool,
-) -> AppResult<()> {
-    let p = &record.person;
-    let known = if fresh {
-        Vec::new()
-    } else {
-        contact_point::Entity::find().filter(contact_point::Column::CustomerId.eq(customer_id)).all(conn).await?
-    };
-    let has_primary = known.iter().any(|c| c.kind == ContactKind::Phone && c.is_primary);
-    for (i, phone) in p.phones.iter().enumerate() {
-        if !known.iter().any(|c| c.kind == ContactKind::Phone && &c.normalized == phone) {
-            contact_point::ActiveModel {
-                customer_id: Set(customer_id),
-                kind: Set(ContactKind::Phone),
-                value: Set(raw
-                    .get("phone")
-                    .map(|r| r.trim().to_owned())
-                    .filter(|_| i == 0)
-                    .unwrap_or_else(|| phone.clone())),
-                normalized: Set(phone.clone()),
-                is_primary: Set(!has_primary && i == 0),
-                ..Default::default()
+    /// Decides which customer `person` (and the vehicle `vin`) belongs to, from what the
+    /// working set holds: the customers of the same ID number, the holders of the phones
+    /// and the current holders of the VIN (see `identity::decide`).
+    fn resolve(&self, person: &identity::Person, vin: Option<&str>) -> Resolution {
+        let by_id = person.id_number.as_deref().map(normalize::id_hash).and_then(|hash| {
+            let same = self.customers.values().filter(|c| c.model.id_number_hash.as_deref() == Some(hash.as_str()));
+            self.live_all(same.map(|c| c.model.id).collect::<Vec<_>>()).first().map(|c| c.id)
+        });
+        let mut phone_of: BTreeMap<i32, &str> = BTreeMap::new();
+        for c in &self.contacts {
+            if c.model.kind == ContactKind::Phone && person.phones.contains(&c.model.normalized) {
+                phone_of.insert(c.model.customer_id, c.model.normalized.as_str());
             }
-            .insert(conn)
-            .await?;
         }
+        let phone_holders: Vec<(&customer::Model, Option<&str>)> = self
+            .live_all(phone_of.keys().copied().collect::<Vec<_>>())
+            .into_iter()
+            .map(|c| (c, phone_of.get(&c.id).copied()))
+            .collect();
+        let vin_holders = match vin.and_then(|vin| self.vehicles.get(vin)) {
+            Some(vehicle) => {
+                let held: BTreeSet<i32> = self
+                    .ownerships
+                    .iter()
+                    .filter(|o| o.model.vehicle_id == vehicle.model.id && o.model.to_date.is_none())
+                    .map(|o| o.model.customer_id)
+                    .collect();
+                self.live_all(held)
+            }
+            None => Vec::new(),
+        };
+        identity::decide(person, vin, by_id, &phone_holders, &vin_holders)
     }
-    if fresh {
-        return Ok(());
-    }
-    let Some(current) = customer::Entity::find_by_id(customer_id).one(conn).await? else { return Ok(()) };
-    let mut row = current.clone().into_active_model();
-    let mut changed = false;
-    if current.id_number.is_none()
-        && let Some(id) = &p.id_number
-    {
-        row.id_number = Set(Some(id.clone()));
-        row.id_number_hash = Set(Some(normalize::id_hash(id)));
-        changed = true;
-    }
-    if current.gender.is_none() && p.gender.is_some() {
-        row.gender = Set(p.gender);
-        changed = true;
-    }
-    if current.birthday.is_none() && p.birthday.is_some() {
-        row.birthday = Set(p.birthday);
-        changed = true;
-    }
-    if p.address.is_some() && current.address != p.address {
-        row.address = Set(p.address.clone());
-        changed = true;
-    }
-    if record.kind != RecordKind::Lead && current.lifecycle_stage == LifecycleStage::Prospect {
-        row.lifecycle_stage = Set(LifecycleStage::Base);
-        changed = true;
-    }
-    if changed {
-        row.version = Set(current.version + 1);
-        row.updated_at = Set(now);
-        row.update(conn).await?;
-    }
-    Ok(())
-}
 
-async fn relate<C: ConnectionTrait>(
-    conn: &C,
-    customer_id: i32,
-    store_id: i32,
-    record: &Incoming,
-    fresh: bool,
-) -> AppResult<()> {
-    let status = if record.kind == RecordKind::Lead { RelationshipStatus::Prospect } else { RelationshipStatus::Base };
-    let existing = if fresh {
-        None
-    } else {
-        customer_store::Entity::find()
-            .filter(customer_store::Column::CustomerId.eq(customer_id))
-            .filter(customer_store::Column::StoreId.eq(store_id))
-            .one(conn)
-            .await?
-    };
-    match existing {
-        None => {
-            customer_store::ActiveModel {
-                customer_id: Set(customer_id),
-                store_id: Set(store_id),
-                status: Set(status),
-                manager_id: Set(None),
-                first_contact_on: Set(record.day()),
-                source_channel: Set(Some(record.kind.system().as_str().to_owned())),
-                ..Default::default()
-            }
-            .insert(conn)
-            .await?;
+    /// Resolves whose record this is and attaches it: an existing customer, the
+    /// record's `previous` customer when nobody else fits and that customer is not
+    /// clearly another person, or a new customer. Households and duplicate candidates
+    /// are recorded. Returns the customer, the match reason (`None`: it stays with
+    /// `previous` for its old reason) and whether the customer was created now.
+    fn attach(&mut self, record: &Incoming, previous: Option<i32>) -> (i32, Option<String>, bool) {
+        let resolution = self.resolve(&record.person, record.vehicle.as_ref().map(|v| v.vin.as_str()));
+        let kept = match (resolution.customer, previous) {
+            (None, Some(previous)) => self
+                .customers
+                .get(&previous)
+                .map(|c| &c.model)
+                .filter(|c| {
+                    matches!(
+                        identity::likeness(&c.name, c.id_number.as_deref(), &record.person),
+                        Likeness::SameName | Likeness::SimilarName
+                    )
+                })
+                .map(|c| c.id),
+            _ => None,
+        };
+        let (customer_id, reason, created) = match (resolution.customer, kept) {
+            (Some(id), _) => (id, Some(resolution.reason.clone()), false),
+            (None, Some(id)) => (id, None, false),
+            (None, None) => (self.create_customer(record), Some(resolution.reason.clone()), true),
+        };
+        for (other, why) in resolution.households.iter().filter(|(other, _)| *other != customer_id) {
+            self.links.push((customer_id, *other, why.clone()));
         }
-        Some(rel) if rel.status == RelationshipStatus::Prospect && status == RelationshipStatus::Base => {
-            let mut row = rel.into_active_model();
-            row.status = Set(RelationshipStatus::Base);
-            row.update(conn).await?;
+        for (other, score, reasons) in resolution.candidates.iter().filter(|(other, ..)| *other != customer_id) {
+            self.candidates.push((customer_id, *other, *score, reasons.clone()));
         }
-        Some(_) => {}
+        (customer_id, reason, created)
     }
-    Ok(())
-}
 
-async fn upsert_vehicle<C: ConnectionTrait>(
-    conn: &C,
-    customer_id: i32,
-    store_id: i32,
-    v: &VehicleFacts,
-    record: &Incoming,
-) -> AppResult<i32> {
-    let existing = vehicle::Entity::find().filter(vehicle::Column::Vin.eq(v.vin.as_str())).one(conn).await?;
-    let delivered = matches!(record.fact, Fact::Delivery { .. });
-    let is_new = existing.is_none();
-    let vehicle_id = match existing {
-        None => {
-            vehicle::ActiveModel {
-                vin: Set(v.vin.clone()),
-                plate: Set(v.plate.clone()),
-                plate_normalized: Set(v.plate.clone()),
-                brand: Set(v.brand.clone().unwrap_or_default()),
-                model: Set(v.model.clone().unwrap_or_default()),
-                model_year: Set(v.model_year),
-                colour: Set(None),
-                purchase_date: Set(delivered.then(|| record.day())),
-                selling_store_id: Set(delivered.then_some(store_id)),
-                last_mileage: Set(match record.fact {
-                    Fact::RepairOrder { mileage, .. } => mileage,
-                    _ => None,
-                }),
-                ..Default::default()
+    fn create_customer(&mut self, record: &Incoming) -> i32 {
+        let p = &record.person;
+        let stage = if record.kind == RecordKind::Lead { LifecycleStage::Prospect } else { LifecycleStage::Base };
+        let id = self.temp_id();
+        let now = self.now;
+        self.customers.insert(
+            id,
+            Row::new(customer::Model {
+                id,
+                kind: if p.corporate { CustomerKind::Corporate } else { CustomerKind::Individual },
+                name: p.name.clone(),
+                gender: p.gender,
+                birthday: p.birthday,
+                id_number_hash: p.id_number.as_deref().map(normalize::id_hash),
+                id_number: p.id_number.clone(),
+                address: p.address.clone(),
+                city: None,
+                notes: None,
+                lifecycle_stage: stage,
+                created_at: now,
+                updated_at: now,
+                version: 1,
+                merged_into: None,
+            }),
+        );
+        id
+    }
+
+    /// Adds what the record knows about the person: phones, and fields still empty; a
+    /// newer address replaces an older one.
+    fn apply_person(&mut self, customer_id: i32, record: &Incoming, raw: &Raw, fresh: bool) {
+        let p = &record.person;
+        let known: Vec<(ContactKind, String, bool)> = if fresh {
+            Vec::new()
+        } else {
+            self.contacts
+                .iter()
+                .filter(|c| c.model.customer_id == customer_id)
+                .map(|c| (c.model.kind, c.model.normalized.clone(), c.model.is_primary))
+                .collect()
+        };
+        let has_primary = known.iter().any(|(kind, _, primary)| *kind == ContactKind::Phone && *primary);
+        for (i, phone) in p.phones.iter().enumerate() {
+            if !known.iter().any(|(kind, normalized, _)| *kind == ContactKind::Phone && normalized == phone) {
+                self.contacts.push(Row::new(contact_point::Model {
+                    id: 0,
+                    customer_id,
+                    kind: ContactKind::Phone,
+                    value: raw
+                        .get("phone")
+                        .map(|r| r.trim().to_owned())
+                        .filter(|_| i == 0)
+                        .unwrap_or_else(|| phone.clone()),
+                    normalized: phone.clone(),
+                    is_primary: !has_primary && i == 0,
+                }));
             }
-            .insert(conn)
-            .await?
-            .id
         }
-        Some(current) => {
-            let mut row = current.clone().into_active_model();
-            let mut changed = false;
-            if v.plate.is_some() && current.plate_normalized != v.plate {
-                row.plate = Set(v.plate.clone());
-                row.plate_normalized = Set(v.plate.clone());
-                changed = true;
+        if fresh {
+            return;
+        }
+        let now = self.now;
+        let Some(row) = self.customers.get_mut(&customer_id) else { return };
+        let current = row.model.clone();
+        let mut next = current.clone();
+        if current.id_number.is_none()
+            && let Some(id) = &p.id_number
+        {
+            next.id_number = Some(id.clone());
+            next.id_number_hash = Some(normalize::id_hash(id));
+        }
+        if current.gender.is_none() && p.gender.is_some() {
+            next.gender = p.gender;
+        }
+        if current.birthday.is_none() && p.birthday.is_some() {
+            next.birthday = p.birthday;
+        }
+        if p.address.is_some() && current.address != p.address {
+            next.address = p.address.clone();
+        }
+        if record.kind != RecordKind::Lead && current.lifecycle_stage == LifecycleStage::Prospect {
+            next.lifecycle_stage = LifecycleStage::Base;
+        }
+        if next != current {
+            next.version = current.version + 1;
+            next.updated_at = now;
+            *row.edit() = next;
+        }
+    }
+
+    fn relate(&mut self, customer_id: i32, store_id: i32, record: &Incoming, fresh: bool) {
+        let status =
+            if record.kind == RecordKind::Lead { RelationshipStatus::Prospect } else { RelationshipStatus::Base };
+        let existing = if fresh { None } else { self.relations.get_mut(&(customer_id, store_id)) };
+        match existing {
+            None => {
+                self.relations.insert(
+                    (customer_id, store_id),
+                    Row::new(customer_store::Model {
+                        id: 0,
+                        customer_id,
+                        store_id,
+                        status,
+                        manager_id: None,
+                        first_contact_on: record.day(),
+                        source_channel: Some(record.kind.system().as_str().to_owned()),
+                    }),
+                );
             }
-            for (new, old, set) in [(&v.brand, &current.brand, 0), (&v.model, &current.model, 1)] {
-                if let Some(new) = new
-                    && new != old
+            Some(rel) if rel.model.status == RelationshipStatus::Prospect && status == RelationshipStatus::Base => {
+                rel.edit().status = RelationshipStatus::Base;
+            }
+            Some(_) => {}
+        }
+    }
+
+    fn upsert_vehicle(&mut self, customer_id: i32, store_id: i32, v: &VehicleFacts, record: &Incoming) -> i32 {
+        let delivered = matches!(record.fact, Fact::Delivery { .. });
+        let is_new = !self.vehicles.contains_key(&v.vin);
+        let vehicle_id = match self.vehicles.get_mut(&v.vin) {
+            None => {
+                let id = self.temp_id();
+                self.vehicles.insert(
+                    v.vin.clone(),
+                    Row::new(vehicle::Model {
+                        id,
+                        vin: v.vin.clone(),
+                        plate: v.plate.clone(),
+                        plate_normalized: v.plate.clone(),
+                        brand: v.brand.clone().unwrap_or_default(),
+                        model: v.model.clone().unwrap_or_default(),
+                        model_year: v.model_year,
+                        colour: None,
+                        purchase_date: delivered.then(|| record.day()),
+                        selling_store_id: delivered.then_some(store_id),
+                        last_mileage: match record.fact {
+                            Fact::RepairOrder { mileage, .. } => mileage,
+                            _ => None,
+                        },
+                    }),
+                );
+                id
+            }
+            Some(row) => {
+                let current = row.model.clone();
+                let mut next = current.clone();
+                if v.plate.is_some() && current.plate_normalized != v.plate {
+                    next.plate = v.plate.clone();
+                    next.plate_normalized = v.plate.clone();
+                }
+                if let Some(brand) = &v.brand {
+                    next.brand = brand.clone();
+                }
+                if let Some(model) = &v.model {
+                    next.model = model.clone();
+                }
+                if let Fact::RepairOrder { mileage: Some(m), .. } = record.fact
+                    && current.last_mileage.is_none_or(|old| m > old)
                 {
-                    if set == 0 {
-                        row.brand = Set(new.clone());
-                    } else {
-                        row.model = Set(new.clone());
-                    }
-                    changed = true;
+                    next.last_mileage = Some(m);
+                }
+                if delivered && current.purchase_date.is_none() {
+                    next.purchase_date = Some(record.day());
+                    next.selling_store_id = Some(store_id);
+                }
+                if next != current {
+                    *row.edit() = next;
+                }
+                current.id
+            }
+        };
+        let day = record.day();
+        let holders: Vec<usize> = if is_new {
+            Vec::new()
+        } else {
+            (0..self.ownerships.len())
+                .filter(|i| {
+                    let o = &self.ownerships[*i].model;
+                    o.vehicle_id == vehicle_id && o.to_date.is_none()
+                })
+                .collect()
+        };
+        let holds = holders.iter().any(|i| self.ownerships[*i].model.customer_id == customer_id);
+        if !holds && (delivered || holders.is_empty()) {
+            // A delivery hands the car over; otherwise the first customer seen with it holds it.
+            for i in holders {
+                if let Some(row) = self.ownerships.get_mut(i) {
+                    row.edit().to_date = Some(day);
                 }
             }
-            if let Fact::RepairOrder { mileage: Some(m), .. } = record.fact
-                && current.last_mileage.is_none_or(|old| m > old)
-            {
-                row.last_mileage = Set(Some(m));
-                changed = true;
-            }
-            if delivered && current.purchase_date.is_none() {
-                row.purchase_date = Set(Some(record.day()));
-                row.selling_store_id = Set(Some(store_id));
-                changed = true;
-            }
-            if changed {
-                row.update(conn).await?;
-            }
-            current.id
+            self.ownerships.push(Row::new(vehicle_ownership::Model {
+                id: 0,
+                vehicle_id,
+                customer_id,
+                role: OwnershipRole::Owner,
+                from_date: day,
+                to_date: None,
+            }));
         }
-    };
-    let holders = if is_new {
-        Vec::new()
-    } else {
-        vehicle_ownership::Entity::find()
-            .filter(vehicle_ownership::Column::VehicleId.eq(vehicle_id))
-            .filter(vehicle_ownership::Column::ToDate.is_null())
-            .all(conn)
-            .await?
-    };
-    let holds = holders.iter().any(|h| h.customer_id == customer_id);
-    if !holds && (delivered || holders.is_empty()) {
-        // A delivery hands the car over; otherwise the first customer seen with it holds it.
-        for h in holders {
-            let mut row = h.into_active_model();
-            row.to_date = Set(Some(record.day()));
-            row.update(conn).await?;
-        }
-        vehicle_ownership::ActiveModel {
-            vehicle_id: Set(vehicle_id),
-            customer_id: Set(customer_id),
-            role: Set(OwnershipRole::Owner),
-            from_date: Set(record.day()),
-            to_date: Set(None),
-            ..Default::default()
-        }
-        .insert(conn)
-        .await?;
+        vehicle_id
     }
-    Ok(vehicle_id)
 }

@@ -6,7 +6,7 @@
 use entity::store;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use super::apply::{Ingested, Outcome, ingest, ingest_known, known_sources, unchanged};
+use super::apply::{Ingested, Outcome, ingest, ingest_chunk, key_of, known_sources, unchanged};
 use super::kinds::{FieldError, Incoming, Raw, RecordKind};
 use super::parse::{check_lengths, parse};
 use crate::domain::{Scope, audit};
@@ -105,26 +105,53 @@ pub async fn ingest_api(
     // The batch's known source records in one statement: unchanged records are done
     // without a statement of their own.
     let keys: Vec<(i32, &Incoming)> = ready.iter().map(|(_, store, incoming, _)| (*store, incoming)).collect();
-    let mut known = known_sources(&txn, &keys).await?;
-    let mut seen = std::collections::HashSet::new();
-    let mut touched = Vec::new();
+    let known = known_sources(&txn, &keys).await?;
+    let mut pending = Vec::new();
+    let mut pending_keys = std::collections::HashSet::new();
     for (slot, store_id, incoming, raw) in &ready {
-        let key = (*store_id, incoming.external_id.clone(), incoming.kind.system());
-        let existing = known.remove(&key);
-        let result = if !seen.insert(key) {
-            // A key seen earlier in this batch may have been written since: look again.
-            ingest_savepoint(&txn, *store_id, incoming, raw, &meta.request_id, None).await?
-        } else if let Some(done) = unchanged(existing.as_ref(), incoming) {
-            RecordResult::Done(done)
-        } else {
-            ingest_savepoint(&txn, *store_id, incoming, raw, &meta.request_id, Some(existing)).await?
-        };
+        let key = key_of(*store_id, incoming);
+        match unchanged(known.get(&key), incoming) {
+            // Unchanged, unless an earlier record of the batch changes the same record.
+            Some(done) if !pending_keys.contains(&key) => {
+                if let Some(place) = results.get_mut(*slot) {
+                    *place = Some(RecordResult::Done(done));
+                }
+            }
+            _ => {
+                pending_keys.insert(key);
+                pending.push((*slot, *store_id, incoming, raw));
+            }
+        }
+    }
+    // The rest as one set (a few reads, multi-row writes) in a savepoint; should the set
+    // fail, record by record, each in its own savepoint, so only a faulty one is rejected.
+    let mut done: Vec<(usize, RecordResult)> = Vec::new();
+    if !pending.is_empty() {
+        use sea_orm::TransactionTrait;
+        let rows: Vec<(i32, &Incoming, &Raw)> = pending.iter().map(|(_, store, i, r)| (*store, *i, *r)).collect();
+        let savepoint = txn.begin().await?;
+        match ingest_chunk(&savepoint, &rows).await {
+            Ok(all) => {
+                savepoint.commit().await?;
+                done.extend(pending.iter().map(|(slot, ..)| *slot).zip(all.into_iter().map(RecordResult::Done)));
+            }
+            Err(e) => {
+                savepoint.rollback().await?;
+                tracing::debug!(error = %e.message(), "a batch as one set failed; storing its records one by one");
+                for (slot, store_id, incoming, raw) in &pending {
+                    done.push((*slot, ingest_savepoint(&txn, *store_id, incoming, raw, &meta.request_id).await?));
+                }
+            }
+        }
+    }
+    let mut touched = Vec::new();
+    for (slot, result) in done {
         if let RecordResult::Done(done) = &result
             && done.outcome != Outcome::Unchanged
         {
             touched.push(i64::from(done.source_record_id));
         }
-        if let Some(place) = results.get_mut(*slot) {
+        if let Some(place) = results.get_mut(slot) {
             *place = Some(result);
         }
     }
@@ -142,15 +169,11 @@ pub async fn ingest_savepoint(
     incoming: &Incoming,
     raw: &Raw,
     request_id: &str,
-    known: Option<Option<entity::source_record::Model>>,
 ) -> AppResult<RecordResult> {
     use sea_orm::TransactionTrait;
 
     let mut savepoint = txn.begin().await?;
-    let mut outcome = match known {
-        Some(existing) => ingest_known(&savepoint, store_id, incoming, raw, existing).await,
-        None => ingest(&savepoint, store_id, incoming, raw).await,
-    };
+    let mut outcome = ingest(&savepoint, store_id, incoming, raw).await;
     if let Err(AppError::Conflict(_)) = &outcome {
         // Another caller stored the same source key (or vehicle, or contact) between our
         // look-up and our insert: look again, now that its row is committed, and end as
