@@ -620,3 +620,44 @@ async fn the_import_command_tells_the_outcome_by_its_exit_status() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("CSV UTF-8"), "{stderr}");
 }
+
+/// A chunk is written as one set; when the database refuses one of its rows (here a
+/// trigger refuses one customer's name), the set is rolled back and the rows are stored
+/// one by one: only that row is rejected, with the database's words, and every other row
+/// of the chunk is stored as if the set had gone through.
+#[tokio::test]
+async fn a_row_the_database_refuses_is_rejected_alone_from_its_set() {
+    use sea_orm::ConnectionTrait;
+
+    let app = TestApp::with_customers(0).await;
+    let refuse = match app.backend() {
+        sea_orm::DbBackend::Postgres => vec![
+            "CREATE FUNCTION refuse_name() RETURNS trigger AS $$ BEGIN IF NEW.name = '拒绝户' THEN RAISE EXCEPTION 'name refused by trigger'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_name BEFORE INSERT ON customer FOR EACH ROW EXECUTE FUNCTION refuse_name()",
+        ],
+        _ => vec![
+            "CREATE TRIGGER refuse_name BEFORE INSERT ON customer WHEN NEW.name = '拒绝户' BEGIN SELECT RAISE(ABORT, 'name refused by trigger'); END",
+        ],
+    };
+    for statement in refuse {
+        app.db.execute_unprepared(statement).await.expect("trigger");
+    }
+    let mut text = String::from(PARTS_HEADER);
+    for i in 0..20 {
+        let name = if i == 7 { "拒绝户".to_owned() } else { format!("客户{i:02}") };
+        text.push_str(&parts_row(&format!("PO{i}"), &name, &format!("139000{i:05}")));
+    }
+    // The same person twice in the chunk: still one customer after the one-by-one path.
+    text.push_str(&parts_row("PO-AGAIN", "客户03", "13900000003"));
+    let (summary, rejects, _dir) = import_bytes(&app, RecordKind::PartsOrder, "parts.csv", text.as_bytes()).await;
+    let summary = summary.expect("import");
+    assert_eq!((summary.read, summary.created, summary.rejected), (21, 20, 1), "{:?}", reject_rows(&rejects));
+    let rows = reject_rows(&rejects);
+    assert_eq!(rows[0].0, 9, "the refused row is line 9: {rows:?}");
+    assert!(rows[0].2.contains("refused by trigger"), "{rows:?}");
+    let ids = source_ids(&app).await;
+    assert_eq!(ids.len(), 20);
+    assert!(!ids.contains("PO7"));
+    let customers = entity::customer::Entity::find().all(&app.db).await.expect("q");
+    assert_eq!(customers.len(), 19, "one customer per person; 客户03 once");
+}
