@@ -214,10 +214,16 @@ async fn run(name: &str, url: String, dir: &Path, people_n: usize) {
     let secs = started.elapsed().as_secs_f64();
     println!("{name}: imported {rows} rows in {secs:.1} s: {:.0} rows/s", rows as f64 / secs);
     let again = Instant::now();
+    let mut unchanged = 0;
     for (kind, path) in &files {
-        import_file(&db, *kind, path, &path.with_extension("rejects.csv")).await.expect("import");
+        let summary = import_file(&db, *kind, path, &path.with_extension("rejects.csv")).await.expect("import");
+        unchanged += summary.unchanged;
     }
-    println!("{name}: the same files again (all unchanged) in {:.1} s", again.elapsed().as_secs_f64());
+    let secs = again.elapsed().as_secs_f64();
+    println!(
+        "{name}: the same files again in {secs:.1} s: {unchanged} of {rows} rows unchanged, {:.0} rows/s",
+        rows as f64 / secs
+    );
     let (precision, recall) = score(&db, &who).await;
     println!("{name}: pairwise precision {precision:.4}, recall {recall:.4} (goal ≥ 0.999 and ≥ 0.97)");
 }
@@ -228,7 +234,9 @@ async fn main() {
     let dir = std::env::temp_dir().join(format!("hub-unification-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let sqlite = dir.join("unification.db");
-    run("SQLite", format!("sqlite://{}?mode=rwc", sqlite.display()), &dir, people_n).await;
+    if std::env::var("BENCH_SQLITE").map_or(true, |v| v != "none") {
+        run("SQLite", format!("sqlite://{}?mode=rwc", sqlite.display()), &dir, people_n).await;
+    }
     let pg_url = std::env::var("BENCH_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     if pg_url != "none" {
         match sea_orm::Database::connect(&pg_url).await {
@@ -237,6 +245,10 @@ async fn main() {
                 admin.execute_unprepared(&format!("CREATE DATABASE {db_name}")).await.expect("create");
                 let base = pg_url.rsplit_once('/').map(|(b, _)| b.to_owned()).expect("URL");
                 run("PostgreSQL", format!("{base}/{db_name}"), &dir, people_n).await;
+                if std::env::var("BENCH_KEEP_DB").is_ok_and(|v| v == "1") {
+                    println!("PostgreSQL database kept: {db_name}");
+                    return;
+                }
                 let _ = admin
                     .execute_raw(Statement::from_string(
                         DbBackend::Postgres,

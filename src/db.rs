@@ -38,6 +38,21 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// takes the write lock at once, so a concurrent writer waits its turn (busy timeout)
 /// instead of failing when it upgrades from reading to writing. On PostgreSQL it is an
 /// ordinary transaction.
+/// A write transaction for bulk work (an import chunk, an API batch). On PostgreSQL its
+/// statements are planned for their own values every time (`plan_cache_mode =
+/// force_custom_plan` for this transaction only): their look-ups take hundreds of keys
+/// in `IN` lists, and a cached generic plan — chosen while the tables were still small
+/// or not yet analysed after a load — scans whole tables for them (an unchanged re-run
+/// of 25,000 rows took 6.3 s instead of 0.5 s).
+pub async fn begin_bulk(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    use sea_orm::ConnectionTrait;
+    let txn = begin_write(db).await?;
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan").await?;
+    }
+    Ok(txn)
+}
+
 pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
     use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
     db.begin_with_options(TransactionOptions {

@@ -534,7 +534,7 @@ async fn write_chunk(
 ) -> Result<(), ImportError> {
     // Rows are read then written: on SQLite the chunk takes the write lock at once, so
     // a server writing beside the import makes it wait instead of failing busy.
-    let txn = crate::db::begin_write(db).await.map_err(db_err("opening a transaction"))?;
+    let txn = crate::db::begin_bulk(db).await.map_err(db_err("opening a transaction"))?;
     let mut touched = Vec::new();
     let mut results: Vec<(u64, RowResult)> = Vec::with_capacity(rows.len());
     let mut prepared = Vec::with_capacity(rows.len());

@@ -71,7 +71,7 @@ pub async fn ingest_api(
         Some(id) => store::Entity::find_by_id(id).one(db).await?,
         None => None,
     };
-    let txn = crate::db::begin_write(db).await?;
+    let txn = crate::db::begin_bulk(db).await?;
     let mut results: Vec<Option<RecordResult>> = Vec::with_capacity(records.len());
     let mut ready: Vec<(usize, i32, Incoming, Raw)> = Vec::new();
     for (kind, raw) in records {
