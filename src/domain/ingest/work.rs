@@ -18,7 +18,7 @@ use entity::{
     contact_point, customer, customer_link, customer_store, delivery, duplicate_candidate, insurance_policy, lead,
     parts_order, repair_order, source_record, source_record_history, staff, vehicle, vehicle_ownership,
 };
-use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
+use sea_orm::sea_query::{Alias, Expr, OnConflict, Query, UnionType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, IdenStatic, IntoActiveModel,
     Iterable, Order, PrimaryKeyToColumn, QueryFilter, Set, Statement,
@@ -136,13 +136,18 @@ impl Work {
         let phone_holders = contact_point::Entity::find()
             .filter(contact_point::Column::Kind.eq(ContactKind::Phone))
             .filter(contact_point::Column::Normalized.is_in(phones.iter().copied()));
-        let named = customer::Entity::find().filter(
-            sea_orm::Condition::any()
-                .add(customer::Column::IdNumberHash.is_in(hashes.iter().cloned()))
-                .add(customer::Column::Id.in_subquery(ids_of(phone_holders, contact_point::Column::CustomerId)))
-                .add(customer::Column::Id.in_subquery(ids_of(holders.clone(), vehicle_ownership::Column::CustomerId)))
-                .add(customer::Column::Id.in_subquery(ids_of(sources.clone(), source_record::Column::CustomerId))),
-        );
+        // One `IN` over a union of the id sets (not an `OR` of subqueries, which
+        // PostgreSQL can only answer by scanning every customer).
+        let mut named_ids = Query::select()
+            .column(customer::Column::Id)
+            .from(customer::Entity)
+            .and_where(customer::Column::IdNumberHash.is_in(hashes.iter().cloned()))
+            .to_owned();
+        named_ids
+            .union(UnionType::All, ids_of(phone_holders, contact_point::Column::CustomerId))
+            .union(UnionType::All, ids_of(holders.clone(), vehicle_ownership::Column::CustomerId))
+            .union(UnionType::All, ids_of(sources.clone(), source_record::Column::CustomerId));
+        let named = customer::Entity::find().filter(customer::Column::Id.in_subquery(named_ids));
         let b_sources = first.add(sources, &id_order::<source_record::Entity>());
         let b_vehicles = first.add(vehicles, &id_order::<vehicle::Entity>());
         let b_holders = first.add(holders, &id_order::<vehicle_ownership::Entity>());
