@@ -426,3 +426,44 @@ async fn an_overlong_field_is_refused_by_name_and_nothing_is_stored() {
     let ok = ingest(&app, sales, DELIVERY, at_limit, "ingestDelivery").await;
     assert_eq!(ok["outcome"], "CREATED", "{ok}");
 }
+
+/// A batch goes in as one set; when the database refuses one of its records (a trigger
+/// refuses one name), the set is rolled back and the records are stored one by one: that
+/// record alone is REJECTED with the database's refusal hidden behind the request id, the
+/// others are CREATED, each answer in its place.
+#[tokio::test]
+async fn a_record_the_database_refuses_is_rejected_alone_from_its_batch() {
+    use sea_orm::ConnectionTrait;
+
+    let app = TestApp::new().await;
+    let refuse = match app.backend() {
+        sea_orm::DbBackend::Postgres => vec![
+            "CREATE FUNCTION refuse_name() RETURNS trigger AS $$ BEGIN IF NEW.name = '拒绝户' THEN RAISE EXCEPTION 'name refused by trigger'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_name BEFORE INSERT ON customer FOR EACH ROW EXECUTE FUNCTION refuse_name()",
+        ],
+        _ => vec![
+            "CREATE TRIGGER refuse_name BEFORE INSERT ON customer WHEN NEW.name = '拒绝户' BEGIN SELECT RAISE(ABORT, 'name refused by trigger'); END",
+        ],
+    };
+    for statement in refuse {
+        app.db.execute_unprepared(statement).await.expect("trigger");
+    }
+    let q =
+        "mutation($rs: [SourceRecordInput!]!) { ingestBatch(records: $rs) { externalId outcome errors { reason } } }";
+    let lead = |id: &str, name: &str, phone: &str| json!({"lead": {"externalId": id, "customerName": name, "phone": phone, "grade": "A"}});
+    let records = json!([
+        lead("F-1", "钱多多", "13811110001"),
+        lead("F-2", "拒绝户", "13811110002"),
+        lead("F-3", "孙小美", "13811110003"),
+        lead("F-1", "钱多多", "13811110001"),
+    ]);
+    let data = app.data(INTEGRATION_1, q, json!({"rs": records})).await;
+    let results = data["ingestBatch"].as_array().expect("results");
+    let outcomes: Vec<(&str, &str)> = results
+        .iter()
+        .map(|r| (r["externalId"].as_str().expect("id"), r["outcome"].as_str().expect("outcome")))
+        .collect();
+    assert_eq!(outcomes, [("F-1", "CREATED"), ("F-2", "REJECTED"), ("F-3", "CREATED"), ("F-1", "UNCHANGED")]);
+    let reason = results[1]["errors"][0]["reason"].as_str().expect("reason");
+    assert!(reason.contains("request id") && !reason.contains("trigger"), "{reason}");
+}
