@@ -1,8 +1,9 @@
 //! Many reads in one statement. A root field of the API that knows (by look-ahead) which
 //! related records its answer will show adds each of their scoped selects as a branch of
 //! one bundle; the bundle runs them as one `UNION ALL` in one round trip, every row
-//! carried as a JSON object with its branch and its place in the branch's order, and
-//! hands each branch back as the entity's own models.
+//! carried as a JSON object with its branch, and hands each branch back as the entity's
+//! own models in the branch's order (sorted here: a union keeps no order, and a window
+//! function to number the rows would double the statement's cost on SQLite).
 //!
 //! The branches are the very `Select`s the batched loaders run — each kind's `restrict`
 //! within the caller's scope, the parent filter a subquery of the scoped parent rows — so
@@ -10,7 +11,7 @@
 
 use std::marker::PhantomData;
 
-use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement, UnionType};
+use sea_orm::sea_query::{Alias, CommonTableExpression, Expr, Query, SelectStatement, UnionType, WithClause};
 use sea_orm::{
     ColumnTrait, ColumnType, ConnectionTrait, DatabaseBackend, EntityTrait, IdenStatic, Iterable, Order, QueryTrait,
     Select,
@@ -23,6 +24,11 @@ use crate::error::{AppError, AppResult};
 pub struct Bundle {
     backend: DatabaseBackend,
     branches: Vec<SelectStatement>,
+    /// Each branch's order: column name, descending — or `None` when the database
+    /// numbers the rows (an order by text, whose collation only the database knows).
+    orders: Vec<Option<Vec<(&'static str, bool)>>>,
+    /// The parent ids the branches share, read once (`WITH hub_parents AS MATERIALIZED`).
+    parents: Option<SelectStatement>,
 }
 
 /// A handle on one branch's rows, typed by its entity.
@@ -41,33 +47,55 @@ impl<E> Copy for Branch<E> {}
 /// The rows a bundle read, by branch, each in its branch's order.
 #[derive(Default)]
 pub struct Fetched {
-    rows: Vec<Vec<(i64, String)>>,
+    rows: Vec<Vec<(i64, serde_json::Value)>>,
 }
 
 impl Bundle {
     pub fn new(backend: DatabaseBackend) -> Self {
-        Self { backend, branches: Vec::new() }
+        Self { backend, branches: Vec::new(), orders: Vec::new(), parents: None }
     }
 
     /// Adds the rows of `select`, ordered by `order` (the column, ascending or not).
     pub fn add<E: EntityTrait>(&mut self, select: Select<E>, order: &[(E::Column, Order)]) -> Branch<E> {
         let index = self.branches.len();
-        let order: Vec<String> = order
-            .iter()
-            .map(|(column, direction)| {
-                let direction = if matches!(direction, Order::Desc) { "DESC" } else { "ASC" };
-                format!("\"t\".\"{}\" {direction}", column.as_str())
-            })
-            .collect();
-        let order = if order.is_empty() { "1".to_owned() } else { order.join(", ") };
+        let textual = order.iter().any(|(column, _)| {
+            matches!(column.def().get_column_type(), ColumnType::String(_) | ColumnType::Text | ColumnType::Char(_))
+        });
+        // Numbers, dates and times sort the same here as in the database, from the JSON
+        // values; text sorts by the database's collation, so the database numbers it.
+        let number = if textual {
+            let order: Vec<String> = order
+                .iter()
+                .map(|(column, direction)| {
+                    let direction = if matches!(direction, Order::Desc) { "DESC" } else { "ASC" };
+                    format!("\"t\".\"{}\" {direction}", column.as_str())
+                })
+                .collect();
+            self.orders.push(None);
+            format!("ROW_NUMBER() OVER (ORDER BY {})", order.join(", "))
+        } else {
+            self.orders.push(Some(
+                order.iter().map(|(column, direction)| (column.as_str(), matches!(direction, Order::Desc))).collect(),
+            ));
+            "CAST(0 AS BIGINT)".to_owned()
+        };
         let branch = Query::select()
             .expr_as(Expr::cust(index.to_string()), Alias::new("k"))
-            .expr_as(Expr::cust(format!("ROW_NUMBER() OVER (ORDER BY {order})")), Alias::new("n"))
+            .expr_as(Expr::cust(number), Alias::new("n"))
             .expr_as(Expr::cust(json_of::<E>(self.backend)), Alias::new("j"))
             .from_subquery(select.into_query(), Alias::new("t"))
             .to_owned();
         self.branches.push(branch);
         Branch { index, _kind: PhantomData }
+    }
+
+    /// Makes `ids` (a one-column select of ids) the statement's shared parent set, read
+    /// once, and returns the subquery the branches name it by. Each branch repeating the
+    /// parents' own select would make the statement many times longer, and SQLite
+    /// compiles it again whenever a bound value changes (it keeps statistics per value).
+    pub fn parents(&mut self, ids: SelectStatement) -> SelectStatement {
+        self.parents = Some(ids);
+        Query::select().column(Alias::new("id")).from(Alias::new("hub_parents")).to_owned()
     }
 
     /// Whether nothing was added.
@@ -83,7 +111,16 @@ impl Bundle {
         for branch in branches {
             statement.union(UnionType::All, branch);
         }
-        let rows = db.query_all(&statement).await?;
+        let rows = match self.parents {
+            Some(parents) => {
+                let mut cte = CommonTableExpression::new();
+                cte.query(parents).table_name(Alias::new("hub_parents")).column(Alias::new("id")).materialized(true);
+                let mut with = WithClause::new();
+                with.cte(cte);
+                db.query_all(&with.query(statement)).await?
+            }
+            None => db.query_all(&statement).await?,
+        };
         let mut fetched = Fetched { rows: vec![Vec::new(); count] };
         for row in rows {
             let k: i32 = row.try_get("", "k")?;
@@ -93,12 +130,46 @@ impl Bundle {
             let Some(slot) = slot else {
                 return Err(AppError::internal(std::io::Error::other(format!("bundle returned branch {k}"))));
             };
-            slot.push((n, j));
+            let value = serde_json::from_str(&j)
+                .map_err(|e| AppError::internal(std::io::Error::other(format!("bundle row is not JSON: {e}"))))?;
+            slot.push((n, value));
         }
-        for branch in &mut fetched.rows {
-            branch.sort_unstable_by_key(|(n, _)| *n);
+        // Each branch in its order (a union keeps none), by the values of its columns.
+        for (branch, order) in fetched.rows.iter_mut().zip(&self.orders) {
+            let Some(order) = order else {
+                branch.sort_by_key(|(n, _)| *n);
+                continue;
+            };
+            branch.sort_by(|(_, a), (_, b)| {
+                order
+                    .iter()
+                    .map(|(column, descending)| {
+                        let ordering = compare(&a[*column], &b[*column]);
+                        if *descending { ordering.reverse() } else { ordering }
+                    })
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
         }
         Ok(fetched)
+    }
+}
+
+/// The order of two values of one column as the database orders them: numbers by value,
+/// text (ISO dates and times included) by characters, nulls first.
+fn compare(a: &serde_json::Value, b: &serde_json::Value) -> std::cmp::Ordering {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            _ => x.as_f64().unwrap_or_default().total_cmp(&y.as_f64().unwrap_or_default()),
+        },
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::Null, Value::Null) => std::cmp::Ordering::Equal,
+        (Value::Null, _) => std::cmp::Ordering::Less,
+        (_, Value::Null) => std::cmp::Ordering::Greater,
+        _ => a.to_string().cmp(&b.to_string()),
     }
 }
 
@@ -112,7 +183,7 @@ impl Fetched {
         let rows = self.rows.get_mut(branch.index).map(std::mem::take).unwrap_or_default();
         rows.into_iter()
             .map(|(_, json)| {
-                serde_json::from_str(&json).map_err(|e| {
+                serde_json::from_value(json).map_err(|e| {
                     AppError::internal(std::io::Error::other(format!(
                         "bundle row of {} does not decode: {e}",
                         E::default().as_str()
@@ -168,4 +239,13 @@ pub fn ids_where<E: EntityTrait>(
 /// A column of the `ids_of` subquery, for `ids_where` conditions.
 pub fn sub_column<C: ColumnTrait>(column: C) -> Expr {
     Expr::col((Alias::new("p"), Alias::new(column.as_str())))
+}
+
+/// `value` as a one-value subquery (`(SELECT ?)`) rather than a bare parameter, for
+/// comparisons with indexed columns in long statements: SQLite, with the STAT4
+/// statistics its bundled build keeps, compiles a statement again whenever a parameter
+/// compared with an indexed column changes — for a bundle, milliseconds per request. The
+/// subquery still uses the index, on SQLite and PostgreSQL alike.
+pub fn one_value(value: impl Into<sea_orm::Value>) -> Expr {
+    Expr::SubQuery(None, Box::new(Query::select().expr(Expr::val(value.into())).to_owned().into()))
 }

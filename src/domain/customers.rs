@@ -59,7 +59,9 @@ impl PhoneLookup {
         let normalized = normalize::mobile(phone).unwrap_or_else(|_| phone.trim().to_owned());
         let holders = contact_point::Entity::find()
             .filter(contact_point::Column::Kind.eq(ContactKind::Phone))
-            .filter(contact_point::Column::Normalized.eq(normalized))
+            // The number as a one-value subquery (`bundle::one_value`): the 360 by phone
+            // is one long statement.
+            .filter(Expr::col(contact_point::Column::Normalized).eq(super::bundle::one_value(normalized)))
             .filter(scope.customer_condition(contact_point::Column::CustomerId));
         let live = scope.customers(customer::Entity::find()).filter(customer::Column::MergedInto.is_null()).filter(
             customer::Column::Id.in_subquery(super::bundle::ids_of(holders.clone(), contact_point::Column::CustomerId)),

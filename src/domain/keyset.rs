@@ -80,11 +80,14 @@ fn direction(args: &PageArgs) -> AppResult<(bool, u64)> {
 /// Rows strictly after `key` in the order (`sort` `ascending`, then id), as a row-value
 /// comparison `(sort, id) > (v, i)` that an index on (sort, id) serves directly.
 fn beyond<C: ColumnTrait>(sort: C, id: C, by_id: bool, key: &Key, ascending: bool) -> Condition {
+    // The cursor's values as one-value subqueries (`bundle::one_value`): a page read
+    // with its related lists is one long statement.
+    let at = |value: Value| super::bundle::one_value(value);
     let (left, right) = if by_id {
-        (Expr::col(id), Expr::val(key.i))
+        (Expr::col(id), at(key.i.into()))
     } else {
         let value: Value = key.v.clone().into();
-        (Expr::tuple([Expr::col(sort), Expr::col(id)]), Expr::tuple([Expr::val(value), Expr::val(key.i)]))
+        (Expr::tuple([Expr::col(sort), Expr::col(id)]), Expr::tuple([at(value), at(key.i.into())]))
     };
     Condition::all().add(if ascending { left.gt(right) } else { left.lt(right) })
 }

@@ -285,7 +285,8 @@ impl CustomerQuery {
         let live = scope.customers(customer::Entity::find_by_id(id)).filter(customer::Column::MergedInto.is_null());
         let mut plan = prefetch::Plan::new(scope, db(ctx).get_database_backend());
         let branch = plan.add(live.clone(), &[(customer::Column::Id, Order::Asc)]);
-        plan.customer_fields(&ctx.look_ahead(), prefetch::customer_ids(live));
+        let parents = plan.bundle.parents(prefetch::customer_ids(live));
+        plan.customer_fields(&ctx.look_ahead(), parents);
         let mut ready = plan.run(db(ctx)).await?;
         let found = ready.fetched.take(branch)?;
         ready.file(ctx.data::<prefetch::Prefetched>()?, &found)?;
@@ -305,7 +306,8 @@ impl CustomerQuery {
         let lookup = domain::customers::PhoneLookup::new(scope, &phone)?;
         let mut plan = prefetch::Plan::new(scope, db(ctx).get_database_backend());
         let (holders, live) = lookup.add_to(&mut plan.bundle);
-        plan.customer_fields(&ctx.look_ahead(), prefetch::customer_ids(lookup.live.clone()));
+        let parents = plan.bundle.parents(prefetch::customer_ids(lookup.live.clone()));
+        plan.customer_fields(&ctx.look_ahead(), parents);
         let mut ready = plan.run(db(ctx)).await?;
         let (holders, live) = (ready.fetched.take(holders)?, ready.fetched.take(live)?);
         ready.file(ctx.data::<prefetch::Prefetched>()?, &live)?;
@@ -339,7 +341,8 @@ impl CustomerQuery {
         let read = async |page: &domain::keyset::PagePlan<customer::Entity>| {
             let mut plan = prefetch::Plan::new(scope, db(ctx).get_database_backend());
             let branch = plan.add(page.select.clone(), &page.order);
-            plan.customer_fields(&nodes, prefetch::customer_ids(page.select.clone()));
+            let parents = plan.bundle.parents(prefetch::customer_ids(page.select.clone()));
+            plan.customer_fields(&nodes, parents);
             let mut ready = plan.run(db(ctx)).await?;
             let rows = ready.fetched.take(branch)?;
             ready.file(
