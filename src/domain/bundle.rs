@@ -13,8 +13,8 @@ use std::marker::PhantomData;
 
 use sea_orm::sea_query::{Alias, CommonTableExpression, Expr, Query, SelectStatement, UnionType, WithClause};
 use sea_orm::{
-    ColumnTrait, ColumnType, ConnectionTrait, DatabaseBackend, EntityTrait, IdenStatic, Iterable, Order, QueryTrait,
-    Select,
+    ColumnTrait, ColumnType, ConnectionTrait, DatabaseBackend, EntityTrait, IdenStatic, Iterable, ModelTrait, Order,
+    QueryTrait, Select,
 };
 use serde::de::DeserializeOwned;
 
@@ -47,7 +47,8 @@ impl<E> Copy for Branch<E> {}
 /// The rows a bundle read, by branch, each in its branch's order.
 #[derive(Default)]
 pub struct Fetched {
-    rows: Vec<Vec<(i64, serde_json::Value)>>,
+    rows: Vec<Vec<(i64, String)>>,
+    orders: Vec<Option<Vec<(&'static str, bool)>>>,
 }
 
 impl Bundle {
@@ -121,7 +122,7 @@ impl Bundle {
             }
             None => db.query_all(&statement).await?,
         };
-        let mut fetched = Fetched { rows: vec![Vec::new(); count] };
+        let mut fetched = Fetched { rows: vec![Vec::new(); count], orders: self.orders };
         for row in rows {
             let k: i32 = row.try_get("", "k")?;
             let n: i64 = row.try_get("", "n")?;
@@ -130,46 +131,52 @@ impl Bundle {
             let Some(slot) = slot else {
                 return Err(AppError::internal(std::io::Error::other(format!("bundle returned branch {k}"))));
             };
-            let value = serde_json::from_str(&j)
-                .map_err(|e| AppError::internal(std::io::Error::other(format!("bundle row is not JSON: {e}"))))?;
-            slot.push((n, value));
+            slot.push((n, j));
         }
-        // Each branch in its order (a union keeps none), by the values of its columns.
-        for (branch, order) in fetched.rows.iter_mut().zip(&self.orders) {
-            let Some(order) = order else {
+        // Branches the database numbered, in its numbers (the others are sorted by their
+        // columns' values as they are decoded).
+        for (branch, order) in fetched.rows.iter_mut().zip(&fetched.orders) {
+            if order.is_none() {
                 branch.sort_by_key(|(n, _)| *n);
-                continue;
-            };
-            branch.sort_by(|(_, a), (_, b)| {
-                order
-                    .iter()
-                    .map(|(column, descending)| {
-                        let ordering = compare(&a[*column], &b[*column]);
-                        if *descending { ordering.reverse() } else { ordering }
-                    })
-                    .find(|o| o.is_ne())
-                    .unwrap_or(std::cmp::Ordering::Equal)
-            });
+            }
         }
         Ok(fetched)
     }
 }
 
-/// The order of two values of one column as the database orders them: numbers by value,
-/// text (ISO dates and times included) by characters, nulls first.
-fn compare(a: &serde_json::Value, b: &serde_json::Value) -> std::cmp::Ordering {
-    use serde_json::Value;
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
-            (Some(x), Some(y)) => x.cmp(&y),
-            _ => x.as_f64().unwrap_or_default().total_cmp(&y.as_f64().unwrap_or_default()),
-        },
-        (Value::String(x), Value::String(y)) => x.cmp(y),
-        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        (Value::Null, Value::Null) => std::cmp::Ordering::Equal,
-        (Value::Null, _) => std::cmp::Ordering::Less,
-        (_, Value::Null) => std::cmp::Ordering::Greater,
-        _ => a.to_string().cmp(&b.to_string()),
+/// A column's value as the database orders it (numbers by value, dates and times by
+/// time, text by characters — text orders are numbered by the database itself).
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum SortKey {
+    Null,
+    Int(i64),
+    Date(chrono::NaiveDate),
+    Time(chrono::DateTime<chrono::Utc>),
+    Text(String),
+}
+
+fn sort_key(value: sea_orm::Value) -> SortKey {
+    use sea_orm::Value as V;
+    match value {
+        V::Bool(Some(b)) => SortKey::Int(i64::from(b)),
+        V::TinyInt(Some(i)) => SortKey::Int(i64::from(i)),
+        V::SmallInt(Some(i)) => SortKey::Int(i64::from(i)),
+        V::Int(Some(i)) => SortKey::Int(i64::from(i)),
+        V::BigInt(Some(i)) => SortKey::Int(i),
+        V::ChronoDate(Some(d)) => SortKey::Date(d),
+        V::ChronoDateTimeUtc(Some(t)) => SortKey::Time(t),
+        V::ChronoDateTime(Some(t)) => SortKey::Time(t.and_utc()),
+        V::String(Some(s)) => SortKey::Text(s),
+        V::Bool(None)
+        | V::TinyInt(None)
+        | V::SmallInt(None)
+        | V::Int(None)
+        | V::BigInt(None)
+        | V::ChronoDate(None)
+        | V::ChronoDateTimeUtc(None)
+        | V::ChronoDateTime(None)
+        | V::String(None) => SortKey::Null,
+        other => SortKey::Text(format!("{other:?}")),
     }
 }
 
@@ -181,16 +188,37 @@ impl Fetched {
         E::Model: DeserializeOwned,
     {
         let rows = self.rows.get_mut(branch.index).map(std::mem::take).unwrap_or_default();
-        rows.into_iter()
+        let mut models = rows
+            .into_iter()
             .map(|(_, json)| {
-                serde_json::from_value(json).map_err(|e| {
+                serde_json::from_str::<E::Model>(&json).map_err(|e| {
                     AppError::internal(std::io::Error::other(format!(
                         "bundle row of {} does not decode: {e}",
                         E::default().as_str()
                     )))
                 })
             })
-            .collect()
+            .collect::<AppResult<Vec<_>>>()?;
+        if let Some(Some(order)) = self.orders.get(branch.index) {
+            let columns: Vec<(E::Column, bool)> = order
+                .iter()
+                .filter_map(|(name, descending)| {
+                    E::Column::iter().find(|c| c.as_str() == *name).map(|c| (c, *descending))
+                })
+                .collect();
+            let mut keyed: Vec<(Vec<SortKey>, E::Model)> =
+                models.into_iter().map(|m| (columns.iter().map(|(c, _)| sort_key(m.get(*c))).collect(), m)).collect();
+            keyed.sort_by(|(a, _), (b, _)| {
+                a.iter()
+                    .zip(b)
+                    .zip(&columns)
+                    .map(|((x, y), (_, descending))| if *descending { y.cmp(x) } else { x.cmp(y) })
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+            models = keyed.into_iter().map(|(_, m)| m).collect();
+        }
+        Ok(models)
     }
 }
 
