@@ -35,6 +35,14 @@ pub async fn by_id<C: ConnectionTrait>(db: &C, scope: &Scope, id: i32) -> AppRes
         .await?)
 }
 
+/// The live customer with this id the caller may see, as a select (to run in a bundle
+/// with what the answer shows of it); a merged-away id finds nothing here — `by_id`
+/// follows it to its survivor.
+pub fn live_by_id(scope: &Scope, id: i32) -> AppResult<Select<customer::Entity>> {
+    scope.require(Resource::Customer, Action::Read)?;
+    Ok(scope.customers(customer::Entity::find_by_id(id)).filter(customer::Column::MergedInto.is_null()))
+}
+
 /// The customer a phone number belongs to, however it was typed. When several customers
 /// share the number (a family), the one holding it as primary contact comes first.
 pub async fn by_phone(db: &DatabaseConnection, scope: &Scope, phone: &str) -> AppResult<Option<customer::Model>> {

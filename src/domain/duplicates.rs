@@ -18,7 +18,8 @@ use super::identity::ordered;
 use super::merge::merge_in;
 use crate::error::{AppError, AppResult};
 
-/// Queues a pair for a person to decide, unless it was queued or decided before.
+/// Queues a pair of customers that may be one person (once; a pair already queued or
+/// decided stays as it is).
 pub async fn queue_candidate<C: ConnectionTrait>(
     conn: &C,
     a: i32,
@@ -26,26 +27,39 @@ pub async fn queue_candidate<C: ConnectionTrait>(
     score: i32,
     reasons: &[String],
 ) -> AppResult<()> {
-    if a == b {
-        return Ok(());
+    queue_candidates(conn, &[(a, b, score, reasons.to_vec())]).await
+}
+
+/// Queues pairs (a, b, score, reasons), each pair once (the first kept), many per
+/// statement; a customer paired with itself is skipped.
+pub async fn queue_candidates<C: ConnectionTrait>(conn: &C, pairs: &[(i32, i32, i32, Vec<String>)]) -> AppResult<()> {
+    let mut unique: std::collections::BTreeMap<(i32, i32), (i32, &[String])> = std::collections::BTreeMap::new();
+    for (a, b, score, reasons) in pairs.iter().filter(|(a, b, ..)| a != b) {
+        unique.entry(ordered(*a, *b)).or_insert((*score, reasons));
     }
-    let (a, b) = ordered(a, b);
-    duplicate_candidate::Entity::insert(duplicate_candidate::ActiveModel {
-        customer_a: Set(a),
-        customer_b: Set(b),
-        score: Set(score),
-        reasons: Set(json!(reasons)),
-        status: Set(CandidateStatus::Open),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    })
-    .on_conflict(
-        OnConflict::columns([duplicate_candidate::Column::CustomerA, duplicate_candidate::Column::CustomerB])
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(conn)
-    .await?;
+    let now = Utc::now();
+    let rows: Vec<duplicate_candidate::ActiveModel> = unique
+        .into_iter()
+        .map(|((a, b), (score, reasons))| duplicate_candidate::ActiveModel {
+            customer_a: Set(a),
+            customer_b: Set(b),
+            score: Set(score),
+            reasons: Set(json!(reasons)),
+            status: Set(CandidateStatus::Open),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    for part in rows.chunks(500) {
+        duplicate_candidate::Entity::insert_many(part.to_vec())
+            .on_conflict(
+                OnConflict::columns([duplicate_candidate::Column::CustomerA, duplicate_candidate::Column::CustomerB])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+    }
     Ok(())
 }
 

@@ -245,22 +245,37 @@ pub(crate) fn ordered(a: i32, b: i32) -> (i32, i32) {
 
 /// Records a household link between two customers (once).
 pub async fn link_household<C: ConnectionTrait>(conn: &C, a: i32, b: i32, reason: &str) -> AppResult<()> {
-    let (a, b) = ordered(a, b);
-    customer_link::Entity::insert(customer_link::ActiveModel {
-        customer_a: Set(a),
-        customer_b: Set(b),
-        kind: Set("HOUSEHOLD".into()),
-        reason: Set(reason.to_owned()),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    })
-    .on_conflict(
-        OnConflict::columns([customer_link::Column::CustomerA, customer_link::Column::CustomerB])
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(conn)
-    .await?;
+    link_households(conn, &[(a, b, reason.to_owned())]).await
+}
+
+/// Records household links (each pair once, the first reason kept), many per statement.
+pub async fn link_households<C: ConnectionTrait>(conn: &C, links: &[(i32, i32, String)]) -> AppResult<()> {
+    let mut pairs: BTreeMap<(i32, i32), &str> = BTreeMap::new();
+    for (a, b, reason) in links {
+        pairs.entry(ordered(*a, *b)).or_insert(reason);
+    }
+    let now = Utc::now();
+    let rows: Vec<customer_link::ActiveModel> = pairs
+        .into_iter()
+        .map(|((a, b), reason)| customer_link::ActiveModel {
+            customer_a: Set(a),
+            customer_b: Set(b),
+            kind: Set("HOUSEHOLD".into()),
+            reason: Set(reason.to_owned()),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    for part in rows.chunks(500) {
+        customer_link::Entity::insert_many(part.to_vec())
+            .on_conflict(
+                OnConflict::columns([customer_link::Column::CustomerA, customer_link::Column::CustomerB])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+    }
     Ok(())
 }
 

@@ -4,9 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select, Value,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, AppResult};
@@ -154,23 +152,4 @@ impl<E: EntityTrait> PagePlan<E> {
             Page { rows, has_previous: more, has_next: self.before }
         }
     }
-}
-
-/// One page of `select`, sorted by `sort` (then `id`), `descending` or not.
-pub async fn page<E, C>(
-    db: &C,
-    select: Select<E>,
-    sort_name: &str,
-    sort: E::Column,
-    id: E::Column,
-    descending: bool,
-    args: &PageArgs,
-) -> AppResult<Page<E::Model>>
-where
-    E: EntityTrait,
-    C: ConnectionTrait,
-{
-    let plan = plan(select, sort_name, sort, id, descending, args)?;
-    let rows = plan.select.clone().all(db).await?;
-    Ok(plan.finish(rows))
 }

@@ -7,7 +7,7 @@ use entity::{
     contact_point, customer, customer_store, customer_tag, delivery, insurance_policy, lead, parts_order, repair_order,
     staff, store, vehicle, vehicle_ownership,
 };
-use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter};
+use sea_orm::Order;
 
 use super::enums::{
     ContactKind, CustomerKind, Department, Gender, LeadGrade, LeadStatus, LifecycleStage, RelationshipStatus,
@@ -279,10 +279,9 @@ impl CustomerQuery {
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
         let scope = scope(ctx)?;
         let Some(id) = ids::parse(Kind::Customer, &id) else { return Ok(None) };
-        scope.require(domain::access::Resource::Customer, domain::access::Action::Read)?;
         // The live customer and what the selection shows of it, in one statement; a
         // merged-away id is followed to its survivor the slower way.
-        let live = scope.customers(customer::Entity::find_by_id(id)).filter(customer::Column::MergedInto.is_null());
+        let live = domain::customers::live_by_id(scope, id)?;
         let mut plan = prefetch::Plan::new(scope, db(ctx).get_database_backend());
         let branch = plan.add(live.clone(), &[(customer::Column::Id, Order::Asc)]);
         let parents = plan.bundle.parents(prefetch::customer_ids(live));

@@ -87,7 +87,7 @@ pub fn detect(path: &Path, forced: Option<&'static Encoding>) -> Result<Detected
             break;
         }
         // A NUL in the first line is a binary file (or UTF-16); one further on is a line's.
-        let first_line = chunk.iter().position(|b| *b == b'\n').map_or(chunk, |end| &chunk[..end]);
+        let first_line = chunk.split(|b| *b == b'\n').next().unwrap_or(chunk);
         if first && first_line.contains(&0) {
             return Err(ImportError::Encoding(format!(
                 "{shown} holds NUL bytes: it is not a text (CSV) file, or it is UTF-16; save it as \"CSV UTF-8 (comma delimited)\""
@@ -180,10 +180,10 @@ impl Lines {
                 break;
             }
             any = true;
-            let (part, done) = match chunk.iter().position(|b| *b == b'\n') {
-                Some(at) => (&chunk[..at], true),
-                None => (chunk, false),
-            };
+            // Bytes, not text: a newline byte never occurs inside a UTF-8 or GB18030
+            // character, so the line ends at the first one.
+            let part = chunk.split(|b| *b == b'\n').next().unwrap_or(chunk);
+            let done = part.len() < chunk.len();
             length += part.len();
             if length <= MAX_LINE_BYTES {
                 self.buffer.extend_from_slice(part);

@@ -392,3 +392,23 @@ pub fn row_id(kind: &str, id: &Value) -> i32 {
     let text = id.as_str().unwrap_or_else(|| panic!("not an id: {id}"));
     graphql::ids::parse(kind, text).unwrap_or_else(|| panic!("not the id of a {}: {text}", kind.name()))
 }
+
+/// Makes the database refuse (by a trigger) every customer row inserted with `name`: a
+/// failure inside a set of rows that only the database sees, for the ingestion tests.
+pub async fn refuse_customers_named(app: &TestApp, name: &str) {
+    let statements = match app.backend() {
+        DbBackend::Postgres => vec![
+            format!(
+                "CREATE FUNCTION refuse_name() RETURNS trigger AS $$ BEGIN IF NEW.name = '{name}' THEN RAISE EXCEPTION 'name refused by trigger'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+            ),
+            "CREATE TRIGGER refuse_name BEFORE INSERT ON customer FOR EACH ROW EXECUTE FUNCTION refuse_name()"
+                .to_owned(),
+        ],
+        _ => vec![format!(
+            "CREATE TRIGGER refuse_name BEFORE INSERT ON customer WHEN NEW.name = '{name}' BEGIN SELECT RAISE(ABORT, 'name refused by trigger'); END"
+        )],
+    };
+    for statement in statements {
+        app.db.execute_unprepared(&statement).await.expect("trigger");
+    }
+}

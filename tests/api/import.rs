@@ -627,21 +627,8 @@ async fn the_import_command_tells_the_outcome_by_its_exit_status() {
 /// of the chunk is stored as if the set had gone through.
 #[tokio::test]
 async fn a_row_the_database_refuses_is_rejected_alone_from_its_set() {
-    use sea_orm::ConnectionTrait;
-
     let app = TestApp::with_customers(0).await;
-    let refuse = match app.backend() {
-        sea_orm::DbBackend::Postgres => vec![
-            "CREATE FUNCTION refuse_name() RETURNS trigger AS $$ BEGIN IF NEW.name = '拒绝户' THEN RAISE EXCEPTION 'name refused by trigger'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
-            "CREATE TRIGGER refuse_name BEFORE INSERT ON customer FOR EACH ROW EXECUTE FUNCTION refuse_name()",
-        ],
-        _ => vec![
-            "CREATE TRIGGER refuse_name BEFORE INSERT ON customer WHEN NEW.name = '拒绝户' BEGIN SELECT RAISE(ABORT, 'name refused by trigger'); END",
-        ],
-    };
-    for statement in refuse {
-        app.db.execute_unprepared(statement).await.expect("trigger");
-    }
+    crate::common::refuse_customers_named(&app, "拒绝户").await;
     let mut text = String::from(PARTS_HEADER);
     for i in 0..20 {
         let name = if i == 7 { "拒绝户".to_owned() } else { format!("客户{i:02}") };

@@ -433,21 +433,8 @@ async fn an_overlong_field_is_refused_by_name_and_nothing_is_stored() {
 /// others are CREATED, each answer in its place.
 #[tokio::test]
 async fn a_record_the_database_refuses_is_rejected_alone_from_its_batch() {
-    use sea_orm::ConnectionTrait;
-
     let app = TestApp::new().await;
-    let refuse = match app.backend() {
-        sea_orm::DbBackend::Postgres => vec![
-            "CREATE FUNCTION refuse_name() RETURNS trigger AS $$ BEGIN IF NEW.name = '拒绝户' THEN RAISE EXCEPTION 'name refused by trigger'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
-            "CREATE TRIGGER refuse_name BEFORE INSERT ON customer FOR EACH ROW EXECUTE FUNCTION refuse_name()",
-        ],
-        _ => vec![
-            "CREATE TRIGGER refuse_name BEFORE INSERT ON customer WHEN NEW.name = '拒绝户' BEGIN SELECT RAISE(ABORT, 'name refused by trigger'); END",
-        ],
-    };
-    for statement in refuse {
-        app.db.execute_unprepared(statement).await.expect("trigger");
-    }
+    crate::common::refuse_customers_named(&app, "拒绝户").await;
     let q =
         "mutation($rs: [SourceRecordInput!]!) { ingestBatch(records: $rs) { externalId outcome errors { reason } } }";
     let lead = |id: &str, name: &str, phone: &str| json!({"lead": {"externalId": id, "customerName": name, "phone": phone, "grade": "A"}});

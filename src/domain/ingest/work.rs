@@ -15,8 +15,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use entity::enums::{ContactKind, SourceSystem};
 use entity::{
-    contact_point, customer, customer_link, customer_store, delivery, duplicate_candidate, insurance_policy, lead,
-    parts_order, repair_order, source_record, source_record_history, staff, vehicle, vehicle_ownership,
+    contact_point, customer, customer_store, delivery, insurance_policy, lead, parts_order, repair_order,
+    source_record, source_record_history, staff, vehicle, vehicle_ownership,
 };
 use sea_orm::sea_query::{Alias, Expr, OnConflict, Query, UnionType};
 use sea_orm::{
@@ -377,64 +377,11 @@ impl Work {
             m.source_record_id = m.source_record_id.map(id);
         });
 
-        let mut links: BTreeMap<(i32, i32), String> = BTreeMap::new();
-        for (a, b, reason) in self.links {
-            let (a, b) = crate::domain::identity::ordered(id(a), id(b));
-            links.entry((a, b)).or_insert(reason);
-        }
-        let links: Vec<customer_link::ActiveModel> = links
-            .into_iter()
-            .map(|((a, b), reason)| customer_link::ActiveModel {
-                customer_a: Set(a),
-                customer_b: Set(b),
-                kind: Set("HOUSEHOLD".into()),
-                reason: Set(reason),
-                created_at: Set(self.now),
-                ..Default::default()
-            })
-            .collect();
-        for part in links.chunks(500) {
-            customer_link::Entity::insert_many(part.to_vec())
-                .on_conflict(
-                    OnConflict::columns([customer_link::Column::CustomerA, customer_link::Column::CustomerB])
-                        .do_nothing()
-                        .to_owned(),
-                )
-                .exec_without_returning(conn)
-                .await?;
-        }
-        let mut pairs: BTreeMap<(i32, i32), (i32, Vec<String>)> = BTreeMap::new();
-        for (a, b, score, reasons) in self.candidates {
-            let (a, b) = crate::domain::identity::ordered(id(a), id(b));
-            if a != b {
-                pairs.entry((a, b)).or_insert((score, reasons));
-            }
-        }
-        let pairs: Vec<duplicate_candidate::ActiveModel> = pairs
-            .into_iter()
-            .map(|((a, b), (score, reasons))| duplicate_candidate::ActiveModel {
-                customer_a: Set(a),
-                customer_b: Set(b),
-                score: Set(score),
-                reasons: Set(serde_json::json!(reasons)),
-                status: Set(entity::enums::CandidateStatus::Open),
-                created_at: Set(self.now),
-                ..Default::default()
-            })
-            .collect();
-        for part in pairs.chunks(500) {
-            duplicate_candidate::Entity::insert_many(part.to_vec())
-                .on_conflict(
-                    OnConflict::columns([
-                        duplicate_candidate::Column::CustomerA,
-                        duplicate_candidate::Column::CustomerB,
-                    ])
-                    .do_nothing()
-                    .to_owned(),
-                )
-                .exec_without_returning(conn)
-                .await?;
-        }
+        let links: Vec<(i32, i32, String)> = self.links.into_iter().map(|(a, b, why)| (id(a), id(b), why)).collect();
+        crate::domain::identity::link_households(conn, &links).await?;
+        let pairs: Vec<(i32, i32, i32, Vec<String>)> =
+            self.candidates.into_iter().map(|(a, b, score, why)| (id(a), id(b), score, why)).collect();
+        crate::domain::duplicates::queue_candidates(conn, &pairs).await?;
         Ok(real)
     }
 }
