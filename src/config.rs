@@ -54,6 +54,48 @@ pub struct ServeConfig {
     pub source_priority: Vec<String>,
     #[command(flatten)]
     pub http: HttpConfig,
+    #[command(flatten)]
+    pub kpi: KpiConfig,
+}
+
+/// The KPI definitions' settings; the `bi` views are re-created with them at start.
+#[derive(Debug, Clone, Args)]
+pub struct KpiConfig {
+    /// KPI cells counting fewer distinct customers show no figures (at least 2).
+    #[arg(long, env = "HUB_KPI_MIN_CUSTOMERS", default_value_t = 5)]
+    pub kpi_min_customers: i64,
+    /// The first-maintenance window after delivery, in months.
+    #[arg(long, env = "HUB_KPI_FIRST_MAINTENANCE_MONTHS", default_value_t = 6)]
+    pub kpi_first_maintenance_months: u32,
+    /// The second-maintenance window after the first maintenance, in months.
+    #[arg(long, env = "HUB_KPI_SECOND_MAINTENANCE_MONTHS", default_value_t = 6)]
+    pub kpi_second_maintenance_months: u32,
+    /// Months without a purchase or visit after which a base customer counts as lost.
+    #[arg(long, env = "HUB_KPI_CHURN_MONTHS", default_value_t = 12)]
+    pub kpi_churn_months: u32,
+}
+
+impl KpiConfig {
+    pub fn settings(&self) -> Result<crate::domain::kpi::Settings, String> {
+        if self.kpi_min_customers < 2 {
+            return Err("HUB_KPI_MIN_CUSTOMERS must be at least 2".into());
+        }
+        for (name, months) in [
+            ("HUB_KPI_FIRST_MAINTENANCE_MONTHS", self.kpi_first_maintenance_months),
+            ("HUB_KPI_SECOND_MAINTENANCE_MONTHS", self.kpi_second_maintenance_months),
+            ("HUB_KPI_CHURN_MONTHS", self.kpi_churn_months),
+        ] {
+            if !(1..=120).contains(&months) {
+                return Err(format!("{name} must be between 1 and 120"));
+            }
+        }
+        Ok(crate::domain::kpi::Settings {
+            min_customers: self.kpi_min_customers,
+            first_maintenance_months: self.kpi_first_maintenance_months,
+            second_maintenance_months: self.kpi_second_maintenance_months,
+            churn_months: self.kpi_churn_months,
+        })
+    }
 }
 
 /// SchemaOptions and policies of the HTTP surface.

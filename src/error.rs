@@ -41,6 +41,14 @@ impl AppError {
         Self::Internal(Arc::new(e))
     }
 
+    /// The message for an operator's terminal or log: the internal cause included.
+    pub fn log_text(&self) -> String {
+        match self {
+            Self::Internal(cause) => cause.to_string(),
+            other => other.message(),
+        }
+    }
+
     /// The message shown to the caller; never the internal cause.
     pub fn message(&self) -> String {
         match self {

@@ -31,6 +31,35 @@ enum Command {
     Import(ImportArgs),
     /// Print the permission matrix (role × record × action → scope) as a Markdown table.
     Permissions,
+    /// SQL access for BI tools: the `bi` views and their login roles.
+    #[command(subcommand)]
+    Bi(BiCommand),
+}
+
+#[derive(Subcommand)]
+enum BiCommand {
+    /// Creates (or re-creates) the `bi` views.
+    Views(BiViewsArgs),
+    /// Creates or updates a PostgreSQL login role that reads the `bi` views only.
+    /// The password comes from HUB_BI_PASSWORD or is read from standard input.
+    Grant(BiGrantArgs),
+}
+
+#[derive(clap::Args)]
+struct BiViewsArgs {
+    #[command(flatten)]
+    db: DbConfig,
+    #[command(flatten)]
+    kpi: customer_hub::config::KpiConfig,
+}
+
+#[derive(clap::Args)]
+struct BiGrantArgs {
+    #[command(flatten)]
+    db: DbConfig,
+    /// The role's name (lowercase letters, digits, _).
+    #[arg(long)]
+    role: String,
 }
 
 #[derive(clap::Args)]
@@ -87,6 +116,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             seed(&conn).await
         }
         Command::Serve(cfg) => serve(cfg).await,
+        Command::Bi(command) => bi(command).await,
         Command::Import(args) => return Ok(import(args).await),
     };
     done.map(|()| ExitCode::SUCCESS)
@@ -130,6 +160,36 @@ async fn import(args: ImportArgs) -> ExitCode {
     }
 }
 
+async fn bi(command: BiCommand) -> Result<(), String> {
+    use customer_hub::domain::kpi::views;
+    match command {
+        BiCommand::Views(args) => {
+            let settings = args.kpi.settings()?;
+            let conn = db::connect(&args.db).await.map_err(|e| format!("cannot open the database: {e}"))?;
+            db::migrate(&conn).await.map_err(|e| format!("migration failed: {e}"))?;
+            views::install(&conn, &settings).await.map_err(|e| e.log_text())?;
+            println!("bi views created");
+            Ok(())
+        }
+        BiCommand::Grant(args) => {
+            let password = match std::env::var("HUB_BI_PASSWORD") {
+                Ok(password) => password,
+                Err(_) => {
+                    eprint!("password for role {}: ", args.role);
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let conn = db::connect(&args.db).await.map_err(|e| format!("cannot open the database: {e}"))?;
+            db::migrate(&conn).await.map_err(|e| format!("migration failed: {e}"))?;
+            views::grant(&conn, &args.role, &password).await.map_err(|e| e.log_text())?;
+            println!("role {} may now read the bi views (and nothing else)", args.role);
+            Ok(())
+        }
+    }
+}
+
 async fn seed(conn: &sea_orm::DatabaseConnection) -> Result<(), String> {
     let seeded = demo::seed(conn, &demo::DemoConfig::default())
         .await
@@ -146,6 +206,10 @@ async fn serve(cfg: ServeConfig) -> Result<(), String> {
     cfg.validate()?;
     let conn = db::connect(&cfg.db).await.map_err(|e| format!("cannot open the database: {e}"))?;
     db::migrate(&conn).await.map_err(|e| format!("migration failed: {e}"))?;
+    let kpi_settings = cfg.kpi.settings()?;
+    customer_hub::domain::kpi::views::install(&conn, &kpi_settings)
+        .await
+        .map_err(|e| format!("creating the bi views failed: {}", e.log_text()))?;
     if cfg.demo {
         seed(&conn).await?;
         println!("{}", demo::accounts_banner());
@@ -163,6 +227,7 @@ async fn serve(cfg: ServeConfig) -> Result<(), String> {
         introspection: cfg.environment == Environment::Development,
         source_priority: cfg.source_priority.iter().filter_map(|s| s.trim().parse().ok()).collect(),
         login_per_minute: cfg.http.login_per_minute,
+        kpi: kpi_settings.clone(),
     };
     let schema = graphql::build_schema(conn.clone(), keys.clone(), &limits);
     let state = AppState { db: conn.clone(), schema, keys, environment: cfg.environment, http: cfg.http.clone() };

@@ -22,6 +22,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// The source record that brought this fact (none for facts entered in the hub).
     pub source_record_id: Option<i32>,
+    /// When the lead was won or defeated (none while open).
+    pub closed_at: Option<DateTimeUtc>,
+    /// The grade the lead had when it was created (none: the grade never changed).
+    pub created_grade: Option<LeadGrade>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,7 @@ mod m20261124_000002_access;
 mod m20261124_000003_unification;
 mod m20261124_000004_keyset_indexes;
 mod m20261124_000005_token_cutoff;
+mod m20261124_000006_lead_closing;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_unification::Migration),
             Box::new(m20261124_000004_keyset_indexes::Migration),
             Box::new(m20261124_000005_token_cutoff::Migration),
+            Box::new(m20261124_000006_lead_closing::Migration),
         ]
     }
 }

@@ -36,17 +36,19 @@ pub(super) fn prospect(g: &mut Generator, p: &Profile, wanted: &ModelSpec) {
     let created = at(first_contact, 11);
     let follow_up = (!defeated).then(|| g.now + Duration::days(g.rng.gen_range(1..20)));
     let reason = defeated.then(|| (*g.pick(DEFEAT_REASONS)).to_owned());
+    // A defeated lead is closed a few days to weeks after it came in.
+    let closed = defeated.then(|| (created + Duration::days(g.rng.gen_range(2..40))).min(g.now));
     add_lead(
         g,
         store_id,
         id,
-        grade,
+        (grade, grade),
         wanted,
         if defeated { LeadStatus::Defeated } else { LeadStatus::Open },
         reason,
         sales,
         follow_up,
-        created,
+        (created, closed),
         p.channel,
     );
     // Some open leads of a brand the partner store also sells are shared with it.
@@ -76,17 +78,20 @@ pub(super) fn sell_car(g: &mut Generator, p: &Profile, model: &ModelSpec) -> Car
     let (id, store_id, first_contact) = (p.id, p.store_id, p.first_contact);
     let delivered =
         g.date_between(first_contact, (first_contact + Duration::days(60)).min(g.today - Duration::days(5)));
+    // Won leads came in at any grade and were O (order placed) when won, at delivery.
+    let created_grade =
+        *g.pick(&[LeadGrade::O, LeadGrade::O, LeadGrade::H, LeadGrade::H, LeadGrade::A, LeadGrade::A, LeadGrade::B]);
     add_lead(
         g,
         store_id,
         id,
-        LeadGrade::O,
+        (LeadGrade::O, created_grade),
         model,
         LeadStatus::Won,
         None,
         p.sales(),
         None,
-        at(first_contact, 11),
+        (at(first_contact, 11), Some(at(delivered, 15))),
         p.channel,
     );
     let vehicle_id = vehicles::register(g, p, model, delivered);
@@ -115,13 +120,13 @@ fn add_lead(
     g: &mut Generator,
     store_id: i32,
     customer_id: i32,
-    grade: LeadGrade,
+    (grade, created_grade): (LeadGrade, LeadGrade),
     model: &ModelSpec,
     status: LeadStatus,
     defeat_reason: Option<String>,
     owner: i32,
     next_follow_up_at: Option<DateTime<Utc>>,
-    created_at: DateTime<Utc>,
+    (created_at, closed_at): (DateTime<Utc>, Option<DateTime<Utc>>),
     channel: &str,
 ) {
     let row_id = g.next_id("leads");
@@ -140,6 +145,8 @@ fn add_lead(
             next_follow_up_at,
             created_at,
             source_record_id: None,
+            closed_at,
+            created_grade: Some(created_grade),
         }
         .into_active_model(),
     );

@@ -10,6 +10,7 @@ pub mod identity;
 pub mod ingest;
 pub mod insurance;
 pub mod keyset;
+pub mod kpi;
 pub mod limits;
 pub mod listing;
 pub mod mask;

@@ -90,6 +90,8 @@ pub async fn create(
         owner_id: Set(Some(scope.actor.staff_id)),
         next_follow_up_at: Set(new.next_follow_up_at),
         created_at: Set(Utc::now()),
+        closed_at: Set(None),
+        created_grade: Set(Some(new.grade)),
         ..Default::default()
     }
     .insert(&txn)
@@ -149,6 +151,11 @@ pub async fn update(
     if let Some(status) = change.status {
         if status == LeadStatus::Defeated && reason.is_none() && current.defeat_reason.is_none() {
             return Err(AppError::bad_input("defeatReason", "a defeated lead needs the reason it was lost"));
+        }
+        if status != current.status {
+            // Won or defeated now: the conversion KPIs count the lead in this period;
+            // open again: it is counted when it closes.
+            row.closed_at = Set((status != LeadStatus::Open).then(Utc::now));
         }
         row.status = Set(status);
         fields.push("status");

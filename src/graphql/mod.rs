@@ -9,6 +9,7 @@ pub mod identity;
 pub mod ids;
 pub mod ingest;
 pub mod insurance;
+pub mod kpi;
 pub mod links;
 pub mod literals;
 pub mod loaders;
@@ -46,6 +47,7 @@ pub struct Query(
     insurance::InsuranceQuery,
     identity::IdentityQuery,
     audit::AuditQuery,
+    kpi::KpiQueryRoot,
 );
 
 #[derive(MergedObject, Default)]
@@ -69,6 +71,8 @@ pub struct SchemaOptions {
     pub source_priority: Vec<entity::enums::SourceSystem>,
     /// Logins allowed per client address and minute.
     pub login_per_minute: u32,
+    /// The KPI definitions' settings (privacy threshold, windows).
+    pub kpi: crate::domain::kpi::Settings,
 }
 
 impl Default for SchemaOptions {
@@ -79,6 +83,7 @@ impl Default for SchemaOptions {
             introspection: true,
             source_priority: crate::domain::merge::DEFAULT_PRIORITY.to_vec(),
             login_per_minute: 30,
+            kpi: crate::domain::kpi::Settings::default(),
         }
     }
 }
@@ -89,6 +94,7 @@ pub fn build_schema(db: DatabaseConnection, keys: TokenKeys, limits: &SchemaOpti
         .data(keys)
         .data(identity::SourcePriority(limits.source_priority.clone()))
         .data(crate::domain::auth::LoginGuard::new(limits.login_per_minute))
+        .data(limits.kpi.clone())
         .extension(RootGate)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity);

@@ -170,6 +170,8 @@ impl Work {
                     next_follow_up_at: *next_follow_up_at,
                     created_at: now,
                     source_record_id: Some(source_id),
+                    closed_at: None,
+                    created_grade: Some(*grade),
                 };
                 upsert!(leads, lead, fresh, |row| {
                     row.grade = *grade;
