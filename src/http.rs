@@ -57,7 +57,9 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", graphql)
         .route("/healthz", get(|| async { "ok" }).fallback(method_not_allowed))
         .route("/readyz", get(ready).fallback(method_not_allowed))
-        .fallback(not_found);
+        .fallback(not_found)
+        .merge(crate::dashboard::routes())
+        .merge(crate::bi::routes());
     if state.environment == Environment::Development {
         router = router.merge(crate::graphiql::routes());
     }
@@ -197,6 +199,28 @@ fn is_json(headers: &HeaderMap) -> bool {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case(JSON))
+}
+
+/// The JSON error every refusal answers with (for the hub's other routes).
+pub(crate) fn json_error(status: StatusCode, code: &str, message: &str, request_id: &str) -> Response {
+    error_response(status, code, message, request_id, JSON)
+}
+
+/// Runs one operation the hub wrote itself (the CSV download's) as the caller of
+/// `headers`: the same authentication, limits and error codes as `POST /graphql`.
+/// `Err` is the JSON refusal to send.
+pub(crate) async fn run_for_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    request_id: &str,
+    request: async_graphql::Request,
+) -> Result<GqlResponse, Response> {
+    let call = Call { request_id: request_id.to_owned(), client_addr: None, media: JSON };
+    let scope = authenticate(state, headers, &call).await?;
+    if scope.is_none() {
+        return Err(unauthenticated(&call));
+    }
+    Ok(execute_checked(state, &call, request, scope).await)
 }
 
 /// Per-request facts the handlers share.

@@ -12,6 +12,7 @@ mod http;
 mod http_rules;
 mod import;
 mod ingest;
+mod kpi;
 mod merge;
 mod newcomer;
 mod node;
