@@ -31,6 +31,8 @@ enum Command {
     Import(ImportArgs),
     /// Print the permission matrix (role × record × action → scope) as a Markdown table.
     Permissions,
+    /// Prints the KPI catalogue (as in README.md).
+    Kpis,
     /// SQL access for BI tools: the `bi` views and their login roles.
     #[command(subcommand)]
     Bi(BiCommand),
@@ -98,6 +100,10 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
     let done = match cli.command {
         Command::Permissions => {
             print!("{}", customer_hub::domain::access::markdown_table());
+            Ok(())
+        }
+        Command::Kpis => {
+            print!("{}", customer_hub::domain::kpi::catalogue::markdown_table());
             Ok(())
         }
         Command::ExportSchema => {

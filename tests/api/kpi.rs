@@ -167,6 +167,11 @@ async fn every_kpi_gives_the_hand_worked_figures() {
     assert!(close(&total(&a, "2024-03-01")["value"], 0.5));
     assert!(close(&cell(&a, "2024-04-01", &["ZJ01"])["value"], 1.0));
     assert!(close(&cell(&a, "2024-04-01", &["ZJ01"])["previousValue"], 0.5));
+    // ISO weeks: 5 March (Tuesday) and 10 March (Sunday, 18:00 in Shanghai) share the
+    // week of Monday 4 March.
+    let a = q("lead_conversion_rate", &["STORE"], "WEEK", "2024-03-04", "2024-03-10").await;
+    assert!(close(&cell(&a, "2024-03-04", &["ZJ01"])["value"], 0.5));
+    assert!(close(&cell(&a, "2024-03-04", &["ZJ01"])["denominator"], 2.0));
     // By grade at creation: H 2 of 3 (L1, L4, L5), A 0 of 1 (L2).
     let a = q("lead_conversion_rate", &["GRADE"], "MONTH", "2024-03-01", "2024-03-31").await;
     assert!(close(&cell(&a, "2024-03-01", &["H"])["value"], 2.0 / 3.0));
@@ -547,4 +552,18 @@ async fn the_csv_download_gives_the_graphql_cells() {
     let sales = app.token(SALES_1).await;
     let (got, _) = get(&app, path, Some(&sales)).await;
     assert_eq!(got, StatusCode::FORBIDDEN);
+}
+
+#[test]
+fn readme_shows_the_kpi_catalogue_of_the_code() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README.md");
+    let start =
+        readme.find("<!-- kpi-catalogue:start -->").expect("start marker") + "<!-- kpi-catalogue:start -->".len();
+    let end = readme.find("<!-- kpi-catalogue:end -->").expect("end marker");
+    let table = kpi::catalogue::markdown_table();
+    assert_eq!(
+        readme[start..end].trim(),
+        table.trim(),
+        "README.md's KPI table differs from src/domain/kpi/catalogue.rs"
+    );
 }

@@ -561,3 +561,28 @@ fn duplicates_merged(d: &Dialect, _: &Settings) -> String {
     );
     format!("{select} FROM merge_event WHERE undone_at IS NULL")
 }
+
+/// The catalogue as a Markdown table, as README.md shows it.
+pub fn markdown_table() -> String {
+    let mut out = String::from(
+        "| name | 中文 | KPI | unit | timing | dimensions | better | definition |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    for k in CATALOGUE {
+        let dims: Vec<&str> = k.dimensions.iter().map(|d| d.name()).collect();
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} | {} | {} |\n",
+            k.name,
+            k.zh,
+            k.en,
+            k.unit(),
+            match k.timing {
+                Timing::Flow => "flow",
+                Timing::Snapshot => "snapshot",
+            },
+            if dims.is_empty() { "group only".to_owned() } else { dims.join(", ") },
+            if k.higher_is_better { "higher" } else { "lower" },
+            k.definition.replace('|', "\\|"),
+        ));
+    }
+    out
+}

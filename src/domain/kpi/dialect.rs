@@ -79,6 +79,25 @@ impl Dialect {
         if self.pg() { format!("date_trunc('month', {d})::date") } else { format!("date({d}, 'start of month')") }
     }
 
+    /// The first day of the period of `grain` holding the day `d` (ISO weeks start on
+    /// Monday).
+    pub fn period_start(&self, grain: super::Grain, d: &str) -> String {
+        use super::Grain::*;
+        match (self.pg(), grain) {
+            (_, Day) => d.to_owned(),
+            (true, Week) => format!("date_trunc('week', {d})::date"),
+            (true, Month) => format!("date_trunc('month', {d})::date"),
+            (true, Quarter) => format!("date_trunc('quarter', {d})::date"),
+            (true, Year) => format!("date_trunc('year', {d})::date"),
+            (false, Week) => format!("date({d}, '-' || ((CAST(strftime('%w', {d}) AS INTEGER) + 6) % 7) || ' days')"),
+            (false, Month) => format!("date({d}, 'start of month')"),
+            (false, Quarter) => format!(
+                "date({d}, 'start of month', '-' || ((CAST(strftime('%m', {d}) AS INTEGER) - 1) % 3) || ' months')"
+            ),
+            (false, Year) => format!("date({d}, 'start of year')"),
+        }
+    }
+
     /// The larger of two values.
     pub fn greatest(&self, a: &str, b: &str) -> String {
         if self.pg() { format!("GREATEST({a}, {b})") } else { format!("max({a}, {b})") }

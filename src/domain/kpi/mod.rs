@@ -97,11 +97,13 @@ fn dimension_sql(d: &Dialect, dim: Dimension) -> String {
     }
 }
 
-/// How facts meet periods `hp(p_start, p_end, p_at)`.
-pub(crate) fn period_match(kpi: &Kpi) -> &'static str {
+/// How facts meet periods `hp(p_start, p_end, p_at)` of `grain`: a flow fact by the start
+/// of its day's period (an equality the database can hash), a snapshot fact when its
+/// interval holds the period's as-of day.
+pub(crate) fn period_match(d: &Dialect, kpi: &Kpi, grain: Grain) -> String {
     match kpi.timing {
-        Timing::Flow => "f.day_from >= hp.p_start AND f.day_from <= hp.p_end",
-        Timing::Snapshot => "f.day_from <= hp.p_at AND (f.day_to IS NULL OR f.day_to > hp.p_at)",
+        Timing::Flow => format!("hp.p_start = {}", d.period_start(grain, "f.day_from")),
+        Timing::Snapshot => "f.day_from <= hp.p_at AND (f.day_to IS NULL OR f.day_to > hp.p_at)".to_owned(),
     }
 }
 
@@ -116,8 +118,10 @@ pub(crate) fn store_join(kpi: &Kpi) -> &'static str {
 
 /// The cells of `dims` over `periods` (`(index, start, end, as-of)`), optionally
 /// restricted to `store`.
+#[allow(clippy::too_many_arguments)]
 fn cells_sql(
     d: &mut Dialect,
+    grain: Grain,
     kpi: &Kpi,
     settings: &Settings,
     periods: &[(usize, Period, NaiveDate)],
@@ -157,7 +161,7 @@ fn cells_sql(
         select.join(", "),
         d.real("COALESCE(SUM(f.num), 0)"),
         d.real("COALESCE(SUM(f.den), 0)"),
-        period_match(kpi),
+        period_match(d, kpi, grain),
         store_join(kpi),
         conditions.join(" AND "),
         group.join(", ")
@@ -179,8 +183,10 @@ fn decode(row: &QueryResult, dims: usize) -> Result<Raw, sea_orm::DbErr> {
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn fetch(
     db: &DatabaseConnection,
+    grain: Grain,
     kpi: &Kpi,
     settings: &Settings,
     periods: &[(usize, Period, NaiveDate)],
@@ -189,7 +195,7 @@ async fn fetch(
     store: Option<i32>,
 ) -> AppResult<Vec<Raw>> {
     let mut d = Dialect::new(db.get_database_backend());
-    let sql = cells_sql(&mut d, kpi, settings, periods, dims, filter, store);
+    let sql = cells_sql(&mut d, grain, kpi, settings, periods, dims, filter, store);
     let rows = db.query_all_raw(Statement::from_sql_and_values(d.backend, sql, d.take_values())).await?;
     let raws = rows.iter().map(|r| decode(r, dims.len())).collect::<Result<Vec<_>, _>>()?;
     if raws.len() > MAX_CELLS {
@@ -267,8 +273,8 @@ pub async fn run_as_of(
     all.dedup();
     let indexed: Vec<(usize, Period, NaiveDate)> =
         all.iter().enumerate().map(|(i, p)| (i, *p, p.end.min(today))).collect();
-    let raws = fetch(db, kpi, settings, &indexed, &dims, &query.filter, store).await?;
-    let totals = fetch(db, kpi, settings, &indexed, &[], &query.filter, store).await?;
+    let raws = fetch(db, grain, kpi, settings, &indexed, &dims, &query.filter, store).await?;
+    let totals = fetch(db, grain, kpi, settings, &indexed, &[], &query.filter, store).await?;
     let share = match kpi.measure {
         Measure::Share(dim) => dims.iter().position(|d| *d == dim),
         _ => None,

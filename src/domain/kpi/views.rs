@@ -94,7 +94,7 @@ pub fn view_sql(backend: DbBackend, kpi: &Kpi, settings: &Settings, dim: Option<
         month_now = d.month_start(&today),
         num = d.real("COALESCE(SUM(f.num), 0)"),
         den_sum = d.real("COALESCE(SUM(f.den), 0)"),
-        matching = period_match(kpi),
+        matching = period_match(&d, kpi, super::Grain::Month),
         store = store_join(kpi),
     )
 }
