@@ -19,6 +19,9 @@ pub(super) struct Generator {
     /// The last id handed out per table (the `Rows` field name).
     pub(super) ids: std::collections::HashMap<&'static str, i32>,
     pub(super) rng: ChaCha8Rng,
+    /// A second stream for what shapes the KPIs (closing days, grades at creation,
+    /// seasons, store differences): drawing from it leaves every other value as it was.
+    pub(super) shape: ChaCha8Rng,
     pub(super) today: NaiveDate,
     pub(super) now: DateTime<Utc>,
     pub(super) rows: Rows,
@@ -42,6 +45,7 @@ impl Generator {
         Generator {
             ids: Default::default(),
             rng: ChaCha8Rng::seed_from_u64(cfg.seed),
+            shape: ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x4b50_4953),
             today: cfg.today,
             now: at(cfg.today, 9),
             rows: Rows::default(),

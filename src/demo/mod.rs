@@ -26,6 +26,7 @@ mod insurance;
 mod organisation;
 mod parts;
 mod sales;
+mod seasons;
 mod unification;
 mod vehicles;
 
@@ -89,6 +90,7 @@ pub async fn seed(db: &DatabaseConnection, cfg: &DemoConfig) -> Result<bool, DbE
         for n in start..(start + CHUNK).min(cfg.customers) {
             customer_history(&mut g, n as i32 + 1, &store_staff);
         }
+        seasons::shape(&mut g);
         flush(&txn, &mut g.rows).await?;
     }
     unification_examples(&mut g, cfg.customers as i32, &store_staff);

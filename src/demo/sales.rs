@@ -36,28 +36,26 @@ pub(super) fn prospect(g: &mut Generator, p: &Profile, wanted: &ModelSpec) {
     let created = at(first_contact, 11);
     let follow_up = (!defeated).then(|| g.now + Duration::days(g.rng.gen_range(1..20)));
     let reason = defeated.then(|| (*g.pick(DEFEAT_REASONS)).to_owned());
-    // A defeated lead is closed a few days to weeks after it came in.
-    let closed = defeated.then(|| (created + Duration::days(g.rng.gen_range(2..40))).min(g.now));
-    add_lead(
-        g,
-        store_id,
-        id,
-        (grade, grade),
-        wanted,
-        if defeated { LeadStatus::Defeated } else { LeadStatus::Open },
-        reason,
-        sales,
-        follow_up,
-        (created, closed),
-        p.channel,
-    );
     // Some open leads of a brand the partner store also sells are shared with it.
     let partner = STORES.iter().position(|s| s.kind == StoreKind::Partner);
-    if let Some(partner) = partner
-        && !defeated
-        && STORES[partner].brands.contains(&wanted.brand)
-        && g.chance(0.25)
-    {
+    let shared_with =
+        partner.filter(|partner| !defeated && STORES[*partner].brands.contains(&wanted.brand) && g.chance(0.25));
+    // Most leads of prospects who came in more than three months ago have gone cold:
+    // defeated, as a consultant closes them (the `shape` stream decides, see seasons.rs).
+    let lapsed =
+        !defeated && shared_with.is_none() && (g.today - first_contact).num_days() > 90 && g.shape.gen_bool(0.8);
+    let (status, reason, follow_up) = if lapsed {
+        let reason = DEFEAT_REASONS[g.shape.gen_range(0..DEFEAT_REASONS.len())];
+        (LeadStatus::Defeated, Some(reason.to_owned()), None)
+    } else if defeated {
+        (LeadStatus::Defeated, reason, follow_up)
+    } else {
+        (LeadStatus::Open, reason, follow_up)
+    };
+    // A defeated lead is closed a few days to weeks after it came in.
+    let closed = (status == LeadStatus::Defeated).then(|| at(super::seasons::defeat_day(g, first_contact), 16));
+    add_lead(g, store_id, id, (grade, grade), wanted, status, reason, sales, follow_up, (created, closed), p.channel);
+    if let Some(partner) = shared_with {
         let lead_id = g.last_id("leads");
         let row_id = g.next_id("shares");
         g.rows.shares.push(
@@ -79,8 +77,8 @@ pub(super) fn sell_car(g: &mut Generator, p: &Profile, model: &ModelSpec) -> Car
     let delivered =
         g.date_between(first_contact, (first_contact + Duration::days(60)).min(g.today - Duration::days(5)));
     // Won leads came in at any grade and were O (order placed) when won, at delivery.
-    let created_grade =
-        *g.pick(&[LeadGrade::O, LeadGrade::O, LeadGrade::H, LeadGrade::H, LeadGrade::A, LeadGrade::A, LeadGrade::B]);
+    let grades = [LeadGrade::O, LeadGrade::O, LeadGrade::H, LeadGrade::H, LeadGrade::A, LeadGrade::A, LeadGrade::B];
+    let created_grade = grades[g.shape.gen_range(0..grades.len())];
     add_lead(
         g,
         store_id,
