@@ -6,6 +6,7 @@ mod auth;
 mod common;
 mod customer360;
 mod customers;
+mod dashboard;
 mod hardening;
 mod house;
 mod http;
