@@ -115,7 +115,14 @@ impl Drop for Browser {
     fn drop(&mut self) {
         self.child.kill().ok();
         self.child.wait().ok();
-        std::fs::remove_dir_all(&self.profile).ok();
+        // Chromium's helper processes may still write to the profile a moment after the
+        // browser is gone: a few tries, a bounded wait.
+        for _ in 0..20 {
+            if std::fs::remove_dir_all(&self.profile).is_ok() || !self.profile.exists() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
