@@ -567,3 +567,31 @@ fn readme_shows_the_kpi_catalogue_of_the_code() {
         "README.md's KPI table differs from src/domain/kpi/catalogue.rs"
     );
 }
+
+#[tokio::test]
+async fn hostile_filters_are_refused_or_match_nothing() {
+    let app = empty_group().await;
+    fixture(&app).await;
+    let schema = schema_with(&app, Settings { min_customers: 1, ..Settings::default() });
+    let base = vars("lead_conversion_rate", &["CHANNEL"], "MONTH", "2024-03-01", "2024-03-31");
+    let with = |filter: Value| {
+        let mut v = base.clone();
+        v["filter"] = filter;
+        v
+    };
+    // Too many values, too long a value: refused with a code.
+    let many: Vec<String> = (0..101).map(|i| format!("S{i}")).collect();
+    for filter in
+        [json!({ "stores": many }), json!({ "channels": ["长".repeat(5_000)] }), json!({ "channels": ["a\u{0}b"] })]
+    {
+        let r = ask(&app, &schema, ANALYST, with(filter.clone())).await;
+        assert_eq!(error_codes(&r), vec!["BAD_USER_INPUT"], "{filter}");
+    }
+    // Values are bound, never spliced: SQL in a value matches nothing and changes nothing.
+    for channel in ["'; DELETE FROM lead; --", "车展' OR '1'='1", "%", "🚗"] {
+        let a = answer(&app, &schema, ANALYST, with(json!({ "channels": [channel] }))).await;
+        assert_eq!(a["cells"], json!([]), "{channel}");
+    }
+    let a = answer(&app, &schema, ANALYST, with(json!({ "channels": ["车展"] }))).await;
+    assert!(close(&cell(&a, "2024-03-01", &["车展"])["value"], 0.5));
+}

@@ -236,6 +236,11 @@ fn validate(kpi: &Kpi, query: &KpiQuery) -> AppResult<Vec<Dimension>> {
         }
         for value in values {
             super::limits::check("filter", value, super::limits::FIELD)?;
+            // No stored dimension value holds control characters (and PostgreSQL text
+            // cannot hold NUL at all).
+            if value.chars().any(char::is_control) {
+                return Err(AppError::bad_input("filter", "filter values cannot hold control characters"));
+            }
         }
     }
     Ok(dims)

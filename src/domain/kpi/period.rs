@@ -136,4 +136,36 @@ mod tests {
         assert!(Grain::Day.periods(d(2026, 1, 2), d(2026, 1, 1)).is_err());
         assert!(Grain::Year.periods(d(1, 1, 1), d(2026, 1, 1)).is_err());
     }
+
+    use proptest::prelude::*;
+
+    fn grain(i: u8) -> Grain {
+        [Grain::Day, Grain::Week, Grain::Month, Grain::Quarter, Grain::Year][usize::from(i % 5)]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Any two dates and any grain: periods or a clear refusal, never a panic; the
+        /// periods tile the range without gaps, and comparisons stay in their grain.
+        #[test]
+        fn any_range_gives_contiguous_periods_or_a_refusal(a in 724_000i32..769_000, span in -40i32..3_000, g in any::<u8>()) {
+            // Around 1985 … 2105: inside and across the accepted years.
+            let day = |n: i32| NaiveDate::from_num_days_from_ce_opt(n).unwrap_or_default();
+            let (from, to) = (day(a), day(a + span));
+            let grain = grain(g);
+            if let Ok(periods) = grain.periods(from, to) {
+                prop_assert!(!periods.is_empty() && periods.len() <= MAX_PERIODS);
+                prop_assert!(periods[0].start <= from && periods.last().unwrap().end >= to);
+                for pair in periods.windows(2) {
+                    prop_assert_eq!(pair[0].end.succ_opt(), Some(pair[1].start));
+                }
+                for p in &periods {
+                    prop_assert_eq!(grain.period_of(grain.previous(*p).end), grain.previous(*p));
+                    let earlier = grain.year_earlier(*p);
+                    prop_assert!(earlier.start < p.start && earlier == grain.period_of(earlier.start));
+                }
+            }
+        }
+    }
 }
