@@ -12,3 +12,8 @@ pub async fn stores(db: &DatabaseConnection) -> AppResult<Vec<store::Model>> {
 pub async fn staff(db: &DatabaseConnection, id: i32) -> AppResult<Option<staff::Model>> {
     Ok(staff::Entity::find_by_id(id).one(db).await?)
 }
+
+/// One store by id: organisation data, which every role reads.
+pub async fn store(db: &DatabaseConnection, id: i32) -> AppResult<Option<store::Model>> {
+    Ok(store::Entity::find_by_id(id).one(db).await?)
+}

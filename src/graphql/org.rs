@@ -59,6 +59,11 @@ impl Staff {
     /// The store this staff member works at; null for group-wide roles.
     async fn store(&self, ctx: &Context<'_>) -> Result<Option<Store>> {
         let Some(id) = self.0.store_id else { return Ok(None) };
+        if scope(ctx).is_err() {
+            // The `login` payload, before the request has a caller (and loaders): the
+            // staff member's own store, organisation data every role reads.
+            return Ok(domain::org::store(db(ctx), id).await?.map(Store));
+        }
         Ok(loaders::one::<store::Entity>(ctx, id).await?.map(Store))
     }
     async fn active(&self) -> bool {

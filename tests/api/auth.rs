@@ -22,6 +22,11 @@ async fn login_returns_a_token_that_identifies_the_staff_member() {
     assert_eq!(claims.role, "SALES_CONSULTANT");
     assert_eq!(claims.department, "SALES");
     assert_eq!(claims.store, Some(2));
+    // The login payload names the staff member's store (no caller's loaders exist yet).
+    let query = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { staff { store { code } } } }";
+    let with_store = app.run(None, query, json!({"u": Persona::Sales(2).username(), "p": "demo"})).await;
+    assert!(with_store.errors.is_empty(), "{:?}", with_store.errors);
+    assert_eq!(with_store.data.into_json().expect("json")["login"]["staff"]["store"]["code"], "ZJ02");
 }
 
 #[tokio::test]
