@@ -79,7 +79,7 @@ fn hand_sql(name: &str) -> Option<String> {
         ),
         "lead_defeat_reasons" => format!(
             "SELECT COALESCE(x.defeat_reason, '(unknown)') AS k, date_trunc('month', {d})::date AS m, \
-             (COUNT(*)::float8 / SUM(COUNT(*)) OVER (PARTITION BY date_trunc('month', {d})))::float8 AS value \
+             (COUNT(*)::float8 / SUM(COUNT(*)) OVER (PARTITION BY date_trunc('month', {d})::date))::float8 AS value \
              FROM lead x {own} WHERE x.status = 'DEFEATED' AND x.closed_at >= TIMESTAMPTZ '{FROM} 00:00+08' \
              AND x.closed_at < TIMESTAMPTZ '{TO} 00:00+08' + interval '1 day' GROUP BY 1, 2",
             d = day("x.closed_at")
@@ -156,7 +156,7 @@ fn hand_sql(name: &str) -> Option<String> {
                     );
                 format!(
                     "SELECT x.dept AS k, date_trunc('month', x.d)::date AS m, (SUM(x.c)::float8 / SUM(SUM(x.c)) OVER \
-                     (PARTITION BY date_trunc('month', x.d)))::float8 AS value FROM ({tagged}) x {own} WHERE {} \
+                     (PARTITION BY date_trunc('month', x.d)::date))::float8 AS value FROM ({tagged}) x {own} WHERE {} \
                      GROUP BY 1, 2",
                     range("x.d")
                 )

@@ -116,95 +116,122 @@ pub(crate) fn store_join(kpi: &Kpi) -> &'static str {
     }
 }
 
-/// The cells of `dims` over `periods` (`(index, start, end, as-of)`), optionally
-/// restricted to `store`.
-#[allow(clippy::too_many_arguments)]
-fn cells_sql(
-    d: &mut Dialect,
+/// What one statement counts: a KPI over periods `(index, period, as-of day)` of one
+/// grain, broken down by `dims`, filtered, optionally restricted to one store.
+struct Ask<'a> {
     grain: Grain,
-    kpi: &Kpi,
-    settings: &Settings,
-    periods: &[(usize, Period, NaiveDate)],
-    dims: &[Dimension],
-    filter: &Filter,
+    kpi: &'a Kpi,
+    settings: &'a Settings,
+    periods: &'a [(usize, Period, NaiveDate)],
+    dims: &'a [Dimension],
+    filter: &'a Filter,
     store: Option<i32>,
-) -> String {
-    let values: Vec<String> = periods
+}
+
+/// The cells and, per period, the totals of `ask`, in one statement: the facts are
+/// read once (only those the periods can count), then grouped twice.
+fn cells_sql(d: &mut Dialect, ask: &Ask) -> String {
+    let values: Vec<String> = ask
+        .periods
         .iter()
         .map(|(i, p, at)| format!("({i}, {}, {}, {})", d.date(p.start), d.date(p.end), d.date(*at)))
         .collect();
-    let facts = (kpi.facts)(d, settings);
-    let mut select = vec!["hp.pi AS pi".to_owned()];
-    let mut group = vec!["hp.pi".to_owned()];
-    for (i, dim) in dims.iter().enumerate() {
-        let expr = d.text(&format!("COALESCE({}, '(unknown)')", dimension_sql(d, *dim)));
-        select.push(format!("{expr} AS d{i}"));
-        group.push(expr);
-    }
-    let mut conditions = vec!["1 = 1".to_owned()];
-    for (dim, wanted) in &filter.values {
-        if wanted.is_empty() {
-            continue;
+    let first = ask.periods.iter().map(|(_, p, at)| p.start.min(*at)).min().unwrap_or_default();
+    let last = ask.periods.iter().map(|(_, p, _)| p.end).max().unwrap_or_default();
+    let in_range = match ask.kpi.timing {
+        Timing::Flow => format!("x.day_from >= {} AND x.day_from <= {}", d.date(first), d.date(last)),
+        Timing::Snapshot => {
+            format!("x.day_from <= {} AND (x.day_to IS NULL OR x.day_to > {})", d.date(last), d.date(first))
         }
-        let expr = dimension_sql(d, *dim);
-        let marks: Vec<String> = wanted.iter().map(|v| d.bind(v.clone())).collect();
-        conditions.push(format!("{expr} IN ({})", marks.join(", ")));
+    };
+    let facts = (ask.kpi.facts)(d, ask.settings);
+    let mut dims = Vec::new();
+    let mut blanks = Vec::new();
+    let mut group = String::new();
+    for (i, dim) in ask.dims.iter().enumerate() {
+        let expr = d.text(&format!("COALESCE({}, '(unknown)')", dimension_sql(d, *dim)));
+        dims.push(format!(", {expr} AS d{i}"));
+        blanks.push(format!(", '' AS d{i}"));
+        group.push_str(&format!(", {expr}"));
     }
-    if let Some(store) = store {
-        conditions.push(format!("s.id = {}", d.bind(store)));
-    }
-    format!(
-        "WITH hub_periods(pi, p_start, p_end, p_at) AS (VALUES {}), hub_facts AS ({facts}) \
-         SELECT {}, {} AS num, {} AS den, COUNT(DISTINCT f.customer_id) AS customers \
-         FROM hub_facts f JOIN hub_periods hp ON {} {} WHERE {} GROUP BY {}",
-        values.join(", "),
-        select.join(", "),
+    let measures = format!(
+        "{} AS num, {} AS den, COUNT(DISTINCT f.customer_id) AS customers",
         d.real("COALESCE(SUM(f.num), 0)"),
-        d.real("COALESCE(SUM(f.den), 0)"),
-        period_match(d, kpi, grain),
-        store_join(kpi),
-        conditions.join(" AND "),
-        group.join(", ")
+        d.real("COALESCE(SUM(f.den), 0)")
+    );
+    let from = format!(
+        "FROM hub_facts f JOIN hub_periods hp ON {} {}",
+        period_match(d, ask.kpi, ask.grain),
+        store_join(ask.kpi)
+    );
+    let mut branch = |total: bool| {
+        let mut conditions = vec!["1 = 1".to_owned()];
+        for (dim, wanted) in &ask.filter.values {
+            if wanted.is_empty() {
+                continue;
+            }
+            let expr = dimension_sql(d, *dim);
+            let marks: Vec<String> = wanted.iter().map(|v| d.bind(v.clone())).collect();
+            conditions.push(format!("{expr} IN ({})", marks.join(", ")));
+        }
+        if let Some(store) = ask.store {
+            conditions.push(format!("s.id = {}", d.bind(store)));
+        }
+        let (columns, grouping) = if total { (blanks.concat(), "") } else { (dims.concat(), group.as_str()) };
+        format!(
+            "SELECT {} AS total, hp.pi AS pi{columns}, {measures} {from} WHERE {} GROUP BY hp.pi{grouping}",
+            i32::from(total),
+            conditions.join(" AND ")
+        )
+    };
+    let cells = branch(false);
+    let totals = branch(true);
+    format!(
+        "WITH hub_periods(pi, p_start, p_end, p_at) AS (VALUES {}), \
+         hub_facts AS MATERIALIZED (SELECT * FROM ({facts}) x WHERE {in_range}) \
+         {cells} UNION ALL {totals}",
+        values.join(", ")
     )
 }
 
-fn decode(row: &QueryResult, dims: usize) -> Result<Raw, sea_orm::DbErr> {
+fn decode(row: &QueryResult, dims: usize) -> Result<(bool, Raw), sea_orm::DbErr> {
+    let total: i32 = row.try_get("", "total")?;
     let period: i32 = row.try_get("", "pi")?;
     let mut values = Vec::with_capacity(dims);
-    for i in 0..dims {
-        values.push(row.try_get::<String>("", &format!("d{i}"))?);
+    if total == 0 {
+        for i in 0..dims {
+            values.push(row.try_get::<String>("", &format!("d{i}"))?);
+        }
     }
-    Ok(Raw {
-        period: period.max(0) as usize,
-        dims: values,
-        num: row.try_get("", "num")?,
-        den: row.try_get("", "den")?,
-        customers: row.try_get("", "customers")?,
-    })
+    Ok((
+        total == 1,
+        Raw {
+            period: period.max(0) as usize,
+            dims: values,
+            num: row.try_get("", "num")?,
+            den: row.try_get("", "den")?,
+            customers: row.try_get("", "customers")?,
+        },
+    ))
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn fetch(
-    db: &DatabaseConnection,
-    grain: Grain,
-    kpi: &Kpi,
-    settings: &Settings,
-    periods: &[(usize, Period, NaiveDate)],
-    dims: &[Dimension],
-    filter: &Filter,
-    store: Option<i32>,
-) -> AppResult<Vec<Raw>> {
+/// The counted cells and totals of `ask`.
+async fn fetch(db: &DatabaseConnection, ask: &Ask<'_>) -> AppResult<(Vec<Raw>, Vec<Raw>)> {
     let mut d = Dialect::new(db.get_database_backend());
-    let sql = cells_sql(&mut d, grain, kpi, settings, periods, dims, filter, store);
+    let sql = cells_sql(&mut d, ask);
     let rows = db.query_all_raw(Statement::from_sql_and_values(d.backend, sql, d.take_values())).await?;
-    let raws = rows.iter().map(|r| decode(r, dims.len())).collect::<Result<Vec<_>, _>>()?;
-    if raws.len() > MAX_CELLS {
+    if rows.len() > MAX_CELLS {
         return Err(AppError::bad_input(
             "groupBy",
             format!("more than {MAX_CELLS} cells; filter or group by fewer dimensions"),
         ));
     }
-    Ok(raws)
+    let (mut cells, mut totals) = (Vec::new(), Vec::new());
+    for row in &rows {
+        let (total, raw) = decode(row, ask.dims.len())?;
+        if total { totals.push(raw) } else { cells.push(raw) }
+    }
+    Ok((cells, totals))
 }
 
 /// The store the caller's answers are restricted to (`None`: the whole group).
@@ -278,8 +305,8 @@ pub async fn run_as_of(
     all.dedup();
     let indexed: Vec<(usize, Period, NaiveDate)> =
         all.iter().enumerate().map(|(i, p)| (i, *p, p.end.min(today))).collect();
-    let raws = fetch(db, grain, kpi, settings, &indexed, &dims, &query.filter, store).await?;
-    let totals = fetch(db, grain, kpi, settings, &indexed, &[], &query.filter, store).await?;
+    let ask = Ask { grain, kpi, settings, periods: &indexed, dims: &dims, filter: &query.filter, store };
+    let (raws, totals) = fetch(db, &ask).await?;
     let share = match kpi.measure {
         Measure::Share(dim) => dims.iter().position(|d| *d == dim),
         _ => None,
