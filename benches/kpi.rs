@@ -62,7 +62,7 @@ fn ms(d: Duration) -> f64 {
 fn hand_sql(name: &str) -> Option<String> {
     let day = |ts: &str| format!("(({ts}) AT TIME ZONE 'Asia/Shanghai')::date");
     let months = format!(
-        "SELECT g::date AS m, (g + interval '1 month' - interval '1 day')::date AS e FROM generate_series(DATE '{FROM}', DATE '{TO}', interval '1 month') g"
+        "SELECT g::date AS m, (g + interval '1 month' - interval '1 day')::date AS e, LEAST((g + interval '1 month' - interval '1 day')::date, (now() AT TIME ZONE 'Asia/Shanghai')::date) AS at FROM generate_series(DATE '{FROM}', DATE '{TO}', interval '1 month') g"
     );
     let own = "JOIN store s ON s.id = x.store_id AND s.kind = 'OWN'";
     let visits = format!(
@@ -115,14 +115,14 @@ fn hand_sql(name: &str) -> Option<String> {
         // Per month end: the last visit of each (store, customer) up to it.
         "churn_rate" | "churned_customers" | "active_base" => {
             let measure = match name {
-                "churn_rate" => "AVG((l.last <= (mo.e - interval '12 months')::date)::int)::float8",
-                "churned_customers" => "COUNT(*) FILTER (WHERE l.last <= (mo.e - interval '12 months')::date)::float8",
-                _ => "COUNT(*) FILTER (WHERE l.last > (mo.e - interval '12 months')::date)::float8",
+                "churn_rate" => "AVG((l.last <= (mo.at - interval '12 months')::date)::int)::float8",
+                "churned_customers" => "COUNT(*) FILTER (WHERE l.last <= (mo.at - interval '12 months')::date)::float8",
+                _ => "COUNT(*) FILTER (WHERE l.last > (mo.at - interval '12 months')::date)::float8",
             };
             format!(
                 "WITH v AS ({visits}), mo AS ({months}) SELECT s.code AS k, mo.m, {measure} AS value FROM mo \
-                 CROSS JOIN LATERAL (SELECT store_id, customer_id, MAX(d) AS last FROM v WHERE d <= LEAST(mo.e, \
-                 (now() AT TIME ZONE 'Asia/Shanghai')::date) GROUP BY 1, 2) l JOIN store s ON s.id = l.store_id AND \
+                 CROSS JOIN LATERAL (SELECT store_id, customer_id, MAX(d) AS last FROM v WHERE d <= mo.at \
+                 GROUP BY 1, 2) l JOIN store s ON s.id = l.store_id AND \
                  s.kind = 'OWN' GROUP BY 1, 2"
             )
         }
