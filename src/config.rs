@@ -56,6 +56,80 @@ pub struct ServeConfig {
     pub http: HttpConfig,
     #[command(flatten)]
     pub kpi: KpiConfig,
+    #[command(flatten)]
+    pub care: CareConfig,
+    /// Seconds between runs of the care jobs inside `serve` (task generation, expiry,
+    /// complaint escalation); 0 turns the scheduler off (run `customer-hub jobs run`).
+    #[arg(long, env = "HUB_JOBS_INTERVAL_SECS", default_value_t = 900)]
+    pub jobs_interval_secs: u64,
+    /// SSI weights in %, in the order sales initiation, facility, deal, salesperson, delivery.
+    #[arg(long, env = "HUB_SURVEY_SSI_WEIGHTS", value_delimiter = ',', default_value = "21,19,20,17,23")]
+    pub survey_ssi_weights: Vec<u32>,
+    /// CSI weights in %: service initiation, service advisor, facility, service quality, vehicle pick-up.
+    #[arg(long, env = "HUB_SURVEY_CSI_WEIGHTS", value_delimiter = ',', default_value = "17,18,21,24,21")]
+    pub survey_csi_weights: Vec<u32>,
+    /// A survey index (1,000-point scale) below this opens a complaint.
+    #[arg(long, env = "HUB_SURVEY_COMPLAINT_BELOW", default_value_t = 600)]
+    pub survey_complaint_below: i32,
+}
+
+impl ServeConfig {
+    /// The survey settings, checked.
+    pub fn survey_settings(&self) -> Result<crate::domain::surveys::SurveySettings, String> {
+        let five = |name: &str, w: &[u32]| -> Result<[u32; 5], String> {
+            let weights: [u32; 5] = w.try_into().map_err(|_| format!("{name} takes five weights"))?;
+            if weights.iter().any(|w| *w > 100) || weights.iter().sum::<u32>() == 0 {
+                return Err(format!("{name}: weights 0–100, not all 0"));
+            }
+            Ok(weights)
+        };
+        if !(100..=1000).contains(&self.survey_complaint_below) {
+            return Err("HUB_SURVEY_COMPLAINT_BELOW must be between 100 and 1000".into());
+        }
+        Ok(crate::domain::surveys::SurveySettings {
+            ssi_weights: five("HUB_SURVEY_SSI_WEIGHTS", &self.survey_ssi_weights)?,
+            csi_weights: five("HUB_SURVEY_CSI_WEIGHTS", &self.survey_csi_weights)?,
+            complaint_below: self.survey_complaint_below,
+        })
+    }
+}
+
+/// The rules of care work.
+#[derive(Debug, Clone, Args)]
+pub struct CareConfig {
+    /// First maintenance: months after delivery…
+    #[arg(long, env = "HUB_CARE_FIRST_MAINTENANCE_MONTHS", default_value_t = 6)]
+    pub care_first_maintenance_months: u32,
+    /// …or kilometres, whichever comes first (predicted from odometer readings).
+    #[arg(long, env = "HUB_CARE_FIRST_MAINTENANCE_KM", default_value_t = 5_000)]
+    pub care_first_maintenance_km: i32,
+    /// Days ahead a maintenance or inspection reminder is made.
+    #[arg(long, env = "HUB_CARE_REMIND_DAYS_AHEAD", default_value_t = 30)]
+    pub care_remind_days_ahead: i64,
+    /// Open tasks overdue this many days expire (and older events make no task).
+    #[arg(long, env = "HUB_CARE_STALE_DAYS", default_value_t = 14)]
+    pub care_stale_days: i64,
+}
+
+impl CareConfig {
+    pub fn settings(&self) -> Result<crate::domain::care::CareSettings, String> {
+        if !(1..=36).contains(&self.care_first_maintenance_months) {
+            return Err("HUB_CARE_FIRST_MAINTENANCE_MONTHS must be between 1 and 36".into());
+        }
+        if !(500..=50_000).contains(&self.care_first_maintenance_km) {
+            return Err("HUB_CARE_FIRST_MAINTENANCE_KM must be between 500 and 50000".into());
+        }
+        if !(1..=120).contains(&self.care_remind_days_ahead) || !(1..=120).contains(&self.care_stale_days) {
+            return Err("HUB_CARE_REMIND_DAYS_AHEAD and HUB_CARE_STALE_DAYS must be between 1 and 120".into());
+        }
+        Ok(crate::domain::care::CareSettings {
+            first_maintenance_months: self.care_first_maintenance_months,
+            first_maintenance_km: self.care_first_maintenance_km,
+            remind_days_ahead: self.care_remind_days_ahead,
+            stale_days: self.care_stale_days,
+            ..Default::default()
+        })
+    }
 }
 
 /// The KPI definitions' settings; the `bi` views are re-created with them at start.

@@ -21,6 +21,13 @@ pub enum AppError {
         field: Option<String>,
     },
     Conflict(String),
+    /// A business rule refuses the request: its own code (LEAD_CLOSED, LEAD_PROTECTED,
+    /// CONSENT_REQUIRED, …) and details the caller may act on, in the extensions.
+    Refused {
+        code: &'static str,
+        message: String,
+        details: Vec<(&'static str, String)>,
+    },
     /// A request nested deeper than the parser may recurse (HTTP 400 before parsing).
     TooDeep(String),
     /// A document the GraphQL rules refuse (checked by the hub before the engine).
@@ -35,6 +42,19 @@ pub enum AppError {
 impl AppError {
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::BadInput { message: message.into(), field: Some(field.into()) }
+    }
+
+    /// A refusal by a business rule, with its code.
+    pub fn refused(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Refused { code, message: message.into(), details: Vec::new() }
+    }
+
+    /// The same refusal with one more detail for the extensions.
+    pub fn with(mut self, key: &'static str, value: impl Into<String>) -> Self {
+        if let Self::Refused { details, .. } = &mut self {
+            details.push((key, value.into()));
+        }
+        self
     }
 
     pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
@@ -56,6 +76,7 @@ impl AppError {
             Self::BadCredentials => "invalid username or password".into(),
             Self::TooManyAttempts => "too many failed logins for this username; try again in 15 minutes".into(),
             Self::RateLimited => "too many requests; wait a moment and try again".into(),
+            Self::Refused { message: m, .. } => m.clone(),
             Self::Forbidden(m) | Self::Conflict(m) | Self::Invalid(m) | Self::TooDeep(m) => m.clone(),
             Self::NotFound(what) => format!("{what} not found"),
             Self::BadInput { message, .. } => message.clone(),
@@ -73,6 +94,7 @@ impl AppError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::BadInput { .. } => "BAD_USER_INPUT",
             Self::Conflict(_) => "CONFLICT",
+            Self::Refused { code, .. } => code,
             Self::Invalid(_) => "GRAPHQL_VALIDATION_FAILED",
             Self::TooDeep(_) => "NESTING_TOO_DEEP",
             Self::Unavailable => "UNAVAILABLE",
@@ -148,6 +170,11 @@ impl From<AppError> for async_graphql::Error {
                 // Marks "no valid credential" apart from a failed login, for the HTTP
                 // layer's 401.
                 ext.set("credential", "missing");
+            }
+            if let AppError::Refused { details, .. } = &e {
+                for (key, value) in details {
+                    ext.set(*key, value.as_str());
+                }
             }
             if let AppError::BadInput { field: Some(field), .. } = &e {
                 ext.set("field", field.as_str());

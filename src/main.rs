@@ -36,6 +36,24 @@ enum Command {
     /// SQL access for BI tools: the `bi` views and their login roles.
     #[command(subcommand)]
     Bi(BiCommand),
+    /// Background work: care tasks, expiry, complaint escalation.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Runs the care jobs once: generates the tasks due (idempotent), expires stale
+    /// ones, escalates overdue complaints; prints what it did.
+    Run(JobsRunArgs),
+}
+
+#[derive(clap::Args)]
+struct JobsRunArgs {
+    #[command(flatten)]
+    db: DbConfig,
+    #[command(flatten)]
+    care: customer_hub::config::CareConfig,
 }
 
 #[derive(Subcommand)]
@@ -123,6 +141,22 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Serve(cfg) => serve(cfg).await,
         Command::Bi(command) => bi(command).await,
+        Command::Jobs(JobsCommand::Run(args)) => {
+            let settings = args.care.settings()?;
+            let conn = db::connect(&args.db).await.map_err(|e| format!("cannot open the database: {e}"))?;
+            db::migrate(&conn).await.map_err(|e| format!("migration failed: {e}"))?;
+            let report = customer_hub::domain::care::run_jobs(&conn, &settings, chrono::Utc::now())
+                .await
+                .map_err(|e| format!("the care jobs failed: {}", e.log_text()))?;
+            for (kind, n) in &report.created {
+                println!("created {n} {} task(s)", kind.as_str());
+            }
+            println!(
+                "expired {} task(s), cancelled {} renewal reminder(s), escalated {} complaint(s), {} new VIP(s), {} VIP(s) lapsed",
+                report.expired, report.cancelled, report.escalated, report.vip_given, report.vip_taken
+            );
+            Ok(())
+        }
         Command::Import(args) => return Ok(import(args).await),
     };
     done.map(|()| ExitCode::SUCCESS)
@@ -234,7 +268,23 @@ async fn serve(cfg: ServeConfig) -> Result<(), String> {
         source_priority: cfg.source_priority.iter().filter_map(|s| s.trim().parse().ok()).collect(),
         login_per_minute: cfg.http.login_per_minute,
         kpi: kpi_settings.clone(),
+        survey: cfg.survey_settings()?,
     };
+    let care = cfg.care.settings()?;
+    if cfg.jobs_interval_secs > 0 {
+        // The care jobs on a timer; safe beside other instances doing the same.
+        let (db, every) = (conn.clone(), std::time::Duration::from_secs(cfg.jobs_interval_secs));
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            loop {
+                ticks.tick().await;
+                match customer_hub::domain::care::run_jobs(&db, &care, chrono::Utc::now()).await {
+                    Ok(report) => tracing::info!(?report, "care jobs ran"),
+                    Err(e) => tracing::warn!(error = %e.log_text(), "care jobs failed; next run retries"),
+                }
+            }
+        });
+    }
     let schema = graphql::build_schema(conn.clone(), keys.clone(), &limits);
     let state = AppState { db: conn.clone(), schema, keys, environment: cfg.environment, http: cfg.http.clone() };
     let listener =

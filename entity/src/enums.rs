@@ -72,7 +72,46 @@ string_enum!(
     /// Where a pair of the duplicate queue stands.
     CandidateStatus { Open = "OPEN", Merged = "MERGED", Distinct = "DISTINCT" }
 );
-string_enum!(LeadStatus { Open = "OPEN", Won = "WON", Defeated = "DEFEATED" });
+string_enum!(
+    /// Where a lead stands; REFERRED: handed to another store through an accepted offer.
+    LeadStatus { Open = "OPEN", Won = "WON", Defeated = "DEFEATED", Referred = "REFERRED" }
+);
+string_enum!(
+    /// How a consultant reached (or tried to reach) a prospect.
+    FollowUpChannel { Call = "CALL", Wechat = "WECHAT", Sms = "SMS", Visit = "VISIT", TestDrive = "TEST_DRIVE" }
+);
+string_enum!(
+    /// What a follow-up came to; all but NO_ANSWER are effective (they extend protection).
+    FollowUpOutcome {
+        NoAnswer = "NO_ANSWER",
+        Talked = "TALKED",
+        AppointmentMade = "APPOINTMENT_MADE",
+        Visited = "VISITED",
+        TestDriven = "TEST_DRIVEN",
+        Quoted = "QUOTED",
+        OrderPlaced = "ORDER_PLACED",
+    }
+);
+string_enum!(
+    /// Why a lead was lost: the fixed list the defeat review and the KPIs count by.
+    DefeatReason {
+        OtherBrand = "OTHER_BRAND",
+        SameBrandOtherDealer = "SAME_BRAND_OTHER_DEALER",
+        Price = "PRICE",
+        FinancingRefused = "FINANCING_REFUSED",
+        Postponed = "POSTPONED",
+        NoLongerInterested = "NO_LONGER_INTERESTED",
+        Other = "OTHER",
+    }
+);
+string_enum!(
+    /// Where an offer of a lead to another store stands.
+    OfferStatus { Offered = "OFFERED", Accepted = "ACCEPTED", Declined = "DECLINED", Expired = "EXPIRED", Revoked = "REVOKED" }
+);
+string_enum!(
+    /// What a customer consented to.
+    ConsentPurpose { LeadSharing = "LEAD_SHARING" }
+);
 string_enum!(PaymentMethod { Cash = "CASH", Loan = "LOAN", Installment = "INSTALLMENT" });
 string_enum!(RepairKind {
     FirstMaintenance = "FIRST_MAINTENANCE",
@@ -82,3 +121,51 @@ string_enum!(RepairKind {
     Accident = "ACCIDENT",
     Inspection = "INSPECTION",
 });
+string_enum!(
+    /// The kinds of care work.
+    TaskKind {
+        DeliveryCall = "DELIVERY_CALL",
+        DeliveryRelationsCall = "DELIVERY_RELATIONS_CALL",
+        ServiceRelationsCall = "SERVICE_RELATIONS_CALL",
+        FirstMaintenance = "FIRST_MAINTENANCE",
+        Maintenance = "MAINTENANCE",
+        InsuranceRenewal = "INSURANCE_RENEWAL",
+        AnnualInspection = "ANNUAL_INSPECTION",
+        Birthday = "BIRTHDAY",
+        ComplaintEscalation = "COMPLAINT_ESCALATION",
+    }
+);
+string_enum!(
+    /// Where a care task stands.
+    TaskStatus { Open = "OPEN", Done = "DONE", Cancelled = "CANCELLED", Expired = "EXPIRED" }
+);
+string_enum!(
+    /// What a care task came to.
+    TaskOutcome {
+        Reached = "REACHED",
+        NoAnswer = "NO_ANSWER",
+        WrongNumber = "WRONG_NUMBER",
+        BookedVisit = "BOOKED_VISIT",
+        Declined = "DECLINED",
+        Renewed = "RENEWED",
+        Other = "OTHER",
+    }
+);
+string_enum!(
+    /// How bad a complaint is: it sets the deadlines.
+    ComplaintSeverity { Low = "LOW", Medium = "MEDIUM", High = "HIGH", Critical = "CRITICAL" }
+);
+string_enum!(
+    /// Where a complaint stands.
+    ComplaintStatus {
+        New = "NEW",
+        Acknowledged = "ACKNOWLEDGED",
+        Resolved = "RESOLVED",
+        Closed = "CLOSED",
+        Reopened = "REOPENED",
+    }
+);
+string_enum!(
+    /// Sales satisfaction (after a delivery) or customer-service satisfaction (after service).
+    SurveyKind { Ssi = "SSI", Csi = "CSI" }
+);

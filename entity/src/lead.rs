@@ -26,6 +26,19 @@ pub struct Model {
     pub closed_at: Option<DateTimeUtc>,
     /// The grade the lead had when it was created (none: the grade never changed).
     pub created_grade: Option<LeadGrade>,
+    /// By when a lead from outside must have had its first personal answer.
+    pub first_response_due_at: Option<DateTimeUtc>,
+    /// The first effective follow-up (none: nobody has reached the prospect yet).
+    pub first_contacted_at: Option<DateTimeUtc>,
+    /// The owner's protection against 撞单 ends then; after it the lead is in the pool.
+    pub protected_until: Option<DateTimeUtc>,
+    /// The delivery that won the lead.
+    pub delivery_id: Option<i32>,
+    pub defeat_note: Option<String>,
+    /// The store that referred the lead here through an accepted offer.
+    pub referred_by_store_id: Option<i32>,
+    /// The accepted offer this lead came from.
+    pub offer_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,9 @@ mod m20261124_000003_unification;
 mod m20261124_000004_keyset_indexes;
 mod m20261124_000005_token_cutoff;
 mod m20261124_000006_lead_closing;
+mod m20261124_000007_lead_work;
+mod m20261124_000008_care_work;
+mod m20261124_000009_surveys_referrals;
 
 pub struct Migrator;
 
@@ -21,6 +24,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_keyset_indexes::Migration),
             Box::new(m20261124_000005_token_cutoff::Migration),
             Box::new(m20261124_000006_lead_closing::Migration),
+            Box::new(m20261124_000007_lead_work::Migration),
+            Box::new(m20261124_000008_care_work::Migration),
+            Box::new(m20261124_000009_surveys_referrals::Migration),
         ]
     }
 }

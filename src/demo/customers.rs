@@ -59,6 +59,10 @@ impl Profile<'_> {
     }
 
     /// The sales consultant of the home store.
+    pub(super) fn relations(&self) -> i32 {
+        self.store_staff[self.home].as_ref().expect("own store has staff").relations
+    }
+
     pub(super) fn sales(&self) -> i32 {
         self.store_staff[self.home].as_ref().expect("own store has staff").sales
     }
@@ -197,6 +201,7 @@ pub(super) fn customer_history(g: &mut Generator, id: i32, store_staff: &[Option
         insured |= insurance::policies(g, &p, &car);
         parts::orders(g, &p, &car);
     }
+    super::care::complaints(g, &p);
     if serviced {
         source(
             g,

@@ -29,6 +29,8 @@ pub(super) struct Generator {
     pub(super) vin_serial: u32,
     /// A few customers the unification examples refer back to.
     pub(super) remembered: Vec<Remembered>,
+    /// The partner store's account (it works the leads it accepted).
+    pub(super) partner_staff: Option<i32>,
 }
 
 /// What the unification examples need of an earlier customer.
@@ -52,6 +54,7 @@ impl Generator {
             used_phones: Default::default(),
             vin_serial: 0,
             remembered: Vec::new(),
+            partner_staff: None,
         }
     }
 

@@ -11,15 +11,16 @@
 
 use chrono::NaiveDate;
 use entity::{
-    contact_point, customer, customer_link, customer_store, customer_tag, delivery, duplicate_candidate,
-    insurance_policy, lead, lead_share, parts_order, repair_order, source_record, staff, store, vehicle,
-    vehicle_ownership,
+    complaint, complaint_event, contact_point, customer, customer_consent, customer_link, customer_store, customer_tag,
+    delivery, duplicate_candidate, insurance_policy, lead, lead_conflict, lead_follow_up, lead_offer, parts_order,
+    repair_order, source_record, staff, store, vehicle, vehicle_ownership,
 };
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, PaginatorTrait, Statement,
     TransactionTrait,
 };
 
+mod care;
 mod customers;
 mod generator;
 mod insurance;
@@ -66,7 +67,12 @@ struct Rows {
     vehicles: Vec<vehicle::ActiveModel>,
     ownerships: Vec<vehicle_ownership::ActiveModel>,
     leads: Vec<lead::ActiveModel>,
-    shares: Vec<lead_share::ActiveModel>,
+    offers: Vec<lead_offer::ActiveModel>,
+    follow_ups: Vec<lead_follow_up::ActiveModel>,
+    conflicts: Vec<lead_conflict::ActiveModel>,
+    complaints: Vec<complaint::ActiveModel>,
+    complaint_events: Vec<complaint_event::ActiveModel>,
+    consents: Vec<customer_consent::ActiveModel>,
     deliveries: Vec<delivery::ActiveModel>,
     repairs: Vec<repair_order::ActiveModel>,
     policies: Vec<insurance_policy::ActiveModel>,
@@ -107,7 +113,49 @@ pub async fn seed(db: &DatabaseConnection, cfg: &DemoConfig) -> Result<bool, DbE
         }
     }
     txn.commit().await?;
+    care_history(db, g.now).await?;
     Ok(true)
+}
+
+/// The care jobs as if the scheduler had run three weeks ago and runs now: most of the
+/// older tasks were done (reached, no answer, a visit booked), the rest expired; of the
+/// recent ones about half are done and some are overdue. Complaints past their deadline
+/// escalate on the way.
+async fn care_history(db: &DatabaseConnection, now: chrono::DateTime<chrono::Utc>) -> Result<(), DbErr> {
+    use crate::domain::care::{CareSettings, run_jobs};
+    let fail = |e: crate::error::AppError| DbErr::Custom(format!("the demo's care jobs: {}", e.log_text()));
+    let settings = CareSettings::default();
+    let earlier = now - chrono::Duration::days(21);
+    care::surveys_and_referrals(db, now).await?;
+    run_jobs(db, &settings, earlier).await.map_err(fail)?;
+    let done = |outcome: &str, filter: &str| {
+        format!(
+            "UPDATE care_task SET status = 'DONE', outcome = '{outcome}', done_by = assignee_id, done_at = start_at \
+             WHERE status = 'OPEN' AND assignee_id IS NOT NULL AND {filter}"
+        )
+    };
+    let old = format!("due_at < {}", timestamp(db, now - chrono::Duration::days(14)));
+    let recent = format!("due_at < {}", timestamp(db, now));
+    for sql in [
+        done("NO_ANSWER", &format!("{old} AND id % 7 = 1")),
+        done("BOOKED_VISIT", &format!("{old} AND kind IN ('FIRST_MAINTENANCE', 'ANNUAL_INSPECTION') AND id % 4 <> 0")),
+        done("REACHED", &format!("{old} AND id % 4 <> 0")),
+        "UPDATE care_task SET status = 'CANCELLED', note = '客户已在他店办理' WHERE status = 'OPEN' AND id % 13 = 0"
+            .to_owned(),
+    ] {
+        db.execute_unprepared(&sql).await?;
+    }
+    run_jobs(db, &settings, now).await.map_err(fail)?;
+    db.execute_unprepared(&done("REACHED", &format!("{recent} AND id % 2 = 0"))).await?;
+    Ok(())
+}
+
+/// A timestamp literal the backend compares with its stored timestamps.
+fn timestamp(db: &DatabaseConnection, at: chrono::DateTime<chrono::Utc>) -> String {
+    match db.get_database_backend() {
+        DbBackend::Postgres => format!("'{}'::timestamptz", at.to_rfc3339()),
+        _ => format!("'{}'", at.to_rfc3339()),
+    }
 }
 
 /// Customers generated per write.
@@ -115,8 +163,18 @@ const CHUNK: usize = 2_000;
 
 /// Tables the generator fills with explicit ids besides the customer-owned ones of the
 /// registry (PostgreSQL sequences are moved past them all).
-const OTHER_TABLES: [&str; 7] =
-    ["store", "staff", "customer", "vehicle", "lead_share", "customer_link", "duplicate_candidate"];
+const OTHER_TABLES: [&str; 10] = [
+    "store",
+    "staff",
+    "customer",
+    "vehicle",
+    "lead_offer",
+    "lead_follow_up",
+    "lead_conflict",
+    "complaint_event",
+    "customer_link",
+    "duplicate_candidate",
+];
 
 /// Writes and empties the generated rows, parents before children.
 async fn flush(txn: &DatabaseTransaction, rows: &mut Rows) -> Result<(), DbErr> {
@@ -139,7 +197,12 @@ async fn flush(txn: &DatabaseTransaction, rows: &mut Rows) -> Result<(), DbErr> 
         vehicles => vehicle::Entity,
         ownerships => vehicle_ownership::Entity,
         leads => lead::Entity,
-        shares => lead_share::Entity,
+        offers => lead_offer::Entity,
+        follow_ups => lead_follow_up::Entity,
+        conflicts => lead_conflict::Entity,
+        complaints => complaint::Entity,
+        complaint_events => complaint_event::Entity,
+        consents => customer_consent::Entity,
         deliveries => delivery::Entity,
         repairs => repair_order::Entity,
         policies => insurance_policy::Entity,

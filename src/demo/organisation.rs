@@ -112,6 +112,8 @@ pub(super) const DEPARTMENT_INTEGRATIONS: &[(&str, Department, &str)] = &[
 pub(super) struct StaffIds {
     pub(super) sales: i32,
     pub(super) service: i32,
+    /// The store's customer-relations manager (`zjNN.crm`), who also takes in leads.
+    pub(super) relations: i32,
 }
 
 /// The stores and their staff; per store, the ids of its department staff.
@@ -157,18 +159,18 @@ pub(super) fn organisation(g: &mut Generator) -> Vec<Option<StaffIds>> {
         );
         let prefix = spec.code.to_lowercase();
         if spec.kind == StoreKind::Partner {
-            add_staff(
+            g.partner_staff = Some(add_staff(
                 g,
                 format!("{prefix}.partner"),
                 format!("{}·合作伙伴", spec.name),
                 Some(store_id),
                 Department::Sales,
                 Role::Partner,
-            );
+            ));
             store_staff.push(None);
             continue;
         }
-        let mut ids = StaffIds { sales: 0, service: 0 };
+        let mut ids = StaffIds { sales: 0, service: 0, relations: 0 };
         for (suffix, role, dept, title) in STORE_ROLES {
             let surname = *g.pick(SURNAMES);
             let given = *g.pick(GIVEN_MALE);
@@ -183,6 +185,7 @@ pub(super) fn organisation(g: &mut Generator) -> Vec<Option<StaffIds>> {
             match role {
                 Role::SalesConsultant => ids.sales = id,
                 Role::ServiceAdvisor => ids.service = id,
+                Role::StoreManager if *dept == Department::Crm => ids.relations = id,
                 _ => {}
             }
         }

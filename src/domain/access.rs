@@ -25,6 +25,10 @@ pub enum Resource {
     Aggregates,
     /// Source records, the duplicate-candidates queue, merges and un-merges.
     Identity,
+    /// Care tasks: calls after delivery and service, reminders, birthdays, escalations.
+    Task,
+    /// Complaints and their event log (never deleted, never hidden).
+    Complaint,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -52,7 +56,7 @@ pub enum Level {
 }
 
 impl Resource {
-    pub const ALL: [Resource; 13] = [
+    pub const ALL: [Resource; 15] = [
         Resource::Customer,
         Resource::PersonalData,
         Resource::Vehicle,
@@ -66,6 +70,8 @@ impl Resource {
         Resource::AuditLog,
         Resource::Aggregates,
         Resource::Identity,
+        Resource::Task,
+        Resource::Complaint,
     ];
 
     pub fn name(self) -> &'static str {
@@ -83,6 +89,8 @@ impl Resource {
             Resource::AuditLog => "audit log",
             Resource::Aggregates => "aggregates",
             Resource::Identity => "duplicates, merges",
+            Resource::Task => "care tasks",
+            Resource::Complaint => "complaints",
         }
     }
 
@@ -160,6 +168,8 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Leve
         (Role::GroupCrm, Customer, Update) => Some(Group),
         (Role::GroupCrm, Identity, Read | Update) => Some(Group),
         (Role::GroupCrm, Organisation | Aggregates, Read) => Some(Group),
+        (Role::GroupCrm, Task, Read | Update) => Some(Group),
+        (Role::GroupCrm, Complaint, Read | Create | Update) => Some(Group),
 
         // Group analyst: aggregates only.
         (Role::GroupAnalyst, Organisation | Aggregates, Read) => Some(Group),
@@ -173,6 +183,8 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Leve
         ) => Some(Store),
         (Role::StoreManager, Customer, Update) => Some(Store),
         (Role::StoreManager, Lead, Create | Update) => Some(Store),
+        (Role::StoreManager, Task, Read | Update) => Some(Store),
+        (Role::StoreManager, Complaint, Read | Create | Update) => Some(Store),
         (Role::StoreManager, Organisation, Read) => Some(Group),
 
         // Sales consultant: the store's customers, leads and deliveries; changes own leads.
@@ -181,6 +193,17 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Leve
         (Role::SalesConsultant, Lead, Create) => Some(Store),
         (Role::SalesConsultant, Lead, Update) => Some(Own),
         (Role::SalesConsultant, Organisation, Read) => Some(Group),
+        // Store staff: their own care tasks; complaints of their store, filed by anyone.
+        (
+            Role::SalesConsultant | Role::ServiceAdvisor | Role::InsuranceSpecialist | Role::PartsClerk,
+            Task,
+            Read | Update,
+        ) => Some(Own),
+        (
+            Role::SalesConsultant | Role::ServiceAdvisor | Role::InsuranceSpecialist | Role::PartsClerk,
+            Complaint,
+            Read | Create,
+        ) => Some(Store),
 
         // Service advisor: the store's customers, vehicles and repair orders.
         (Role::ServiceAdvisor, Customer | PersonalData | Vehicle | RepairOrder, Read) => Some(Store),
@@ -202,6 +225,8 @@ pub fn permission(role: Role, resource: Resource, action: Action) -> Option<Leve
 
         // Integration (source system): sends its own store's and department's records.
         (Role::Integration, Lead | Delivery | RepairOrder | InsurancePolicy | PartsOrder, Ingest) => Some(Department),
+        // The manufacturer's hotline files complaints about the integration's store.
+        (Role::Integration, Complaint, Create) => Some(Store),
 
         _ => None,
     }

@@ -214,7 +214,6 @@ impl ListFilter<customer::Entity> for CustomerFilter {
                 Action::Read,
                 lead::Column::StoreId,
                 lead::Column::CustomerId,
-                lead::Column::Id,
                 Some(lead::Column::OwnerId),
             );
             let q = Query::select()
@@ -264,7 +263,6 @@ impl ListFilter<customer::Entity> for CustomerFilter {
                 Action::Read,
                 repair_order::Column::StoreId,
                 repair_order::Column::CustomerId,
-                repair_order::Column::Id,
                 None,
             );
             let latest = Expr::col(repair_order::Column::OpenedAt).max();
@@ -290,7 +288,6 @@ impl ListFilter<customer::Entity> for CustomerFilter {
                 Action::Read,
                 insurance_policy::Column::StoreId,
                 insurance_policy::Column::CustomerId,
-                insurance_policy::Column::Id,
                 None,
             );
             let mut q = Query::select();

@@ -63,15 +63,50 @@ pub fn record_name(name: &str, corporate: bool) -> String {
     if corporate { name.trim().to_owned() } else { split_honorific(name).0.to_owned() }
 }
 
-/// A name reduced for comparison: no spaces, no honorific or company-form suffix.
+/// Places a company name starts or a branch name ends with (杭州顺达物流有限公司,
+/// 顺达物流杭州分公司): set aside to compare the company's core name.
+const PLACES: [&str; 16] = [
+    "浙江", "杭州", "宁波", "温州", "绍兴", "嘉兴", "湖州", "金华", "台州", "舟山", "丽水", "衢州", "上海", "江苏",
+    "苏州", "南京",
+];
+
+/// A name reduced for comparison: simplified characters, no spaces, no honorific or
+/// company-form suffix, and for companies their core (no place before it, no branch
+/// after it): 杭州顺达物流有限公司, 顺达物流 and 顺达物流杭州分公司 compare alike.
 pub fn comparable(name: &str) -> String {
-    let mut n: String =
-        normalize::fold_width(name).chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+    let folded: String = normalize::fold_width(name).chars().filter(|c| !c.is_whitespace()).collect();
+    let mut n: String = fast2s::convert(&folded).to_uppercase();
+    if let Some(branch) = n.strip_suffix("分公司") {
+        let mut core = branch.to_owned();
+        for place in PLACES {
+            if let Some(rest) = core.strip_suffix(place)
+                && rest.chars().count() >= 2
+            {
+                core = rest.to_owned();
+                break;
+            }
+        }
+        n = core;
+    }
+    let mut company = false;
     for suffix in COMPANY_SUFFIXES.iter().chain(HONORIFICS.iter()) {
         if let Some(stripped) = n.strip_suffix(suffix)
             && !stripped.is_empty()
         {
+            company |= COMPANY_SUFFIXES.contains(suffix);
             n = stripped.to_owned();
+        }
+    }
+    // A place before a name of four characters or more is a company's (杭州顺达物流);
+    // people's names are shorter.
+    if company || n.chars().count() >= 4 {
+        for place in PLACES {
+            if let Some(rest) = n.strip_prefix(place)
+                && rest.chars().count() >= 2
+            {
+                n = rest.to_owned();
+                break;
+            }
         }
     }
     n
@@ -91,6 +126,29 @@ pub fn similar(a: &str, b: &str) -> bool {
         && a.iter().zip(&b).filter(|(x, y)| x != y).count() == 1
 }
 
+/// Two-character surnames (a record may carry only the surname and a form of address).
+const COMPOUND_SURNAMES: [&str; 10] = ["欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "慕容", "令狐", "公孙", "夏侯"];
+
+/// Two normalized phones one digit apart (a digit mistyped), same length.
+pub fn one_digit_apart(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.chars().zip(b.chars()).filter(|(x, y)| x != y).count() == 1
+}
+
+/// A name that is only a surname (王, 欧阳): what a desk keeps of 王先生.
+pub fn bare_surname(name: &str) -> bool {
+    let n = comparable(name);
+    n.chars().count() == 1 || COMPOUND_SURNAMES.contains(&n.as_str())
+}
+
+/// One name is only the other's surname (王先生 against 王伟, recorded as 王): the
+/// reception desk's way of writing a person, never proof alone.
+pub fn surname_of(a: &str, b: &str) -> bool {
+    let (a, b) = (comparable(a), comparable(b));
+    let (short, long) = if a.chars().count() <= b.chars().count() { (a, b) } else { (b, a) };
+    let bare = short.chars().count() == 1 || COMPOUND_SURNAMES.contains(&short.as_str());
+    bare && long.chars().count() > short.chars().count() && long.starts_with(&short)
+}
+
 /// How a known customer compares with an incoming person they share a phone or a
 /// vehicle with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +159,9 @@ pub enum Likeness {
     SameName,
     /// One character apart (typo or sibling): for a person to decide.
     SimilarName,
+    /// Only the surname on one side, agreeing with the other's: with a second shared
+    /// identifier (phone and car) the same person, else for a person to decide.
+    SurnameOnly,
     /// Another name.
     OtherName,
 }
@@ -113,6 +174,8 @@ pub fn likeness(known_name: &str, known_id: Option<&str>, person: &Person) -> Li
         Likeness::SameName
     } else if similar(known_name, &person.name) {
         Likeness::SimilarName
+    } else if !person.corporate && surname_of(known_name, &person.name) {
+        Likeness::SurnameOnly
     } else {
         Likeness::OtherName
     }
@@ -150,12 +213,16 @@ pub(crate) async fn live<C: ConnectionTrait>(
 /// live customers each rule's look-up found, in id order: the one with the same national
 /// ID or credit code (`by_id`), the holders of the record's phones (with the phone they
 /// hold, when known) and the current holders of the VIN.
+///
+/// `near_phone` are the VIN holders with a phone one digit away from one of the record's
+/// (a digit mistyped at the desk): with the car and a name that agrees, the same person.
 pub fn decide(
     person: &Person,
     vin: Option<&str>,
     by_id: Option<i32>,
     phone_holders: &[(&customer::Model, Option<&str>)],
     vin_holders: &[&customer::Model],
+    near_phone: &[i32],
 ) -> Resolution {
     let mut res = Resolution::default();
     let mut strong: BTreeMap<(bool, i64), (i32, String)> = BTreeMap::new();
@@ -164,6 +231,22 @@ pub fn decide(
     let id_label = if person.corporate { "credit code" } else { "national ID" };
     let rank = |id: i32| if id < 0 { (true, -i64::from(id)) } else { (false, i64::from(id)) };
 
+    // Evidence adds up: a customer holding the record's phone and its car at once, with a
+    // name that does not disagree (only the surname, or one character apart), is the
+    // same person; one identifier alone with such a name goes to a person to decide.
+    let holds_vin = |id: i32| vin.is_some() && vin_holders.iter().any(|c| c.id == id);
+    // Phone holders whose names agree with the record's in any way: a surname alone
+    // decides only when it points at exactly one of them (father and son on one phone
+    // are both 王先生).
+    let agreeing = phone_holders
+        .iter()
+        .filter(|(c, _)| {
+            matches!(
+                likeness(&c.name, c.id_number.as_deref(), person),
+                Likeness::SameName | Likeness::SimilarName | Likeness::SurnameOnly
+            )
+        })
+        .count();
     // 2. The same phone with a compatible name; a different ID or name is a household.
     for (c, phone) in phone_holders {
         let id = c.id;
@@ -178,9 +261,27 @@ pub fn decide(
             Likeness::SameName => {
                 strong.insert(rank(id), (id, format!("same phone {phone} and name")));
             }
+            Likeness::SimilarName | Likeness::SurnameOnly if holds_vin(id) => {
+                let why = format!(
+                    "same phone {phone} and VIN {}, name agrees ({} / {})",
+                    vin.unwrap_or_default(),
+                    c.name,
+                    person.name
+                );
+                strong.insert(rank(id), (id, why));
+            }
             Likeness::SimilarName => {
                 let why = format!("same phone {phone}, similar name ({} / {})", c.name, person.name);
                 weak.insert(rank(id), (id, 60, vec![why]));
+            }
+            Likeness::SurnameOnly if agreeing == 1 => {
+                let why =
+                    format!("same phone {phone}, the only holder with the surname ({} / {})", c.name, person.name);
+                strong.insert(rank(id), (id, why));
+            }
+            Likeness::SurnameOnly => {
+                let why = format!("same phone {phone}, only the surname on one side ({} / {})", c.name, person.name);
+                weak.insert(rank(id), (id, 70, vec![why]));
             }
             Likeness::OtherName => {
                 households.insert(rank(id), (id, format!("shares phone {phone}, different name")));
@@ -195,8 +296,15 @@ pub fn decide(
             if Some(id) == by_id || strong.contains_key(&rank(id)) {
                 continue;
             }
-            if likeness(&c.name, c.id_number.as_deref(), person) == Likeness::SameName {
+            let verdict = likeness(&c.name, c.id_number.as_deref(), person);
+            if verdict == Likeness::SameName {
                 strong.insert(rank(id), (id, format!("current holder of VIN {vin} with the same name")));
+            } else if matches!(verdict, Likeness::SurnameOnly | Likeness::SimilarName) && near_phone.contains(&id) {
+                let why = format!(
+                    "current holder of VIN {vin} with a phone one digit apart, name agrees ({} / {})",
+                    c.name, person.name
+                );
+                strong.insert(rank(id), (id, why));
             } else {
                 let entry = weak.entry(rank(id)).or_insert((id, 0, Vec::new()));
                 entry.1 = entry.1.max(40);
@@ -316,6 +424,62 @@ mod tests {
         assert!(similar("王伟", "王玮"));
         assert!(!similar("王伟", "李伟"));
         assert!(!similar("王伟", "王伟"));
+        // Traditional characters and spaces fold away; a surname alone is its own kind.
+        assert!(compatible("陳 玉蘭", "陈玉兰"));
+        assert!(compatible("杭州顺达物流有限公司", "顺达物流"));
+        assert!(compatible("顺达物流杭州分公司", "杭州顺达物流有限公司"));
+        assert!(!compatible("杭州顺达物流有限公司", "杭州鑫达运输有限公司"));
+        assert!(surname_of("王", "王伟") && surname_of("欧阳", "欧阳娜娜"));
+        assert!(!surname_of("王", "李伟") && !surname_of("王伟", "王伟") && !surname_of("王伟", "王伟明"));
+    }
+
+    fn known(id: i32, name: &str) -> customer::Model {
+        customer::Model {
+            id,
+            kind: entity::enums::CustomerKind::Individual,
+            name: name.into(),
+            gender: None,
+            birthday: None,
+            id_number: None,
+            id_number_hash: None,
+            address: None,
+            city: None,
+            notes: None,
+            lifecycle_stage: entity::enums::LifecycleStage::Base,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            version: 1,
+            merged_into: None,
+        }
+    }
+
+    #[test]
+    fn a_surname_with_the_phone_and_the_car_is_the_same_person_but_never_a_guess_between_two() {
+        let wang = known(1, "王伟");
+        let reception = Person { name: "王".into(), phones: vec!["+8613800000001".into()], ..Default::default() };
+        let phone = Some("+8613800000001");
+        // Phone and car agree: the same person.
+        let r = decide(&reception, Some("LSGKB5S30R0000001"), None, &[(&wang, phone)], &[&wang], &[]);
+        assert_eq!(r.customer, Some(1), "{}", r.reason);
+        // The phone alone, one holder with the surname: the same person.
+        let r = decide(&reception, None, None, &[(&wang, phone)], &[], &[]);
+        assert_eq!(r.customer, Some(1));
+        // Father and son on one phone, both 王: nobody is guessed; both wait for a person.
+        let father = known(2, "王建国");
+        let r = decide(&reception, None, None, &[(&wang, phone), (&father, phone)], &[], &[]);
+        assert_eq!(r.customer, None);
+        assert_eq!(r.candidates.len(), 2);
+        // Another surname on the family phone stays a household.
+        let li = Person { name: "李".into(), ..reception.clone() };
+        let r = decide(&li, None, None, &[(&wang, phone)], &[], &[]);
+        assert_eq!((r.customer, r.households.len()), (None, 1));
+        // A digit mistyped: the car's holder, whose phone is one digit away.
+        let typo = Person { phones: vec!["+8613800000009".into()], ..reception.clone() };
+        assert!(one_digit_apart("+8613800000009", "+8613800000001"));
+        let r = decide(&typo, Some("LSGKB5S30R0000001"), None, &[], &[&wang], &[1]);
+        assert_eq!(r.customer, Some(1), "{}", r.reason);
+        let r = decide(&typo, Some("LSGKB5S30R0000001"), None, &[], &[&wang], &[]);
+        assert_eq!(r.customer, None, "the car and a surname alone do not decide");
     }
 }
 

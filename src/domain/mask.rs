@@ -1,6 +1,15 @@
 //! Masking of personal data for display: the shape stays recognisable, the value does not.
 
 /// `+8613812345678` → `138****5678`; other numbers keep their first 3 and last 4 digits.
+/// A name with only its first character (the family name of most Chinese names).
+pub fn name(name: &str) -> String {
+    let mut chars = name.trim().chars();
+    match chars.next() {
+        Some(first) => std::iter::once(first).chain(chars.map(|_| '*')).take(8).collect(),
+        None => String::new(),
+    }
+}
+
 pub fn phone(normalized: &str) -> String {
     let digits: Vec<char> = normalized.trim_start_matches("+86").chars().collect();
     if digits.len() < 8 {
@@ -48,6 +57,8 @@ mod tests {
     #[test]
     fn masks_keep_shape_not_value() {
         assert_eq!(phone("+8613812345678"), "138****5678");
+        assert_eq!(name("王小明"), "王**");
+        assert_eq!(name(""), "");
         assert_eq!(id_number("330102199001011234"), "330102********1234");
         assert_eq!(address("浙江省杭州市文三路1号"), "浙江省杭州市****");
         assert_eq!(birthday(chrono::NaiveDate::from_ymd_opt(1990, 3, 5).unwrap()), "1990-**-**");

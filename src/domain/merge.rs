@@ -234,7 +234,14 @@ pub(crate) async fn merge_in(
     let mut row = survivor.clone().into_active_model();
     // A form of address typed after a name (陈玉兰女士) never becomes the customer's name.
     let name_of = |c: &customer::Model| record_name(&c.name, c.kind == CustomerKind::Corporate);
-    row.name = Set(pick(&|c| Some(name_of(c)).filter(|n| !n.is_empty())).unwrap_or_else(|| name_of(&survivor)));
+    // Nor does a surname alone (王, from 王先生) replace a full name.
+    let full = |c: &customer::Model| {
+        Some(name_of(c))
+            .filter(|n| !n.is_empty() && (c.kind == CustomerKind::Corporate || !super::identity::bare_surname(n)))
+    };
+    row.name = Set(pick(&full)
+        .or_else(|| pick(&|c| Some(name_of(c)).filter(|n| !n.is_empty())))
+        .unwrap_or_else(|| name_of(&survivor)));
     row.address = Set(pick(&|c| c.address.clone().filter(|a| !a.is_empty())));
     row.city = Set(pick(&|c| c.city.clone().filter(|a| !a.is_empty())));
     row.notes = Set(pick(&|c| c.notes.clone().filter(|a| !a.is_empty())));

@@ -9,8 +9,8 @@ use std::marker::PhantomData;
 
 use entity::enums::Department;
 use entity::{
-    contact_point, customer_store, customer_tag, delivery, insurance_policy, lead, parts_order, repair_order,
-    source_record, vehicle_ownership,
+    care_task, complaint, contact_point, customer_consent, customer_referral, customer_store, customer_tag, delivery,
+    insurance_policy, lead, parts_order, repair_order, source_record, survey, vehicle_ownership,
 };
 use futures_util::future::BoxFuture;
 use sea_orm::sea_query::Expr;
@@ -35,6 +35,11 @@ pub enum OwnedKind {
     RepairOrder,
     InsurancePolicy,
     PartsOrder,
+    CustomerConsent,
+    CareTask,
+    Complaint,
+    Survey,
+    CustomerReferral,
 }
 
 /// What a merge does with the rows of a kind.
@@ -65,7 +70,7 @@ pub struct Kind {
 }
 
 impl OwnedKind {
-    pub const ALL: [OwnedKind; 10] = [
+    pub const ALL: [OwnedKind; 15] = [
         Self::ContactPoint,
         Self::CustomerTag,
         Self::CustomerStore,
@@ -76,6 +81,11 @@ impl OwnedKind {
         Self::RepairOrder,
         Self::InsurancePolicy,
         Self::PartsOrder,
+        Self::CustomerConsent,
+        Self::CareTask,
+        Self::Complaint,
+        Self::Survey,
+        Self::CustomerReferral,
     ];
 
     pub fn info(self) -> Kind {
@@ -95,6 +105,12 @@ impl OwnedKind {
                 ("insurance_policy", Resource::InsurancePolicy, Some(Department::Insurance), true, false, true, Move)
             }
             Self::PartsOrder => ("parts_order", Resource::PartsOrder, Some(Department::Parts), true, false, true, Move),
+            Self::CustomerConsent => ("customer_consent", Resource::Customer, None, false, false, false, Move),
+            Self::CareTask => ("care_task", Resource::Task, None, true, false, false, Move),
+            Self::Complaint => ("complaint", Resource::Complaint, None, true, false, false, Move),
+            Self::Survey => ("survey", Resource::Complaint, None, true, false, false, Move),
+            // The referred customer's row (the referrer stays as recorded).
+            Self::CustomerReferral => ("customer_referral", Resource::Customer, None, true, false, false, Move),
         };
         Kind { kind: self, table, resource, department, has_store, has_owner, from_source, on_merge }
     }
@@ -122,6 +138,11 @@ impl OwnedKind {
             Self::RepairOrder => &Table::<repair_order::Entity>(PhantomData),
             Self::InsurancePolicy => &Table::<insurance_policy::Entity>(PhantomData),
             Self::PartsOrder => &Table::<parts_order::Entity>(PhantomData),
+            Self::CustomerConsent => &Table::<customer_consent::Entity>(PhantomData),
+            Self::CareTask => &Table::<care_task::Entity>(PhantomData),
+            Self::Complaint => &Table::<complaint::Entity>(PhantomData),
+            Self::Survey => &Table::<survey::Entity>(PhantomData),
+            Self::CustomerReferral => &Table::<customer_referral::Entity>(PhantomData),
         }
     }
 }
@@ -135,7 +156,8 @@ macro_rules! owned_entities {
     ($callback:ident!($($args:tt)*)) => {
         $callback!(
             $($args)* contact_point, customer_tag, customer_store, vehicle_ownership, source_record, lead, delivery,
-            repair_order, insurance_policy, parts_order
+            repair_order, insurance_policy, parts_order, customer_consent, care_task, complaint, survey,
+            customer_referral
         )
     };
 }
@@ -184,6 +206,11 @@ customer_row!(delivery, SourceRecordId);
 customer_row!(repair_order, SourceRecordId);
 customer_row!(insurance_policy, SourceRecordId);
 customer_row!(parts_order, SourceRecordId);
+customer_row!(customer_consent);
+customer_row!(care_task);
+customer_row!(complaint);
+customer_row!(survey);
+customer_row!(customer_referral);
 
 /// The operations a merge needs on any kind's rows, inside its transaction.
 pub trait Rows: Sync {

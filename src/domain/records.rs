@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 
 use entity::{
-    contact_point, customer_store, customer_tag, delivery, insurance_policy, lead, parts_order, repair_order,
-    source_record, staff, store, vehicle, vehicle_ownership,
+    care_task, complaint, complaint_event, contact_point, customer_consent, customer_referral, customer_store,
+    customer_tag, delivery, insurance_policy, lead, lead_follow_up, parts_order, repair_order, source_record, staff,
+    store, survey, vehicle, vehicle_ownership,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select};
 
@@ -29,6 +30,8 @@ pub trait ChildOf<P>: Scoped {
 /// Parent kinds.
 pub struct Customer;
 pub struct Vehicle;
+pub struct Lead;
+pub struct Complaint;
 
 /// Records that a store owns: each department sees its own store's records unless its
 /// reach is group-wide, and only while the customer is visible too.
@@ -44,7 +47,6 @@ macro_rules! store_record {
                     Action::Read,
                     $module::Column::StoreId,
                     $module::Column::CustomerId,
-                    $module::Column::Id,
                     $owner,
                 ))
             }
@@ -65,6 +67,31 @@ store_record!(delivery, Delivery, DeliveredOn, None);
 store_record!(repair_order, RepairOrder, OpenedAt, None);
 store_record!(insurance_policy, InsurancePolicy, StartsOn, None);
 store_record!(parts_order, PartsOrder, OrderedOn, None);
+store_record!(care_task, Task, DueAt, Some(care_task::Column::AssigneeId));
+store_record!(complaint, Complaint, FiledAt, None);
+store_record!(survey, Complaint, SurveyedAt, None);
+
+/// Complaint events are visible with their complaint.
+impl Scoped for complaint_event::Entity {
+    fn order_column() -> Self::Column {
+        complaint_event::Column::At
+    }
+    fn restrict(select: Select<Self>, scope: &Scope) -> Select<Self> {
+        use sea_orm::QuerySelect;
+        let visible =
+            complaint::Entity::restrict(complaint::Entity::find(), scope).select_only().column(complaint::Column::Id);
+        select.filter(complaint_event::Column::ComplaintId.in_subquery(sea_orm::QueryTrait::into_query(visible)))
+    }
+}
+
+impl ChildOf<Complaint> for complaint_event::Entity {
+    fn parent_column() -> Self::Column {
+        complaint_event::Column::ComplaintId
+    }
+    fn parent_of(model: &Self::Model) -> i32 {
+        model.complaint_id
+    }
+}
 
 /// Records that belong to a customer and are visible whenever the customer is.
 macro_rules! customer_attached {
@@ -92,6 +119,29 @@ customer_attached!(contact_point, Id);
 customer_attached!(customer_tag, Tag);
 customer_attached!(customer_store, Id);
 customer_attached!(vehicle_ownership, FromDate);
+customer_attached!(customer_consent, Id);
+customer_attached!(customer_referral, Id);
+
+/// Follow-ups are visible with their lead.
+impl Scoped for lead_follow_up::Entity {
+    fn order_column() -> Self::Column {
+        lead_follow_up::Column::CreatedAt
+    }
+    fn restrict(select: Select<Self>, scope: &Scope) -> Select<Self> {
+        use sea_orm::QuerySelect;
+        let leads = lead::Entity::restrict(lead::Entity::find(), scope).select_only().column(lead::Column::Id);
+        select.filter(lead_follow_up::Column::LeadId.in_subquery(sea_orm::QueryTrait::into_query(leads)))
+    }
+}
+
+impl ChildOf<Lead> for lead_follow_up::Entity {
+    fn parent_column() -> Self::Column {
+        lead_follow_up::Column::LeadId
+    }
+    fn parent_of(model: &Self::Model) -> i32 {
+        model.lead_id
+    }
+}
 
 /// Source records are records of a store's system: store roles see their own store's,
 /// group roles all, partners none.

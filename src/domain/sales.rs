@@ -1,9 +1,10 @@
-//! Sales leads: created by store staff (store and owner from the caller, never from
-//! input), followed up, and shared with partner stores.
+//! Sales leads: created by store staff (store from the caller, never from input) and
+//! listed; the work on them (follow-ups, outcomes, pool) is in `leads`, offers to
+//! other stores in `offers`.
 
-use chrono::{DateTime, Utc};
-use entity::enums::{LeadGrade, LeadStatus, StoreKind};
-use entity::{lead, lead_share, store};
+use chrono::{DateTime, Duration, Utc};
+use entity::enums::{LeadGrade, LeadStatus, Role};
+use entity::{lead, staff};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, Set,
 };
@@ -12,8 +13,7 @@ use super::access::{Action, Resource};
 use super::audit::{self, Entry, RequestMeta};
 use super::keyset::SortValue;
 use super::listing::ListFilter;
-use super::scope::Reach;
-use super::{Scope, customers};
+use super::{Scope, customers, leads};
 use crate::error::{AppError, AppResult};
 
 /// Narrows a lead list; all given conditions must hold.
@@ -55,12 +55,20 @@ pub struct NewLead {
     pub budget_cents: Option<i64>,
     pub channel: Option<String>,
     pub next_follow_up_at: Option<DateTime<Utc>>,
+    /// A manager (reception) may give the lead to a consultant; none: the pool.
+    pub owner_id: Option<i32>,
 }
 
-fn clean(value: Option<String>) -> Option<String> {
+/// Trimmed text, or none when nothing is left.
+pub(crate) fn clean(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
+/// A new lead of the caller's store. A consultant creates it for themselves, talking
+/// to the prospect (answered at once); a manager, as reception, for a consultant or the
+/// pool, with a first-response deadline. A customer has at most one open lead per
+/// store: a second one is refused with CONFLICT (owner, end of protection) and the
+/// attempt is recorded for the manager.
 pub async fn create(
     db: &DatabaseConnection,
     scope: &Scope,
@@ -76,8 +84,36 @@ pub async fn create(
     if new.budget_cents.is_some_and(|b| b < 0) {
         return Err(AppError::bad_input("budget", "budget cannot be negative"));
     }
+    let now = Utc::now();
+    if new.next_follow_up_at.is_some_and(|t| t < now - Duration::minutes(5) || t > now + Duration::days(366)) {
+        return Err(AppError::bad_input("nextFollowUpAt", "the next follow-up is within the coming year"));
+    }
+    let consultant = scope.role() == Role::SalesConsultant;
+    if consultant && new.owner_id.is_some_and(|o| o != scope.actor.staff_id) {
+        return Err(AppError::Forbidden("a consultant creates leads for themselves".into()));
+    }
     let txn = crate::db::begin_write(db).await?;
     let customer = customers::by_id(&txn, scope, new.customer_id).await?.ok_or(AppError::NotFound("customer"))?;
+    let owner = if consultant { Some(scope.actor.staff_id) } else { new.owner_id };
+    if let Some(owner) = owner.filter(|_| !consultant) {
+        staff::Entity::find_by_id(owner)
+            .filter(staff::Column::StoreId.eq(store_id))
+            .filter(staff::Column::Role.eq(Role::SalesConsultant))
+            .filter(staff::Column::Active.eq(true))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| AppError::bad_input("ownerId", "not an active sales consultant of your store"))?;
+    }
+    leads::lock_customer_at_store(&txn, store_id, customer.id).await?;
+    if let Some(existing) = leads::open_lead_at(&txn, store_id, customer.id).await? {
+        let refusal = leads::conflict_with(&txn, &existing).await?;
+        txn.rollback().await?;
+        if refusal.code() == "CONFLICT" {
+            leads::record_conflict(db, scope, meta, &existing).await?;
+        }
+        return Err(refusal);
+    }
+    let policy = leads::policy(&txn, store_id).await?;
     let created = lead::ActiveModel {
         store_id: Set(store_id),
         customer_id: Set(customer.id),
@@ -87,11 +123,16 @@ pub async fn create(
         channel: Set(clean(new.channel)),
         status: Set(LeadStatus::Open),
         defeat_reason: Set(None),
-        owner_id: Set(Some(scope.actor.staff_id)),
-        next_follow_up_at: Set(new.next_follow_up_at),
-        created_at: Set(Utc::now()),
+        owner_id: Set(owner),
+        next_follow_up_at: Set(Some(new.next_follow_up_at.unwrap_or_else(|| {
+            if consultant { policy.next_follow_up(new.grade, now) } else { policy.first_response_due(now) }
+        }))),
+        created_at: Set(now),
         closed_at: Set(None),
         created_grade: Set(Some(new.grade)),
+        first_response_due_at: Set((!consultant).then(|| policy.first_response_due(now))),
+        first_contacted_at: Set(consultant.then_some(now)),
+        protected_until: Set(owner.map(|_| now + Duration::days(policy.protection_days.into()))),
         ..Default::default()
     }
     .insert(&txn)
@@ -103,34 +144,13 @@ pub async fn create(
 
 #[derive(Default)]
 pub struct LeadChange {
-    pub grade: Option<LeadGrade>,
-    pub status: Option<LeadStatus>,
-    pub defeat_reason: Option<String>,
-    pub next_follow_up_at: Option<DateTime<Utc>>,
+    pub intended_model: Option<String>,
+    pub budget_cents: Option<i64>,
+    pub channel: Option<String>,
 }
 
-/// A lead the caller may `action`, or NOT_FOUND (out of scope looks missing).
-async fn lead_in_reach<C: sea_orm::ConnectionTrait>(
-    conn: &C,
-    scope: &Scope,
-    action: Action,
-    id: i32,
-) -> AppResult<lead::Model> {
-    scope.require(Resource::Lead, action)?;
-    lead::Entity::find_by_id(id)
-        .filter(scope.store_record_condition(
-            Resource::Lead,
-            action,
-            lead::Column::StoreId,
-            lead::Column::CustomerId,
-            lead::Column::Id,
-            Some(lead::Column::OwnerId),
-        ))
-        .one(conn)
-        .await?
-        .ok_or(AppError::NotFound("lead"))
-}
-
+/// Corrects what the prospect wants (grade, follow-ups and outcomes have their own
+/// mutations, see `leads`).
 pub async fn update(
     db: &DatabaseConnection,
     scope: &Scope,
@@ -138,35 +158,26 @@ pub async fn update(
     id: i32,
     change: LeadChange,
 ) -> AppResult<lead::Model> {
-    super::limits::check_opt("defeatReason", change.defeat_reason.as_deref(), super::limits::NOTE)?;
+    super::limits::check_opt("intendedModel", change.intended_model.as_deref(), super::limits::FIELD)?;
+    super::limits::check_opt("channel", change.channel.as_deref(), super::limits::FIELD)?;
+    if change.budget_cents.is_some_and(|b| b < 0) {
+        return Err(AppError::bad_input("budget", "budget cannot be negative"));
+    }
     let txn = crate::db::begin_write(db).await?;
-    let current = lead_in_reach(&txn, scope, Action::Update, id).await?;
+    let current = leads::workable(&txn, scope, id).await?;
     let mut fields = Vec::new();
     let mut row = current.clone().into_active_model();
-    if let Some(grade) = change.grade {
-        row.grade = Set(grade);
-        fields.push("grade");
+    if let Some(model) = clean(change.intended_model) {
+        row.intended_model = Set(Some(model));
+        fields.push("intendedModel");
     }
-    let reason = clean(change.defeat_reason);
-    if let Some(status) = change.status {
-        if status == LeadStatus::Defeated && reason.is_none() && current.defeat_reason.is_none() {
-            return Err(AppError::bad_input("defeatReason", "a defeated lead needs the reason it was lost"));
-        }
-        if status != current.status {
-            // Won or defeated now: the conversion KPIs count the lead in this period;
-            // open again: it is counted when it closes.
-            row.closed_at = Set((status != LeadStatus::Open).then(Utc::now));
-        }
-        row.status = Set(status);
-        fields.push("status");
+    if let Some(budget) = change.budget_cents {
+        row.budget_cents = Set(Some(budget));
+        fields.push("budget");
     }
-    if let Some(reason) = reason {
-        row.defeat_reason = Set(Some(reason));
-        fields.push("defeatReason");
-    }
-    if let Some(at) = change.next_follow_up_at {
-        row.next_follow_up_at = Set(Some(at));
-        fields.push("nextFollowUpAt");
+    if let Some(channel) = clean(change.channel) {
+        row.channel = Set(Some(channel));
+        fields.push("channel");
     }
     if fields.is_empty() {
         return Err(AppError::bad_input("input", "nothing to change"));
@@ -176,53 +187,4 @@ pub async fn update(
         .await?;
     txn.commit().await?;
     Ok(updated)
-}
-
-/// Shares a lead of the caller's reach with a partner store.
-pub async fn share(
-    db: &DatabaseConnection,
-    scope: &Scope,
-    meta: &RequestMeta,
-    id: i32,
-    store_code: &str,
-) -> AppResult<lead::Model> {
-    if matches!(scope.reach(Resource::Lead, Action::Update), Reach::Shared(_)) {
-        return Err(AppError::Forbidden("partner stores cannot share leads further".into()));
-    }
-    let txn = crate::db::begin_write(db).await?;
-    let current = lead_in_reach(&txn, scope, Action::Update, id).await?;
-    let target = store::Entity::find()
-        .filter(store::Column::Code.eq(store_code.trim()))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::bad_input("storeCode", format!("no store `{store_code}`")))?;
-    if target.kind != StoreKind::Partner {
-        return Err(AppError::bad_input("storeCode", "leads are shared with partner stores only"));
-    }
-    let exists = lead_share::Entity::find()
-        .filter(lead_share::Column::LeadId.eq(id))
-        .filter(lead_share::Column::StoreId.eq(target.id))
-        .one(&txn)
-        .await?
-        .is_some();
-    if !exists {
-        lead_share::ActiveModel {
-            lead_id: Set(id),
-            store_id: Set(target.id),
-            shared_by: Set(scope.actor.staff_id),
-            shared_at: Set(Utc::now()),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        audit::record(
-            &txn,
-            Some(&scope.actor),
-            meta,
-            Entry::new("SHARE_LEAD", "lead", [id as i64]).fields(vec!["sharedWith"]).purpose(&target.code),
-        )
-        .await?;
-    }
-    txn.commit().await?;
-    Ok(current)
 }

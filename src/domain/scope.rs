@@ -2,7 +2,7 @@
 //! The rules come from the permission matrix in `access.rs`.
 
 use entity::enums::Role;
-use entity::{customer_store, lead, lead_share};
+use entity::{customer_store, lead};
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, QueryFilter, Select};
 
@@ -39,19 +39,12 @@ fn customers_of_store(store: i32) -> SelectStatement {
         .to_owned()
 }
 
-fn leads_shared_with(store: i32) -> SelectStatement {
-    Query::select()
-        .column(lead_share::Column::LeadId)
-        .from(lead_share::Entity)
-        .and_where(lead_share::Column::StoreId.eq(store))
-        .to_owned()
-}
-
+/// The customers of a partner store: those of the leads it accepted from the group.
 fn customers_shared_with(store: i32) -> SelectStatement {
     Query::select()
         .column(lead::Column::CustomerId)
         .from(lead::Entity)
-        .and_where(lead::Column::Id.in_subquery(leads_shared_with(store)))
+        .and_where(lead::Column::StoreId.eq(store))
         .to_owned()
 }
 
@@ -124,7 +117,6 @@ impl Scope {
         action: Action,
         store_col: C,
         customer_col: C,
-        id_col: C,
         owner_col: Option<C>,
     ) -> Condition {
         let records = match self.reach(resource, action) {
@@ -134,9 +126,8 @@ impl Scope {
                 Some(owner) => Condition::all().add(store_col.eq(store)).add(owner.eq(staff)),
                 None => nothing(),
             },
-            Reach::Shared(store) if resource == Resource::Lead => {
-                Condition::all().add(id_col.in_subquery(leads_shared_with(store)))
-            }
+            // A partner's leads are the ones it accepted: they belong to its store.
+            Reach::Shared(store) if resource == Resource::Lead => Condition::all().add(store_col.eq(store)),
             Reach::Shared(_) | Reach::Nothing => return nothing(),
         };
         records.add(self.customer_condition(customer_col))

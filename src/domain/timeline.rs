@@ -2,8 +2,8 @@
 //! stores, merged from the records the caller may read.
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use entity::enums::Department;
-use entity::{delivery, insurance_policy, lead, parts_order, repair_order};
+use entity::enums::{Department, SurveyKind, TaskStatus};
+use entity::{care_task, complaint, delivery, insurance_policy, lead, parts_order, repair_order, survey};
 use serde::{Deserialize, Serialize};
 
 use super::owned::OwnedKind;
@@ -16,6 +16,10 @@ pub enum Record {
     RepairOrder(repair_order::Model),
     InsurancePolicy(insurance_policy::Model),
     PartsOrder(parts_order::Model),
+    /// Care work done (a call made, a reminder answered).
+    CareTask(care_task::Model),
+    Complaint(complaint::Model),
+    Survey(survey::Model),
 }
 
 #[derive(Debug, Clone)]
@@ -46,6 +50,9 @@ impl Event {
             Record::RepairOrder(r) => (2, r.id),
             Record::InsurancePolicy(r) => (3, r.id),
             Record::PartsOrder(r) => (4, r.id),
+            Record::CareTask(r) => (5, r.id),
+            Record::Complaint(r) => (6, r.id),
+            Record::Survey(r) => (7, r.id),
         };
         EventKey { at: self.at, kind, id }
     }
@@ -63,38 +70,68 @@ fn touch_points<M>(
     rows.into_iter().map(move |r| Event { at: at(&r), store_id: store(&r), department, record: record(r) })
 }
 
-/// Merges the records into one feed, newest first.
-pub fn merge(
-    leads: Vec<lead::Model>,
-    deliveries: Vec<delivery::Model>,
-    repairs: Vec<repair_order::Model>,
-    policies: Vec<insurance_policy::Model>,
-    parts: Vec<parts_order::Model>,
-) -> Vec<Event> {
-    let mut events = Vec::with_capacity(leads.len() + deliveries.len() + repairs.len() + policies.len() + parts.len());
-    events.extend(touch_points(leads, OwnedKind::Lead, |r| r.created_at, |r| r.store_id, Record::Lead));
+/// A customer's records the caller may read, by kind.
+#[derive(Default)]
+pub struct Touches {
+    pub leads: Vec<lead::Model>,
+    pub deliveries: Vec<delivery::Model>,
+    pub repairs: Vec<repair_order::Model>,
+    pub policies: Vec<insurance_policy::Model>,
+    pub parts: Vec<parts_order::Model>,
+    pub tasks: Vec<care_task::Model>,
+    pub complaints: Vec<complaint::Model>,
+    pub surveys: Vec<survey::Model>,
+}
+
+/// Merges the records into one feed, newest first (care tasks once done).
+pub fn merge(t: Touches) -> Vec<Event> {
+    let mut events = Vec::with_capacity(
+        t.leads.len() + t.deliveries.len() + t.repairs.len() + t.policies.len() + t.parts.len() + t.complaints.len(),
+    );
+    events.extend(touch_points(t.leads, OwnedKind::Lead, |r| r.created_at, |r| r.store_id, Record::Lead));
     events.extend(touch_points(
-        deliveries,
+        t.deliveries,
         OwnedKind::Delivery,
         |r| day(r.delivered_on),
         |r| r.store_id,
         Record::Delivery,
     ));
-    events.extend(touch_points(repairs, OwnedKind::RepairOrder, |r| r.opened_at, |r| r.store_id, Record::RepairOrder));
     events.extend(touch_points(
-        policies,
+        t.repairs,
+        OwnedKind::RepairOrder,
+        |r| r.opened_at,
+        |r| r.store_id,
+        Record::RepairOrder,
+    ));
+    events.extend(touch_points(
+        t.policies,
         OwnedKind::InsurancePolicy,
         |r| day(r.starts_on),
         |r| r.store_id,
         Record::InsurancePolicy,
     ));
     events.extend(touch_points(
-        parts,
+        t.parts,
         OwnedKind::PartsOrder,
         |r| day(r.ordered_on),
         |r| r.store_id,
         Record::PartsOrder,
     ));
+    events.extend(t.tasks.into_iter().filter(|r| r.status == TaskStatus::Done).filter_map(|r| {
+        Some(Event { at: r.done_at?, store_id: r.store_id, department: r.department, record: Record::CareTask(r) })
+    }));
+    events.extend(t.complaints.into_iter().map(|r| Event {
+        at: r.filed_at,
+        store_id: r.store_id,
+        department: r.department,
+        record: Record::Complaint(r),
+    }));
+    events.extend(t.surveys.into_iter().map(|r| Event {
+        at: r.surveyed_at,
+        store_id: r.store_id,
+        department: if r.kind == SurveyKind::Ssi { Department::Sales } else { Department::Service },
+        record: Record::Survey(r),
+    }));
     events.sort_by_key(|e| std::cmp::Reverse(e.key()));
     events
 }

@@ -143,6 +143,40 @@ impl Customer {
         let status = status.map(entity::enums::LeadStatus::from);
         Ok(rows.into_iter().filter(|l| status.is_none_or(|s| l.status == s)).map(Lead).collect())
     }
+    /// Care tasks about the customer the caller may see (their own, their store's, or
+    /// the group's), by due date.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
+    async fn care_tasks(&self, ctx: &Context<'_>) -> Result<Vec<super::care::CareTask>> {
+        let rows = loaders::children::<ByCustomer, entity::care_task::Entity>(ctx, self.0.id).await?;
+        Ok(super::care::CareTask::page(rows))
+    }
+    /// Complaints of the customer the caller may see, oldest first.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
+    async fn complaints(&self, ctx: &Context<'_>) -> Result<Vec<super::care::Complaint>> {
+        let rows = loaders::children::<ByCustomer, entity::complaint::Entity>(ctx, self.0.id).await?;
+        Ok(rows.into_iter().map(super::care::Complaint).collect())
+    }
+    /// Satisfaction surveys of the customer the caller may see.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
+    async fn surveys(&self, ctx: &Context<'_>) -> Result<Vec<super::care::Survey>> {
+        let rows = loaders::children::<ByCustomer, entity::survey::Entity>(ctx, self.0.id).await?;
+        Ok(rows.into_iter().map(super::care::Survey).collect())
+    }
+    /// Who brought this customer to the group, and whether it converted.
+    async fn referred_by(&self, ctx: &Context<'_>) -> Result<Option<super::care::Referral>> {
+        let rows = loaders::children::<ByCustomer, entity::customer_referral::Entity>(ctx, self.0.id).await?;
+        let Some(row) = rows.into_iter().next() else { return Ok(None) };
+        // The customer's deliveries through the batched loader: no statement per customer.
+        let deliveries = loaders::children::<ByCustomer, delivery::Entity>(ctx, self.0.id).await?;
+        let converted_on = domain::surveys::converted_on(&row, &deliveries);
+        Ok(Some(super::care::Referral { converted_on, row }))
+    }
+    /// Consents to sharing the customer's lead with other stores, withdrawn ones too.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
+    async fn consents(&self, ctx: &Context<'_>) -> Result<Vec<super::leads::Consent>> {
+        let rows = loaders::children::<ByCustomer, entity::customer_consent::Entity>(ctx, self.0.id).await?;
+        Ok(rows.into_iter().map(super::leads::Consent).collect())
+    }
     #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn deliveries(&self, ctx: &Context<'_>) -> Result<Vec<Delivery>> {
         let rows = loaders::children::<ByCustomer, delivery::Entity>(ctx, self.0.id).await?;
@@ -196,14 +230,26 @@ impl Customer {
         let limit = page_size(first)? as usize;
         let after = json_cursor::<timeline::EventKey>("after", after)?;
         let id = self.0.id;
-        let (leads, deliveries, repairs, policies, parts) = futures_util::try_join!(
+        let (leads, deliveries, repairs, policies, parts, tasks, complaints, surveys) = futures_util::try_join!(
             loaders::children::<ByCustomer, lead::Entity>(ctx, id),
             loaders::children::<ByCustomer, delivery::Entity>(ctx, id),
             loaders::children::<ByCustomer, repair_order::Entity>(ctx, id),
             loaders::children::<ByCustomer, insurance_policy::Entity>(ctx, id),
             loaders::children::<ByCustomer, parts_order::Entity>(ctx, id),
+            loaders::children::<ByCustomer, entity::care_task::Entity>(ctx, id),
+            loaders::children::<ByCustomer, entity::complaint::Entity>(ctx, id),
+            loaders::children::<ByCustomer, entity::survey::Entity>(ctx, id),
         )?;
-        let events = timeline::merge(leads, deliveries, repairs, policies, parts);
+        let events = timeline::merge(timeline::Touches {
+            leads,
+            deliveries,
+            repairs,
+            policies,
+            parts,
+            tasks,
+            complaints,
+            surveys,
+        });
         let (events, more) = timeline::page(events, after, limit);
         let mut connection = Connection::new(after.is_some(), more);
         connection.edges.extend(events.into_iter().map(|e| Edge::new(JsonCursor(e.key()), TimelineEntry(e))));
@@ -516,7 +562,8 @@ impl TimelineEntry {
     async fn department(&self) -> Department {
         self.0.department.into()
     }
-    /// LEAD, DELIVERY, REPAIR_ORDER, INSURANCE_POLICY or PARTS_ORDER.
+    /// LEAD, DELIVERY, REPAIR_ORDER, INSURANCE_POLICY, PARTS_ORDER, CARE_TASK (done),
+    /// COMPLAINT or SURVEY.
     async fn kind(&self) -> &'static str {
         match self.0.record {
             timeline::Record::Lead(_) => "LEAD",
@@ -524,6 +571,9 @@ impl TimelineEntry {
             timeline::Record::RepairOrder(_) => "REPAIR_ORDER",
             timeline::Record::InsurancePolicy(_) => "INSURANCE_POLICY",
             timeline::Record::PartsOrder(_) => "PARTS_ORDER",
+            timeline::Record::CareTask(_) => "CARE_TASK",
+            timeline::Record::Complaint(_) => "COMPLAINT",
+            timeline::Record::Survey(_) => "SURVEY",
         }
     }
     /// One line for a feed, e.g. "FIRST_MAINTENANCE 0.00" or "lead H 途观L".
@@ -538,6 +588,15 @@ impl TimelineEntry {
             timeline::Record::RepairOrder(r) => format!("{} {}", r.kind.as_str(), super::yuan(r.amount_cents)),
             timeline::Record::InsurancePolicy(r) => format!("policy {} until {}", r.insurer, r.ends_on),
             timeline::Record::PartsOrder(r) => format!("parts {}", super::yuan(r.amount_cents)),
+            timeline::Record::CareTask(r) => {
+                format!("{} {}", r.kind.as_str(), r.outcome.map(|o| o.as_str()).unwrap_or_default())
+                    .trim_end()
+                    .to_owned()
+            }
+            timeline::Record::Complaint(r) => {
+                format!("complaint {} {} {}", r.severity.as_str(), r.category, r.status.as_str())
+            }
+            timeline::Record::Survey(r) => format!("{} {}/1000", r.kind.as_str(), r.index_points),
         }
     }
     async fn lead(&self) -> Option<Lead> {
@@ -567,6 +626,24 @@ impl TimelineEntry {
     async fn parts_order(&self) -> Option<PartsOrder> {
         match &self.0.record {
             timeline::Record::PartsOrder(r) => Some(PartsOrder(r.clone())),
+            _ => None,
+        }
+    }
+    async fn care_task(&self) -> Option<super::care::CareTask> {
+        match &self.0.record {
+            timeline::Record::CareTask(r) => Some(super::care::CareTask { task: r.clone() }),
+            _ => None,
+        }
+    }
+    async fn complaint(&self) -> Option<super::care::Complaint> {
+        match &self.0.record {
+            timeline::Record::Complaint(r) => Some(super::care::Complaint(r.clone())),
+            _ => None,
+        }
+    }
+    async fn survey(&self) -> Option<super::care::Survey> {
+        match &self.0.record {
+            timeline::Record::Survey(r) => Some(super::care::Survey(r.clone())),
             _ => None,
         }
     }

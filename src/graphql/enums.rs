@@ -125,6 +125,58 @@ pub enum LeadStatus {
     Open,
     Won,
     Defeated,
+    /// Handed to another store through an accepted offer.
+    Referred,
+}
+
+/// How a consultant reached (or tried to reach) a prospect.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::FollowUpChannel")]
+pub enum FollowUpChannel {
+    Call,
+    Wechat,
+    Sms,
+    Visit,
+    TestDrive,
+}
+
+/// What a follow-up came to; all but NO_ANSWER are effective (they extend protection).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::FollowUpOutcome")]
+pub enum FollowUpOutcome {
+    NoAnswer,
+    Talked,
+    AppointmentMade,
+    Visited,
+    TestDriven,
+    Quoted,
+    OrderPlaced,
+}
+
+/// Why a lead was lost.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::DefeatReason")]
+pub enum DefeatReason {
+    /// Bought another brand.
+    OtherBrand,
+    /// Bought the same brand at another dealer.
+    SameBrandOtherDealer,
+    Price,
+    FinancingRefused,
+    Postponed,
+    NoLongerInterested,
+    Other,
+}
+
+/// Where an offer of a lead to another store stands.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::OfferStatus")]
+pub enum OfferStatus {
+    Offered,
+    Accepted,
+    Declined,
+    Expired,
+    Revoked,
 }
 
 /// How a car was paid for.
@@ -146,4 +198,78 @@ pub enum RepairKind {
     Warranty,
     Accident,
     Inspection,
+}
+
+/// The kinds of care work.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::TaskKind")]
+pub enum TaskKind {
+    /// The sales consultant's call within one working day of the delivery.
+    DeliveryCall,
+    /// The store's customer-relations call 3 to 5 working days after the delivery.
+    DeliveryRelationsCall,
+    /// The customer-relations call 3 working days after a repair order closed.
+    ServiceRelationsCall,
+    FirstMaintenance,
+    Maintenance,
+    /// 90, 60 and 30 days before a policy ends, until it is renewed.
+    InsuranceRenewal,
+    AnnualInspection,
+    Birthday,
+    /// An overdue complaint, for the group's customer relations.
+    ComplaintEscalation,
+}
+
+/// Where a care task stands.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::TaskStatus")]
+pub enum TaskStatus {
+    Open,
+    Done,
+    Cancelled,
+    Expired,
+}
+
+/// What a care task came to.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::TaskOutcome")]
+pub enum TaskOutcome {
+    Reached,
+    NoAnswer,
+    WrongNumber,
+    BookedVisit,
+    Declined,
+    Renewed,
+    Other,
+}
+
+/// How bad a complaint is: acknowledge within 2/4/8/16 working hours, resolve within
+/// 1/2/5/10 working days (CRITICAL/HIGH/MEDIUM/LOW).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::ComplaintSeverity")]
+pub enum ComplaintSeverity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// Where a complaint stands.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::ComplaintStatus")]
+pub enum ComplaintStatus {
+    New,
+    Acknowledged,
+    Resolved,
+    /// Confirmed with the customer.
+    Closed,
+    Reopened,
+}
+
+/// SSI (sales satisfaction, after a delivery) or CSI (service satisfaction, after service).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::SurveyKind")]
+pub enum SurveyKind {
+    Ssi,
+    Csi,
 }

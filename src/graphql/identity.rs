@@ -211,6 +211,64 @@ impl IdentityMutation {
                 .await?;
         Ok(DuplicateCandidate(decided))
     }
+
+    /// Decides many queued pairs at once the same way (at most 100): each pair in its own
+    /// transaction, so one that cannot be decided (already decided, out of reach) is
+    /// reported with its code and the others still go through. Same-person pairs merge
+    /// into the first customer of each pair.
+    async fn resolve_duplicates(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ID>,
+        same_person: bool,
+    ) -> Result<Vec<DuplicateDecision>> {
+        if ids.is_empty() || ids.len() > 100 {
+            return Err(AppError::bad_input("ids", "between 1 and 100 pairs at once").into());
+        }
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let decided = match ids::required(Kind::DuplicateCandidate, &id, "open duplicate candidate") {
+                Ok(key) => {
+                    duplicates::resolve_candidate(
+                        db(ctx),
+                        scope(ctx)?,
+                        meta(ctx),
+                        key,
+                        same_person,
+                        None,
+                        priority(ctx),
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
+            };
+            out.push(match decided {
+                Ok(row) => {
+                    DuplicateDecision { id, candidate: Some(DuplicateCandidate(row)), code: None, message: None }
+                }
+                Err(AppError::Internal(cause)) => return Err(AppError::Internal(cause).into()),
+                Err(e) => DuplicateDecision {
+                    id,
+                    candidate: None,
+                    code: Some(e.code().to_owned()),
+                    message: Some(e.message()),
+                },
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// What became of one pair of a batch decision.
+#[derive(async_graphql::SimpleObject)]
+pub struct DuplicateDecision {
+    /// The pair's id as given.
+    id: ID,
+    /// The decided pair; null when it could not be decided.
+    candidate: Option<DuplicateCandidate>,
+    /// Why not (NOT_FOUND, BAD_USER_INPUT, CONFLICT, …).
+    code: Option<String>,
+    message: Option<String>,
 }
 
 /// The domain's refusal of an un-merge names customers by their keys; the caller knows

@@ -37,10 +37,16 @@ pub enum Kind {
     AuditEntry,
     /// A merge (named by `mergeCustomers`; not an object of its own yet).
     MergeEvent,
+    FollowUp,
+    LeadOffer,
+    Consent,
+    CareTask,
+    Complaint,
+    Survey,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 20] = [
         Kind::Customer,
         Kind::Vehicle,
         Kind::Lead,
@@ -55,6 +61,12 @@ impl Kind {
         Kind::SourceRecord,
         Kind::AuditEntry,
         Kind::MergeEvent,
+        Kind::FollowUp,
+        Kind::LeadOffer,
+        Kind::Consent,
+        Kind::CareTask,
+        Kind::Complaint,
+        Kind::Survey,
     ];
 
     /// The GraphQL type name, as written inside the id.
@@ -74,6 +86,12 @@ impl Kind {
             Kind::SourceRecord => "SourceRecord",
             Kind::AuditEntry => "AuditEntry",
             Kind::MergeEvent => "MergeEvent",
+            Kind::FollowUp => "FollowUp",
+            Kind::LeadOffer => "LeadOffer",
+            Kind::Consent => "Consent",
+            Kind::CareTask => "CareTask",
+            Kind::Complaint => "Complaint",
+            Kind::Survey => "Survey",
         }
     }
 

@@ -16,7 +16,7 @@ use futures_util::task::{ArcWake, AtomicWaker, waker};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Request};
-use entity::{customer, repair_order, staff, store, vehicle, vehicle_ownership};
+use entity::{customer, lead, repair_order, staff, store, vehicle, vehicle_ownership};
 use sea_orm::{DatabaseConnection, Iterable, PrimaryKeyToColumn, PrimaryKeyTrait};
 
 use super::prefetch::Prefetched;
@@ -78,7 +78,7 @@ macro_rules! has_id {
         }
     )+};
 }
-has_id!(customer, vehicle, store, staff);
+has_id!(customer, vehicle, store, staff, lead);
 
 impl<E> Loader<i32> for ByIdLoader<E>
 where
@@ -227,10 +227,12 @@ pub fn install(request: Request, db: &DatabaseConnection, scope: Arc<Scope>, que
     let request = children!(request,
         Vehicle => vehicle_ownership::Entity,
         Vehicle => repair_order::Entity,
+        records::Lead => entity::lead_follow_up::Entity,
+        records::Complaint => entity::complaint_event::Entity,
     );
     let households = DataLoader::new(HouseholdLoader { db: db.clone(), scope: scope.clone() }, queue.spawner())
         .delay(Duration::ZERO);
-    by_id!(request, customer::Entity, vehicle::Entity, store::Entity, staff::Entity)
+    by_id!(request, customer::Entity, vehicle::Entity, store::Entity, staff::Entity, lead::Entity)
         .data(households)
         .data(scope)
         .data(super::prefetch::Prefetched::default())

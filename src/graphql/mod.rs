@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod care;
 pub mod customers;
 pub mod document;
 pub mod enums;
@@ -10,6 +11,7 @@ pub mod ids;
 pub mod ingest;
 pub mod insurance;
 pub mod kpi;
+pub mod leads;
 pub mod links;
 pub mod literals;
 pub mod loaders;
@@ -43,6 +45,8 @@ pub struct Query(
     search::SearchQuery,
     vehicles::VehicleQuery,
     sales::SalesQuery,
+    leads::LeadWorkQuery,
+    care::CareQuery,
     service::ServiceQuery,
     insurance::InsuranceQuery,
     identity::IdentityQuery,
@@ -55,6 +59,8 @@ pub struct Mutation(
     auth::AuthMutation,
     customers::CustomerMutation,
     sales::SalesMutation,
+    leads::LeadWorkMutation,
+    care::CareMutation,
     ingest::IngestMutation,
     identity::IdentityMutation,
 );
@@ -73,6 +79,8 @@ pub struct SchemaOptions {
     pub login_per_minute: u32,
     /// The KPI definitions' settings (privacy threshold, windows).
     pub kpi: crate::domain::kpi::Settings,
+    /// Survey weights and the threshold that opens a complaint.
+    pub survey: crate::domain::surveys::SurveySettings,
 }
 
 impl Default for SchemaOptions {
@@ -84,6 +92,7 @@ impl Default for SchemaOptions {
             source_priority: crate::domain::merge::DEFAULT_PRIORITY.to_vec(),
             login_per_minute: 30,
             kpi: crate::domain::kpi::Settings::default(),
+            survey: crate::domain::surveys::SurveySettings::default(),
         }
     }
 }
@@ -95,6 +104,7 @@ pub fn build_schema(db: DatabaseConnection, keys: TokenKeys, limits: &SchemaOpti
         .data(identity::SourcePriority(limits.source_priority.clone()))
         .data(crate::domain::auth::LoginGuard::new(limits.login_per_minute))
         .data(limits.kpi.clone())
+        .data(limits.survey.clone())
         .extension(RootGate)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity);

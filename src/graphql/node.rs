@@ -128,7 +128,13 @@ async fn load(ctx: &Context<'_>, kind: Kind, keys: &[i64]) -> Result<Vec<(i64, N
         Kind::AuditEntry => scoped!(audit_log, |r| Node::AuditEntry(AuditEntry(r))),
         Kind::ApiKey => scoped!(api_key, |r| Node::ApiKey(ApiKey(r))),
         // Merge events are not objects of the API.
-        Kind::MergeEvent => Vec::new(),
+        Kind::MergeEvent
+        | Kind::FollowUp
+        | Kind::LeadOffer
+        | Kind::Consent
+        | Kind::CareTask
+        | Kind::Complaint
+        | Kind::Survey => Vec::new(),
     })
 }
 

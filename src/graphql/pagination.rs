@@ -13,6 +13,17 @@ use crate::domain::keyset::{DEFAULT_PAGE, Key, MAX_PAGE, PageArgs};
 use crate::domain::listing::{self, ListFilter, Listed, Listing, SortKey};
 use crate::error::AppError;
 
+/// Most rows a worklist bucket or an offer, task, complaint or survey list returns.
+pub const MAX_WORKLIST: i32 = 200;
+
+/// Validates the size of a worklist (0 to 200; the fields default to 50).
+pub fn worklist_size(first: i32) -> Result<u64, AppError> {
+    if !(0..=MAX_WORKLIST).contains(&first) {
+        return Err(AppError::bad_input("first", format!("between 0 and {MAX_WORKLIST}")));
+    }
+    Ok(first as u64)
+}
+
 /// Validates a requested page size (lists that are not keyset connections).
 pub fn page_size(first: Option<i32>) -> Result<u64, AppError> {
     let max = MAX_PAGE as i32;

@@ -14,8 +14,8 @@ use std::sync::Mutex;
 
 use async_graphql::Lookahead;
 use entity::{
-    contact_point, customer, customer_store, customer_tag, delivery, insurance_policy, lead, parts_order, repair_order,
-    source_record, staff, store, vehicle, vehicle_ownership,
+    care_task, complaint, contact_point, customer, customer_store, customer_tag, delivery, insurance_policy, lead,
+    parts_order, repair_order, source_record, staff, store, survey, vehicle, vehicle_ownership,
 };
 use sea_orm::sea_query::{Condition, ExprTrait, SelectStatement};
 use sea_orm::{ColumnTrait, EntityTrait, Iterable, Order, PrimaryKeyToColumn, QueryFilter, Select};
@@ -226,6 +226,9 @@ impl<'a> Plan<'a> {
         department!(repair_order, ["advisor" => AdvisorId], "repairOrders", "latestRepairOrder");
         department!(insurance_policy, [], "insurancePolicies");
         department!(parts_order, [], "partsOrders");
+        department!(care_task, ["assignee" => AssigneeId], "careTasks");
+        department!(complaint, [], "complaints");
+        department!(survey, [], "surveys");
         if look.field("sourceRecords").exists() {
             self.children::<ByCustomer, source_record::Entity>(customers, of_customers);
         }

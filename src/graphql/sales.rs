@@ -15,7 +15,6 @@ use super::pagination::{KeyCursor, Window, list};
 use super::vehicles::Vehicle;
 use super::{db, meta, scope, yuan};
 use crate::domain;
-use crate::domain::limits;
 use crate::error::AppError;
 
 #[derive(Clone)]
@@ -62,6 +61,65 @@ impl Lead {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When the lead was won, defeated or handed to another store.
+    async fn closed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.closed_at
+    }
+    /// What the consultant noted when the lead was defeated.
+    async fn defeat_note(&self) -> Option<&str> {
+        self.0.defeat_note.as_deref()
+    }
+    /// By when a lead from outside (the OEM, the website, reception, another store)
+    /// must have had its first personal answer; null for leads a consultant opened
+    /// while talking to the prospect.
+    async fn first_response_due_at(&self) -> Option<DateTime<Utc>> {
+        self.0.first_response_due_at
+    }
+    /// The first follow-up.
+    async fn first_response_at(&self) -> Option<DateTime<Utc>> {
+        self.0.first_contacted_at
+    }
+    /// Whether the first answer came in time; null while the deadline has not passed
+    /// unanswered, or when there was none.
+    async fn first_response_met(&self) -> Option<bool> {
+        let due = self.0.first_response_due_at?;
+        match self.0.first_contacted_at {
+            Some(at) => Some(at <= due),
+            None if due < Utc::now() => Some(false),
+            None => None,
+        }
+    }
+    /// The owner's protection against 撞单 ends then (extended by each effective follow-up).
+    async fn protected_until(&self) -> Option<DateTime<Utc>> {
+        self.0.protected_until
+    }
+    /// Open and nobody's: any consultant of the store may claim it.
+    async fn in_pool(&self) -> bool {
+        domain::leads::in_pool(&self.0, Utc::now())
+    }
+    /// The store that referred the lead here through an accepted offer.
+    async fn referred_by(&self, ctx: &Context<'_>) -> Result<Option<Store>> {
+        match self.0.referred_by_store_id {
+            Some(id) => store_of(ctx, id).await,
+            None => Ok(None),
+        }
+    }
+    /// The delivery that won the lead.
+    async fn delivery(&self, ctx: &Context<'_>) -> Result<Option<Delivery>> {
+        let Some(id) = self.0.delivery_id else { return Ok(None) };
+        let rows =
+            super::loaders::children::<crate::domain::records::Customer, delivery::Entity>(ctx, self.0.customer_id)
+                .await?;
+        Ok(rows.into_iter().find(|d| d.id == id).map(Delivery))
+    }
+    /// The follow-up log, oldest first: appended, never edited.
+    #[graphql(complexity = "super::customers::LIST_COST * child_complexity")]
+    async fn follow_ups(&self, ctx: &Context<'_>) -> Result<Vec<super::leads::FollowUp>> {
+        let rows =
+            super::loaders::children::<crate::domain::records::Lead, entity::lead_follow_up::Entity>(ctx, self.0.id)
+                .await?;
+        Ok(rows.into_iter().map(super::leads::FollowUp).collect())
+    }
 }
 
 #[derive(Clone)]
@@ -105,20 +163,25 @@ pub struct NewLeadInput {
     /// Budget in yuan.
     budget: Option<Decimal>,
     channel: Option<String>,
+    /// Unless given: the cadence's next follow-up, or for a lead a manager takes in
+    /// (reception) the first-response deadline.
     next_follow_up_at: Option<DateTime<Utc>>,
+    /// A manager may give the lead to a consultant of the store; none: the pool.
+    owner_id: Option<ID>,
 }
 
+/// Corrects what the prospect wants; the grade changes with a follow-up
+/// (`recordFollowUp`), the outcome with `winLead` / `defeatLead`.
 #[derive(InputObject)]
 pub struct LeadUpdateInput {
-    grade: Option<LeadGrade>,
-    status: Option<LeadStatus>,
-    /// Required when the status becomes DEFEATED.
-    defeat_reason: Option<String>,
-    next_follow_up_at: Option<DateTime<Utc>>,
+    intended_model: Option<String>,
+    /// Budget in yuan.
+    budget: Option<Decimal>,
+    channel: Option<String>,
 }
 
 /// Yuan with at most two decimals to fen.
-fn cents(field: &str, amount: Decimal) -> Result<i64, AppError> {
+pub(crate) fn cents(field: &str, amount: Decimal) -> Result<i64, AppError> {
     let fen = amount * Decimal::ONE_HUNDRED;
     if fen.fract() != Decimal::ZERO {
         return Err(AppError::bad_input(field, "amounts have at most two decimals"));
@@ -142,29 +205,21 @@ impl SalesMutation {
             budget_cents: input.budget.map(|b| cents("budget", b)).transpose()?,
             channel: input.channel,
             next_follow_up_at: input.next_follow_up_at,
+            owner_id: ids::filter_arg("ownerId", Kind::Staff, input.owner_id)?,
         };
         Ok(Lead(domain::sales::create(db(ctx), scope, meta(ctx), new).await?))
     }
 
-    /// Records a follow-up on a lead: grade, status, defeat reason, next follow-up.
+    /// Corrects an open lead's intended model, budget or channel.
     async fn update_lead(&self, ctx: &Context<'_>, id: ID, input: LeadUpdateInput) -> Result<Lead> {
         let scope = scope(ctx)?;
         let id = ids::required(Kind::Lead, &id, "lead")?;
         let change = domain::sales::LeadChange {
-            grade: input.grade.map(Into::into),
-            status: input.status.map(Into::into),
-            defeat_reason: input.defeat_reason,
-            next_follow_up_at: input.next_follow_up_at,
+            intended_model: input.intended_model,
+            budget_cents: input.budget.map(|b| cents("budget", b)).transpose()?,
+            channel: input.channel,
         };
         Ok(Lead(domain::sales::update(db(ctx), scope, meta(ctx), id, change).await?))
-    }
-
-    /// Shares a lead with a partner store, which then sees the lead and its customer.
-    async fn share_lead(&self, ctx: &Context<'_>, id: ID, store_code: String) -> Result<Lead> {
-        let scope = scope(ctx)?;
-        let id = ids::required(Kind::Lead, &id, "lead")?;
-        limits::check("storeCode", &store_code, limits::FIELD)?;
-        Ok(Lead(domain::sales::share(db(ctx), scope, meta(ctx), id, &store_code).await?))
     }
 }
 

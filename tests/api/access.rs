@@ -437,59 +437,68 @@ async fn profile_updates_are_locked_optimistically_and_audited() {
 }
 
 #[tokio::test]
-async fn leads_take_store_and_owner_from_the_token_and_can_be_shared_with_a_partner() {
+async fn leads_take_store_from_the_token_and_reach_a_partner_only_through_an_accepted_offer() {
     let f = fixture().await;
     let create = "mutation($id: ID!) { createLead(input: { customerId: $id, grade: H, intendedModel: \"途观L\", budget: \"215800.00\" }) { id grade status budget store { code } owner { username } } }";
     let lead = f.app.data(MANAGER_1, create, json!({"id": gid("Customer", f.ours)})).await;
     assert_eq!(lead["createLead"]["store"]["code"], "ZJ01");
-    assert_eq!(lead["createLead"]["owner"]["username"], MANAGER_1.username());
+    assert!(lead["createLead"]["owner"].is_null(), "reception's lead waits in the pool");
     assert_eq!(lead["createLead"]["budget"], "215800.00");
     let lead_id = lead["createLead"]["id"].as_str().expect("id").to_owned();
 
-    // A sales consultant may only change their own leads; this one is the manager's.
-    let update = "mutation($id: ID!, $s: LeadStatus, $r: String) { updateLead(id: $id, input: { status: $s, defeatReason: $r }) { status defeatReason } }";
-    let not_own = f.app.run(Some(SALES_1), update, json!({"id": lead_id, "s": "WON"})).await;
-    assert_eq!(error_codes(&not_own), ["NOT_FOUND"]);
-    let no_reason = f.app.run(Some(MANAGER_1), update, json!({"id": lead_id, "s": "DEFEATED"})).await;
-    assert_eq!(error_codes(&no_reason), ["BAD_USER_INPUT"]);
+    // A sales consultant may only work their own leads; this one is the manager's
+    // (created by reception for nobody: in the pool, so: claim it first).
+    let update = "mutation($id: ID!) { defeatLead(leadId: $id, reason: OTHER_BRAND) { status defeatReason } }";
+    let not_own = f.app.run(Some(SALES_1), update, json!({"id": lead_id})).await;
+    assert_eq!(error_codes(&not_own), ["LEAD_IN_POOL"]);
 
-    // The partner sees nothing until the lead is shared, then the lead and its customer.
-    let partner_view = "query($id: ID!) { customer(id: $id) { id name phones { number } leads { id } vehicles { vin } repairOrders { id } } }";
+    // The partner sees nothing until it accepted an offer of the lead, then its own
+    // lead and the customer; offering needs the customer's consent naming the partner.
+    let partner_view = "query($id: ID!) { customer(id: $id) { id name phones { number } leads { id store { code } } vehicles { vin } repairOrders { id } } }";
     let before = f.app.data(PARTNER, partner_view, json!({"id": gid("Customer", f.ours)})).await;
     assert!(before["customer"].is_null());
-    let wrong_store = f
-        .app
-        .run(
-            Some(MANAGER_1),
-            "mutation($id: ID!) { shareLead(id: $id, storeCode: \"ZJ02\") { id } }",
-            json!({"id": lead_id}),
-        )
-        .await;
-    assert_eq!(error_codes(&wrong_store), ["BAD_USER_INPUT"]);
-    f.app
-        .data(
-            MANAGER_1,
-            "mutation($id: ID!) { shareLead(id: $id, storeCode: \"PT01\") { id } }",
-            json!({"id": lead_id}),
-        )
-        .await;
+    let offer = "mutation($id: ID!, $to: String!) { offerLead(leadId: $id, storeCode: $to) { id status preview { customerName } } }";
+    let own_store = f.app.run(Some(MANAGER_1), offer, json!({"id": lead_id, "to": "ZJ01"})).await;
+    assert_eq!(error_codes(&own_store), ["BAD_USER_INPUT"]);
+    let unknown = f.app.run(Some(MANAGER_1), offer, json!({"id": lead_id, "to": "XX99"})).await;
+    assert_eq!(error_codes(&unknown), ["BAD_USER_INPUT"]);
+    let no_consent = f.app.run(Some(MANAGER_1), offer, json!({"id": lead_id, "to": "PT01"})).await;
+    assert_eq!(error_codes(&no_consent), ["CONSENT_REQUIRED"]);
+    let consent = "mutation($c: ID!, $to: String) { recordConsent(input: { customerId: $c, recipientStoreCode: $to, givenOn: \"2026-01-05\", channel: \"paper\", evidence: \"ZJ01-2026-0001\" }) { id channel } }";
+    // A group-wide consent does not reach a partner store.
+    f.app.data(MANAGER_1, consent, json!({"c": gid("Customer", f.ours), "to": null})).await;
+    let still_none = f.app.run(Some(MANAGER_1), offer, json!({"id": lead_id, "to": "PT01"})).await;
+    assert_eq!(error_codes(&still_none), ["CONSENT_REQUIRED"]);
+    f.app.data(MANAGER_1, consent, json!({"c": gid("Customer", f.ours), "to": "PT01"})).await;
+    let offered = f.app.data(MANAGER_1, offer, json!({"id": lead_id, "to": "PT01"})).await;
+    let offer_id = offered["offerLead"]["id"].as_str().expect("offer id").to_owned();
+    let inbox = "{ leadOffers(direction: INBOX) { id status preview { customerName customerPhone } lead { id } } }";
+    let waiting = f.app.data(PARTNER, inbox, json!({})).await;
+    assert_eq!(waiting["leadOffers"][0]["id"], offer_id.as_str());
+    let masked = waiting["leadOffers"][0]["preview"]["customerName"].as_str().expect("name");
+    assert!(masked.ends_with('*'), "masked until accepted: {masked}");
+    assert!(waiting["leadOffers"][0]["lead"].is_null(), "the origin's lead stays the origin's");
+    let still_hidden = f.app.data(PARTNER, partner_view, json!({"id": gid("Customer", f.ours)})).await;
+    assert!(still_hidden["customer"].is_null());
+    let accept = "mutation($id: ID!) { acceptOffer(id: $id) { offer { status } lead { id store { code } owner { username } } } }";
+    let accepted = f.app.data(PARTNER, accept, json!({"id": offer_id})).await;
+    assert_eq!(accepted["acceptOffer"]["offer"]["status"], "ACCEPTED");
+    assert_eq!(accepted["acceptOffer"]["lead"]["store"]["code"], "PT01");
+    let partner_lead = accepted["acceptOffer"]["lead"]["id"].as_str().expect("lead").to_owned();
     let after = f.app.data(PARTNER, partner_view, json!({"id": gid("Customer", f.ours)})).await;
     assert_eq!(after["customer"]["id"], gid("Customer", f.ours));
-    assert_eq!(after["customer"]["leads"], json!([{"id": lead_id}]));
+    assert_eq!(after["customer"]["leads"], json!([{"id": partner_lead, "store": {"code": "PT01"}}]));
     assert_eq!(after["customer"]["vehicles"], json!([]));
     assert_eq!(after["customer"]["repairOrders"], json!([]));
-    let partner_update =
-        f.app.data(PARTNER, update, json!({"id": lead_id, "s": "DEFEATED", "r": "购买了竞品品牌"})).await;
-    assert_eq!(partner_update["updateLead"]["status"], "DEFEATED");
-    let reshare = f
-        .app
-        .run(
-            Some(PARTNER),
-            "mutation($id: ID!) { shareLead(id: $id, storeCode: \"PT01\") { id } }",
-            json!({"id": lead_id}),
-        )
-        .await;
-    assert_eq!(error_codes(&reshare), ["FORBIDDEN"]);
+    let partner_update = f.app.data(PARTNER, update, json!({"id": partner_lead})).await;
+    assert_eq!(partner_update["defeatLead"]["status"], "DEFEATED");
+    let reoffer = f.app.run(Some(PARTNER), offer, json!({"id": partner_lead, "to": "ZJ01"})).await;
+    assert_eq!(error_codes(&reoffer), ["FORBIDDEN"]);
+    // The origin follows what became of it, read-only.
+    let outbox = "{ leadOffers(direction: OUTBOX) { status progress { status } acceptedLead { id } } }";
+    let origin = f.app.data(MANAGER_1, outbox, json!({})).await;
+    assert_eq!(origin["leadOffers"][0]["progress"]["status"], "DEFEATED");
+    assert!(origin["leadOffers"][0]["acceptedLead"].is_null());
     let actions: Vec<String> = audit_log::Entity::find()
         .order_by_asc(audit_log::Column::Id)
         .all(&f.app.db)
@@ -498,7 +507,10 @@ async fn leads_take_store_and_owner_from_the_token_and_can_be_shared_with_a_part
         .into_iter()
         .map(|e| e.action)
         .collect();
-    assert_eq!(actions, ["CREATE_LEAD", "SHARE_LEAD", "UPDATE_LEAD"]);
+    assert_eq!(
+        actions,
+        ["CREATE_LEAD", "RECORD_CONSENT", "RECORD_CONSENT", "OFFER_LEAD", "ACCEPT_OFFER", "DEFEAT_LEAD"]
+    );
 }
 
 #[tokio::test]

@@ -26,7 +26,10 @@ numerator denominator value customers suppressed previousValue yearEarlierValue 
 async fn empty_group() -> TestApp {
     let app = TestApp::with_customers(0).await;
     for table in [
-        "lead_share",
+        "lead_offer",
+        "customer_consent",
+        "lead_follow_up",
+        "lead_conflict",
         "lead",
         "delivery",
         "repair_order",
@@ -436,11 +439,15 @@ async fn the_bi_views_give_the_graphql_figures_for_every_kpi() {
     let app = TestApp::with_customers(400).await;
     kpi::views::install(&app.db, &Settings::default()).await.expect("views");
     let mut checked = 0;
+    let mut empty = Vec::new();
     for k in CATALOGUE {
         let dim = kpi::views::view_dimension(k);
         let key = dim.map(|d| if d == kpi::Dimension::Store { "store_code".to_owned() } else { d.name().to_owned() });
         let view = view_rows(&app, k.name, key.as_deref()).await;
-        let Some(first) = view.first() else { continue };
+        let Some(first) = view.first() else {
+            empty.push(k.name);
+            continue;
+        };
         let last = view.last().map(|r| r.month.clone()).unwrap_or_default();
         let group_by: Vec<String> = dim.map(|d| format!("{d:?}").to_ascii_uppercase()).into_iter().collect();
         let group_by: Vec<&str> = group_by.iter().map(String::as_str).collect();
@@ -461,8 +468,9 @@ async fn the_bi_views_give_the_graphql_figures_for_every_kpi() {
         }
         checked += 1;
     }
-    // The demo holds facts for every store-level KPI.
-    assert!(checked >= CATALOGUE.len() - 2, "only {checked} KPIs had rows");
+    // At 400 customers all but the rarest have rows (today: referrals won by the
+    // receiving store, reminders that came due and led to a visit, merges).
+    assert!(checked >= CATALOGUE.len() - 3, "only {checked} KPIs had rows; none: {empty:?}");
 }
 
 #[tokio::test]
@@ -594,4 +602,114 @@ async fn hostile_filters_are_refused_or_match_nothing() {
     }
     let a = answer(&app, &schema, ANALYST, with(json!({ "channels": ["车展"] }))).await;
     assert!(close(&cell(&a, "2024-03-01", &["车展"])["value"], 0.5));
+}
+
+/// The KPIs of lead work and care work on a hand-built group of six customers at ZJ01 in
+/// May 2024 (threshold 1: the figures are under test).
+#[tokio::test]
+async fn the_lead_and_care_kpis_give_the_hand_worked_figures() {
+    let app = empty_group().await;
+    for table in ["care_task", "survey", "customer_referral"] {
+        app.db.execute_unprepared(&format!("DELETE FROM {table}")).await.expect("empty");
+    }
+    let staff = app.staff(SALES_1).await.id;
+    let rows = vec![
+        "INSERT INTO customer (id, kind, name, lifecycle_stage, created_at, updated_at, version) VALUES \
+         (9501, 'INDIVIDUAL', '甲', 'BASE', '2023-01-01T00:00:00+00:00', '2023-01-01T00:00:00+00:00', 1), \
+         (9502, 'INDIVIDUAL', '乙', 'BASE', '2023-01-01T00:00:00+00:00', '2023-01-01T00:00:00+00:00', 1), \
+         (9503, 'INDIVIDUAL', '丙', 'BASE', '2023-01-01T00:00:00+00:00', '2023-01-01T00:00:00+00:00', 1), \
+         (9504, 'INDIVIDUAL', '丁', 'PROSPECT', '2023-01-01T00:00:00+00:00', '2023-01-01T00:00:00+00:00', 1)"
+            .to_owned(),
+        "INSERT INTO vehicle (id, vin, brand, model) VALUES (9601, 'LKPI0000000009601', '大众', '帕萨特')".to_owned(),
+        // First response: 9701 answered 30 minutes early, 9702 two hours late, 9703 due at
+        // 00:30 on 16 May in Shanghai (16:30 UTC on the 15th), never answered: late.
+        "INSERT INTO lead (id, store_id, customer_id, grade, channel, status, created_at, created_grade, \
+         first_response_due_at, first_contacted_at) VALUES \
+         (9701, 1, 9501, 'A', '汽车之家', 'OPEN', '2024-05-10T02:00:00+00:00', 'A', '2024-05-10T03:00:00+00:00', '2024-05-10T02:30:00+00:00'), \
+         (9702, 1, 9502, 'A', '汽车之家', 'OPEN', '2024-05-10T02:00:00+00:00', 'A', '2024-05-10T03:00:00+00:00', '2024-05-10T05:00:00+00:00'), \
+         (9703, 1, 9503, 'B', '懂车帝', 'OPEN', '2024-05-15T15:30:00+00:00', 'B', '2024-05-15T16:30:00+00:00', NULL)"
+            .to_owned(),
+        // Follow-ups of 9701: due 20 May, done 17:00 the same Shanghai day (on time); due
+        // 21 May, done on the 22nd (late).
+        format!(
+            "INSERT INTO lead_follow_up (id, lead_id, store_id, staff_id, channel, outcome, grade_before, grade_after, \
+             due_at, next_follow_up_at, created_at) VALUES \
+             (9801, 9701, 1, {staff}, 'CALL', 'TALKED', 'A', 'A', '2024-05-20T02:00:00+00:00', NULL, '2024-05-20T09:00:00+00:00'), \
+             (9802, 9701, 1, {staff}, 'CALL', 'TALKED', 'A', 'A', '2024-05-21T02:00:00+00:00', NULL, '2024-05-22T03:00:00+00:00')"
+        ),
+        // Two 撞单 attempts in June.
+        format!(
+            "INSERT INTO lead_conflict (id, store_id, lead_id, attempted_by, created_at) VALUES \
+             (9811, 1, 9701, {staff}, '2024-06-03T02:00:00+00:00'), (9812, 1, 9702, {staff}, '2024-06-04T02:00:00+00:00')"
+        ),
+        // Offers in May: one accepted, one declined.
+        format!(
+            "INSERT INTO lead_offer (id, lead_id, from_store_id, to_store_id, offered_by, status, expires_at, created_at) VALUES \
+             (9821, 9701, 1, 2, {staff}, 'ACCEPTED', '2024-05-12T02:00:00+00:00', '2024-05-05T02:00:00+00:00'), \
+             (9822, 9702, 1, 2, {staff}, 'DECLINED', '2024-05-12T02:00:00+00:00', '2024-05-05T02:00:00+00:00')"
+        ),
+        // Complaints in May: 9501's resolved by its deadline, 9502's late and escalated.
+        "INSERT INTO complaint (id, store_id, customer_id, department, category, severity, channel, description, status, \
+         filed_at, acknowledge_due_at, resolve_due_at, acknowledged_at, resolved_at, closed_at, escalated_at, version) VALUES \
+         (9831, 1, 9501, 'SERVICE', 'WAITING_TIME', 'MEDIUM', 'STORE', '等太久', 'RESOLVED', '2024-05-03T02:00:00+00:00', \
+          '2024-05-03T10:00:00+00:00', '2024-05-10T10:00:00+00:00', '2024-05-03T03:00:00+00:00', '2024-05-08T02:00:00+00:00', NULL, NULL, 3), \
+         (9832, 1, 9502, 'SERVICE', 'REPAIR_QUALITY', 'MEDIUM', 'STORE', '异响', 'RESOLVED', '2024-05-04T02:00:00+00:00', \
+          '2024-05-04T10:00:00+00:00', '2024-05-11T10:00:00+00:00', '2024-05-04T03:00:00+00:00', '2024-05-20T02:00:00+00:00', NULL, \
+          '2024-05-12T02:00:00+00:00', 3)"
+            .to_owned(),
+        // Surveys in May: SSI 800 (recommend 10) and 600 (5); CSI 900 (8).
+        format!(
+            "INSERT INTO survey (id, kind, store_id, customer_id, subject_key, scores, index_points, recommend, surveyed_by, surveyed_at) VALUES \
+             (9841, 'SSI', 1, 9501, 'SSI:delivery:1', '{{}}', 800, 10, {staff}, '2024-05-06T02:00:00+00:00'), \
+             (9842, 'SSI', 1, 9502, 'SSI:delivery:2', '{{}}', 600, 5, {staff}, '2024-05-07T02:00:00+00:00'), \
+             (9843, 'CSI', 1, 9503, 'CSI:repair_order:3', '{{}}', 900, 8, {staff}, '2024-05-08T02:00:00+00:00')"
+        ),
+        // Care calls in May: a delivery call done in time, a relations call never done.
+        format!(
+            "INSERT INTO care_task (id, kind, store_id, customer_id, department, start_at, due_at, status, done_by, done_at, \
+             source_kind, source_id, dedupe_key, created_at) VALUES \
+             (9851, 'DELIVERY_CALL', 1, 9501, 'SALES', '2024-05-05T00:00:00+00:00', '2024-05-06T10:00:00+00:00', 'DONE', {staff}, \
+              '2024-05-06T08:00:00+00:00', 'delivery', 1, 'k1', '2024-05-05T00:00:00+00:00'), \
+             (9852, 'SERVICE_RELATIONS_CALL', 1, 9502, 'CRM', '2024-05-07T00:00:00+00:00', '2024-05-07T10:00:00+00:00', 'EXPIRED', NULL, \
+              NULL, 'repair_order', 1, 'k2', '2024-05-05T00:00:00+00:00')"
+        ),
+        // 9504 was referred by 9501 on 1 April and took delivery on 15 May.
+        "INSERT INTO customer_referral (id, referrer_id, customer_id, store_id, recorded_at) VALUES \
+         (9861, 9501, 9504, 1, '2024-04-01T02:00:00+00:00')"
+            .to_owned(),
+        "INSERT INTO delivery (id, vehicle_id, customer_id, store_id, delivered_on, price_cents, payment) VALUES \
+         (9871, 9601, 9504, 1, '2024-05-15', 20000000, 'CASH')"
+            .to_owned(),
+    ];
+    for sql in rows {
+        app.db.execute_unprepared(&sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    let schema = schema_with(&app, Settings { min_customers: 1, ..Settings::default() });
+    let zj01 = |name: &'static str, month: &'static str| {
+        let (app, schema) = (&app, &schema);
+        async move {
+            let a = answer(
+                app,
+                schema,
+                ANALYST,
+                vars(name, &["STORE"], "MONTH", month, month.replace("-01", "-28").as_str()),
+            )
+            .await;
+            cell(&a, month, &["ZJ01"]).clone()
+        }
+    };
+    let may = "2024-05-01";
+    assert!(close(&zj01("first_response_on_time_rate", may).await["value"], 1.0 / 3.0));
+    assert!(close(&zj01("follow_up_on_time_rate", may).await["value"], 0.5));
+    assert!(close(&zj01("lead_conflict_attempts", "2024-06-01").await["value"], 2.0));
+    assert!(close(&zj01("referral_acceptance_rate", may).await["value"], 0.5));
+    assert!(close(&zj01("complaints_filed", may).await["value"], 2.0));
+    assert!(close(&zj01("complaints_resolved_on_time_rate", may).await["value"], 0.5));
+    assert!(close(&zj01("complaint_escalations", may).await["value"], 1.0));
+    assert!(close(&zj01("ssi_index", may).await["value"], 0.7));
+    assert!(close(&zj01("csi_index", may).await["value"], 0.9));
+    // One promoter, one detractor, one passive.
+    assert!(close(&zj01("net_promoter_score", may).await["value"], 0.0));
+    assert!(close(&zj01("care_calls_on_time_rate", may).await["value"], 0.5));
+    assert!(close(&zj01("referrals_converted", may).await["value"], 1.0));
 }

@@ -3,6 +3,7 @@
 
 mod access;
 mod auth;
+mod care;
 mod common;
 mod customer360;
 mod customers;
@@ -14,6 +15,7 @@ mod http_rules;
 mod import;
 mod ingest;
 mod kpi;
+mod leads;
 mod merge;
 mod newcomer;
 mod node;

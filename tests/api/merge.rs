@@ -306,6 +306,27 @@ async fn a_form_of_address_never_becomes_the_survivors_name() {
     assert_eq!(survivor.name, "陈玉兰");
 }
 
+#[tokio::test]
+async fn a_surname_alone_never_replaces_a_full_name() {
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+    let app = TestApp::new().await;
+    let (a, b) = pair(&app).await;
+    let mut older = customer::Entity::find_by_id(a).one(&app.db).await.expect("q").expect("a").into_active_model();
+    older.name = Set("王建国".into());
+    older.kind = Set(entity::enums::CustomerKind::Individual);
+    older.updated_at = Set(chrono::Utc::now() - chrono::Duration::days(30));
+    let _: customer::Model = older.update(&app.db).await.expect("update");
+    // The newer record came from a service desk: 王先生, kept as 王.
+    let mut newer = customer::Entity::find_by_id(b).one(&app.db).await.expect("q").expect("b").into_active_model();
+    newer.name = Set("王".into());
+    newer.kind = Set(entity::enums::CustomerKind::Individual);
+    newer.updated_at = Set(chrono::Utc::now());
+    let _: customer::Model = newer.update(&app.db).await.expect("update");
+    // Whichever survives, the full name stays.
+    let data = app.data(CRM, MERGE, json!({"s": gid("Customer", b), "m": [gid("Customer", a)]})).await;
+    assert_eq!(data["mergeCustomers"]["survivor"]["name"], "王建国");
+}
+
 const RESOLVE: &str = "mutation($id: ID!, $same: Boolean!) { resolveDuplicate(id: $id, samePerson: $same) { status } }";
 const UNMERGE: &str = "mutation($id: ID!) { unmergeCustomer(id: $id) { id } }";
 
@@ -375,4 +396,39 @@ async fn unmerge_refuses_the_survivors_id_and_says_which_id_it_takes() {
     assert_eq!(undone["unmergeCustomer"].as_array().expect("list").len(), 2);
     let schema = customer_hub::graphql::sdl();
     assert!(schema.contains("merge's `mergedIds`"), "the description says which id unmergeCustomer takes");
+}
+
+#[tokio::test]
+async fn many_pairs_are_decided_at_once_and_one_that_cannot_be_does_not_stop_the_rest() {
+    let app = TestApp::with_customers(400).await;
+    let open = duplicate_candidate::Entity::find()
+        .filter(duplicate_candidate::Column::Status.eq(entity::enums::CandidateStatus::Open))
+        .all(&app.db)
+        .await
+        .expect("queue");
+    assert!(open.len() >= 2, "the demo queues a few pairs");
+    let ids: Vec<String> = open.iter().take(2).map(|c| gid("DuplicateCandidate", c.id)).collect();
+    let q =
+        "mutation($ids: [ID!]!) { resolveDuplicates(ids: $ids, samePerson: false) { id code candidate { status } } }";
+    let mut with_bad = ids.clone();
+    with_bad.push(gid("DuplicateCandidate", 999_999));
+    let done = app.data(CRM, q, json!({"ids": with_bad})).await;
+    let rows = done["resolveDuplicates"].as_array().expect("rows");
+    assert_eq!(rows.len(), 3);
+    for row in &rows[..2] {
+        assert_eq!(row["candidate"]["status"], "DISTINCT", "{row}");
+        assert!(row["code"].is_null());
+    }
+    assert_eq!(rows[2]["code"], "NOT_FOUND");
+    // Decided pairs left the queue; deciding them again is refused per pair.
+    let again = app.data(CRM, q, json!({"ids": ids})).await;
+    for row in again["resolveDuplicates"].as_array().expect("rows") {
+        assert!(row["candidate"].is_null() && !row["code"].is_null(), "{row}");
+    }
+    let forbidden = app.run(Some(SALES_1), q, json!({"ids": [gid("DuplicateCandidate", open[0].id)]})).await;
+    let codes = error_codes(&forbidden);
+    let data = forbidden.data.into_json().unwrap_or_default();
+    assert!(codes == ["FORBIDDEN"] || data["resolveDuplicates"][0]["code"] == "FORBIDDEN", "{codes:?} {data}");
+    let too_many: Vec<String> = (0..101).map(|i| gid("DuplicateCandidate", i + 1)).collect();
+    assert_eq!(error_codes(&app.run(Some(CRM), q, json!({"ids": too_many})).await), ["BAD_USER_INPUT"]);
 }

@@ -151,7 +151,7 @@ async fn an_id_of_another_type_or_no_id_names_nothing() {
     let r = app
         .run(
             Some(ADMIN),
-            "mutation($id: ID!) { updateLead(id: $id, input: { grade: A }) { id } }",
+            "mutation($id: ID!) { updateLead(id: $id, input: { intendedModel: \"途观L\" }) { id } }",
             json!({"id": customer}),
         )
         .await;

@@ -220,7 +220,18 @@ impl Work {
             }
             None => Vec::new(),
         };
-        identity::decide(person, vin, by_id, &phone_holders, &vin_holders)
+        let near_phone: Vec<i32> = vin_holders
+            .iter()
+            .map(|c| c.id)
+            .filter(|id| {
+                self.contacts.iter().any(|c| {
+                    c.model.customer_id == *id
+                        && c.model.kind == ContactKind::Phone
+                        && person.phones.iter().any(|p| identity::one_digit_apart(p, &c.model.normalized))
+                })
+            })
+            .collect();
+        identity::decide(person, vin, by_id, &phone_holders, &vin_holders, &near_phone)
     }
 
     /// Resolves whose record this is and attaches it: an existing customer, the

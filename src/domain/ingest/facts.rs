@@ -172,6 +172,20 @@ impl Work {
                     source_record_id: Some(source_id),
                     closed_at: None,
                     created_grade: Some(*grade),
+                    // A lead from outside: answered within the store's first-response time.
+                    first_response_due_at: Some(
+                        self.lead_policies
+                            .get(&store_id)
+                            .copied()
+                            .unwrap_or(crate::domain::leads::DEFAULT_POLICY)
+                            .first_response_due(now),
+                    ),
+                    first_contacted_at: None,
+                    protected_until: None,
+                    delivery_id: None,
+                    defeat_note: None,
+                    referred_by_store_id: None,
+                    offer_id: None,
                 };
                 upsert!(leads, lead, fresh, |row| {
                     row.grade = *grade;

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use entity::enums::{ContactKind, SourceSystem};
 use entity::{
     contact_point, customer, customer_store, delivery, insurance_policy, lead, parts_order, repair_order,
-    source_record, source_record_history, staff, vehicle, vehicle_ownership,
+    source_record, source_record_history, staff, store_lead_policy, vehicle, vehicle_ownership,
 };
 use sea_orm::sea_query::{Alias, Expr, OnConflict, Query, UnionType};
 use sea_orm::{
@@ -88,6 +88,8 @@ pub(super) struct Work {
     pub history: Vec<(i32, serde_json::Value, Option<String>)>,
     pub facts: Facts,
     pub staff: Vec<staff::Model>,
+    /// The lead rules of the chunk's stores (first-response deadlines of new leads).
+    pub lead_policies: HashMap<i32, crate::domain::leads::Policy>,
     pub links: Vec<(i32, i32, String)>,
     pub candidates: Vec<(i32, i32, i32, Vec<String>)>,
 }
@@ -200,6 +202,10 @@ impl Work {
         let b_repairs = facts_of!(repair_order);
         let b_parts = facts_of!(parts_order);
         let b_leads = facts_of!(lead);
+        let b_lead_policies = second.add(
+            store_lead_policy::Entity::find().filter(store_lead_policy::Column::StoreId.is_in(stores.iter().copied())),
+            &id_order::<store_lead_policy::Entity>(),
+        );
         let b_policies = second.add(
             insurance_policy::Entity::find().filter(
                 sea_orm::Condition::any()
@@ -226,7 +232,11 @@ impl Work {
                 None => facts.other_policies.push(policy),
             }
         }
+        let mut lead_policies: HashMap<i32, crate::domain::leads::Policy> =
+            stores.iter().map(|s| (*s, crate::domain::leads::DEFAULT_POLICY)).collect();
+        lead_policies.extend(fetched.take(b_lead_policies)?.into_iter().map(|p| (p.store_id, p.into())));
         Ok(Self {
+            lead_policies,
             now: Utc::now(),
             next_temp: 0,
             customers: customers.into_iter().map(|(id, c)| (id, Row::known(c))).collect(),

@@ -166,6 +166,181 @@ pub static CATALOGUE: &[Kpi] = &[
         facts: lead_defeated,
     },
     Kpi {
+        name: "first_response_on_time_rate",
+        zh: "线索首次响应及时率",
+        en: "First response on time",
+        definition: "Of the leads from outside (the OEM, the website, reception, another store) whose \
+                     first-response deadline fell in the period (counted once the deadline's day is over, or \
+                     earlier when answered), the share first followed up by the deadline; the deadline is \
+                     the store's first-response minutes of opening hours (default 60).",
+        measure: Measure::Rate,
+        timing: Timing::Flow,
+        dimensions: &[Dimension::Store, Dimension::Brand, Dimension::City, Dimension::Grade, Dimension::Channel],
+        higher_is_better: true,
+        facts: first_response,
+    },
+    Kpi {
+        name: "follow_up_on_time_rate",
+        zh: "线索跟进及时率",
+        en: "Follow-ups on time",
+        definition: "Of the follow-ups recorded against a due follow-up whose Asia/Shanghai day fell in the \
+                     period, the share recorded by the end of that day.",
+        measure: Measure::Rate,
+        timing: Timing::Flow,
+        dimensions: STORE_DIMS,
+        higher_is_better: true,
+        facts: follow_up_on_time,
+    },
+    Kpi {
+        name: "lead_conflict_attempts",
+        zh: "撞单次数",
+        en: "撞单 attempts",
+        definition: "Attempts in the period to open a second lead for a customer who had an open, protected \
+                     lead at the store (refused with CONFLICT and recorded for the manager).",
+        measure: Measure::Count,
+        timing: Timing::Flow,
+        dimensions: STORE_DIMS,
+        higher_is_better: false,
+        facts: lead_conflicts,
+    },
+    Kpi {
+        name: "referral_acceptance_rate",
+        zh: "线索转介接受率",
+        en: "Referred leads accepted",
+        definition: "Of the leads a store offered to partner or sister stores in the period (by the day of \
+                     the offer; offers still waiting are not counted), the share accepted. Counted for the \
+                     offering store.",
+        measure: Measure::Rate,
+        timing: Timing::Flow,
+        dimensions: &[Dimension::Store, Dimension::Brand, Dimension::City, Dimension::Grade],
+        higher_is_better: true,
+        facts: referral_acceptance,
+    },
+    Kpi {
+        name: "referral_win_rate",
+        zh: "转介线索成交率",
+        en: "Referred leads won",
+        definition: "Of the leads accepted from another store that the receiving store closed in the period \
+                     (won or defeated, by the day closed), the share won; attributed to the referring store.",
+        measure: Measure::Rate,
+        timing: Timing::Flow,
+        dimensions: &[Dimension::Store, Dimension::Brand, Dimension::City, Dimension::Grade],
+        higher_is_better: true,
+        facts: referral_won,
+    },
+    Kpi {
+        name: "care_calls_on_time_rate",
+        zh: "关怀回访及时率",
+        en: "Care calls on time",
+        definition: "Of the care calls due in the period (the consultant's call within one working day of a \
+                     delivery, the customer-relations calls 3–5 working days after a delivery and 3 working \
+                     days after service; by the Asia/Shanghai day due, once that day is over), the share done \
+                     by the due time.",
+        measure: Measure::Rate,
+        timing: Timing::Flow,
+        dimensions: &[Dimension::Store, Dimension::Brand, Dimension::City, Dimension::Department],
+        higher_is_better: true,
+        facts: care_calls_on_time,
+    },
+    Kpi {
+        name: "reminder_visit_rate",
+        zh: "提醒到店率",
+        en: "Reminders that led to a visit",
+        definition: "Of the maintenance and annual-inspection reminders made in the period (counted once 30 \
+                     days have passed, or earlier when the car came), the share whose vehicle had a repair \
+                     order at a group store within 30 days of the reminder.",
+        measure: Measure::Rate,
+        timing: Timing::Flow,
+        dimensions: STORE_DIMS,
+        higher_is_better: true,
+        facts: reminder_visits,
+    },
+    Kpi {
+        name: "complaints_filed",
+        zh: "投诉量",
+        en: "Complaints filed",
+        definition: "Complaints filed in the period (by the Asia/Shanghai day filed), by store and department.",
+        measure: Measure::Count,
+        timing: Timing::Flow,
+        dimensions: &[Dimension::Store, Dimension::Brand, Dimension::City, Dimension::Department],
+        higher_is_better: false,
+        facts: complaints_filed,
+    },
+    Kpi {
+        name: "complaints_resolved_on_time_rate",
+        zh: "投诉按时解决率",
+        en: "Complaints resolved on time",
+        definition: "Of the complaints resolved in the period (by the day resolved), the share resolved by the \
+                     deadline their severity set (1, 2, 5 or 10 working days).",
+        measure: Measure::Rate,
+        timing: Timing::Flow,
+        dimensions: &[Dimension::Store, Dimension::Brand, Dimension::City, Dimension::Department],
+        higher_is_better: true,
+        facts: complaints_resolved_on_time,
+    },
+    Kpi {
+        name: "complaint_escalations",
+        zh: "投诉升级次数",
+        en: "Complaint escalations",
+        definition: "Complaints that went to the group's customer relations by themselves in the period \
+                     (a deadline missed), by the day escalated.",
+        measure: Measure::Count,
+        timing: Timing::Flow,
+        dimensions: &[Dimension::Store, Dimension::Brand, Dimension::City, Dimension::Department],
+        higher_is_better: false,
+        facts: complaint_escalations,
+    },
+    Kpi {
+        name: "ssi_index",
+        zh: "销售满意度SSI",
+        en: "Sales satisfaction (SSI)",
+        definition: "The average SSI index of the surveys done in the period, as a share of the 1,000-point \
+                     maximum (dimensions weighted as J.D. Power China: sales initiation 21 %, facility 19 %, \
+                     deal 20 %, salesperson 17 %, delivery 23 %; HUB_SURVEY_SSI_WEIGHTS).",
+        measure: Measure::Rate,
+        timing: Timing::Flow,
+        dimensions: STORE_DIMS,
+        higher_is_better: true,
+        facts: ssi_index,
+    },
+    Kpi {
+        name: "csi_index",
+        zh: "售后满意度CSI",
+        en: "Service satisfaction (CSI)",
+        definition: "The average CSI index of the surveys done in the period, as a share of the 1,000-point \
+                     maximum (service initiation 17 %, service advisor 18 %, facility 21 %, service quality \
+                     24 %, vehicle pick-up 21 %; HUB_SURVEY_CSI_WEIGHTS).",
+        measure: Measure::Rate,
+        timing: Timing::Flow,
+        dimensions: STORE_DIMS,
+        higher_is_better: true,
+        facts: csi_index,
+    },
+    Kpi {
+        name: "net_promoter_score",
+        zh: "净推荐值NPS",
+        en: "Net promoter score",
+        definition: "Of the surveys done in the period, promoters (recommendation 9–10) minus detractors \
+                     (0–6), as a share of all surveys.",
+        measure: Measure::Rate,
+        timing: Timing::Flow,
+        dimensions: STORE_DIMS,
+        higher_is_better: true,
+        facts: nps,
+    },
+    Kpi {
+        name: "referrals_converted",
+        zh: "转介绍成交数",
+        en: "Referrals converted",
+        definition: "Referred customers who took delivery of a car within 12 months of the referral, counted \
+                     on the day of that delivery, for the store that recorded the referral.",
+        measure: Measure::Count,
+        timing: Timing::Flow,
+        dimensions: STORE_DIMS,
+        higher_is_better: true,
+        facts: referrals_converted,
+    },
+    Kpi {
         name: "first_maintenance_return_rate",
         zh: "首保回厂率",
         en: "First-maintenance return rate",
@@ -376,6 +551,191 @@ fn lead_defeated(d: &Dialect, _: &Settings) -> String {
         ],
     );
     format!("{select} FROM lead l WHERE l.status = 'DEFEATED' AND l.closed_at IS NOT NULL")
+}
+
+fn first_response(d: &Dialect, _: &Settings) -> String {
+    let due = d.day("l.first_response_due_at");
+    let select = row(
+        d,
+        ("l.store_id", "l.customer_id"),
+        (&due, None),
+        (
+            "CASE WHEN l.first_contacted_at IS NOT NULL AND l.first_contacted_at <= l.first_response_due_at \
+             THEN 1 ELSE 0 END",
+            "1",
+        ),
+        [Some("COALESCE(l.created_grade, l.grade)"), Some("COALESCE(l.channel, '(unknown)')"), None, Some("'SALES'")],
+    );
+    format!(
+        "{select} FROM lead l WHERE l.first_response_due_at IS NOT NULL AND (l.first_contacted_at IS NOT NULL \
+         OR {due} < {})",
+        d.today()
+    )
+}
+
+fn follow_up_on_time(d: &Dialect, _: &Settings) -> String {
+    let due = d.day("f.due_at");
+    let select = row(
+        d,
+        ("f.store_id", "l.customer_id"),
+        (&due, None),
+        (&format!("CASE WHEN {} <= {due} THEN 1 ELSE 0 END", d.day("f.created_at")), "1"),
+        [None, None, None, Some("'SALES'")],
+    );
+    format!("{select} FROM lead_follow_up f JOIN lead l ON l.id = f.lead_id WHERE f.due_at IS NOT NULL")
+}
+
+fn lead_conflicts(d: &Dialect, _: &Settings) -> String {
+    let select = row(
+        d,
+        ("c.store_id", "l.customer_id"),
+        (&d.day("c.created_at"), None),
+        ("1", "1"),
+        [None, None, None, Some("'SALES'")],
+    );
+    format!("{select} FROM lead_conflict c JOIN lead l ON l.id = c.lead_id")
+}
+
+fn referral_acceptance(d: &Dialect, _: &Settings) -> String {
+    let select = row(
+        d,
+        ("o.from_store_id", "l.customer_id"),
+        (&d.day("o.created_at"), None),
+        ("CASE WHEN o.status = 'ACCEPTED' THEN 1 ELSE 0 END", "1"),
+        [Some("l.grade"), None, None, Some("'SALES'")],
+    );
+    format!(
+        "{select} FROM lead_offer o JOIN lead l ON l.id = o.lead_id WHERE o.status <> 'OFFERED' OR {} < {}",
+        d.day("o.expires_at"),
+        d.today()
+    )
+}
+
+fn referral_won(d: &Dialect, _: &Settings) -> String {
+    let select = row(
+        d,
+        ("r.referred_by_store_id", "r.customer_id"),
+        (&d.day("r.closed_at"), None),
+        ("CASE WHEN r.status = 'WON' THEN 1 ELSE 0 END", "1"),
+        [Some("COALESCE(r.created_grade, r.grade)"), None, None, Some("'SALES'")],
+    );
+    format!(
+        "{select} FROM lead r WHERE r.offer_id IS NOT NULL AND r.referred_by_store_id IS NOT NULL \
+         AND r.status IN ('WON', 'DEFEATED') AND r.closed_at IS NOT NULL"
+    )
+}
+
+fn care_calls_on_time(d: &Dialect, _: &Settings) -> String {
+    let due = d.day("t.due_at");
+    let select = row(
+        d,
+        ("t.store_id", "t.customer_id"),
+        (&due, None),
+        ("CASE WHEN t.status = 'DONE' AND t.done_at <= t.due_at THEN 1 ELSE 0 END", "1"),
+        [None, None, None, Some("t.department")],
+    );
+    format!(
+        "{select} FROM care_task t WHERE t.kind IN ('DELIVERY_CALL', 'DELIVERY_RELATIONS_CALL', \
+         'SERVICE_RELATIONS_CALL') AND t.status <> 'CANCELLED' AND {due} < {}",
+        d.today()
+    )
+}
+
+fn reminder_visits(d: &Dialect, _: &Settings) -> String {
+    let start = d.day("t.created_at");
+    let until = d.add_days(&start, 30);
+    let came = format!(
+        "EXISTS (SELECT 1 FROM repair_order r WHERE r.vehicle_id = t.vehicle_id AND {} >= {start} AND {} <= {until})",
+        d.day("r.opened_at"),
+        d.day("r.opened_at")
+    );
+    let select = row(
+        d,
+        ("t.store_id", "t.customer_id"),
+        (&start, None),
+        (&format!("CASE WHEN {came} THEN 1 ELSE 0 END"), "1"),
+        [None, None, None, Some("'SERVICE'")],
+    );
+    format!(
+        "{select} FROM care_task t WHERE t.kind IN ('FIRST_MAINTENANCE', 'MAINTENANCE', 'ANNUAL_INSPECTION') \
+         AND t.vehicle_id IS NOT NULL AND t.status <> 'CANCELLED' AND ({until} < {} OR {came})",
+        d.today()
+    )
+}
+
+fn complaints_filed(d: &Dialect, _: &Settings) -> String {
+    let select = row(
+        d,
+        ("c.store_id", "c.customer_id"),
+        (&d.day("c.filed_at"), None),
+        ("1", "1"),
+        [None, None, None, Some("c.department")],
+    );
+    format!("{select} FROM complaint c")
+}
+
+fn complaints_resolved_on_time(d: &Dialect, _: &Settings) -> String {
+    let select = row(
+        d,
+        ("c.store_id", "c.customer_id"),
+        (&d.day("c.resolved_at"), None),
+        ("CASE WHEN c.resolved_at <= c.resolve_due_at THEN 1 ELSE 0 END", "1"),
+        [None, None, None, Some("c.department")],
+    );
+    format!("{select} FROM complaint c WHERE c.resolved_at IS NOT NULL")
+}
+
+fn complaint_escalations(d: &Dialect, _: &Settings) -> String {
+    let select = row(
+        d,
+        ("c.store_id", "c.customer_id"),
+        (&d.day("c.escalated_at"), None),
+        ("1", "1"),
+        [None, None, None, Some("c.department")],
+    );
+    format!("{select} FROM complaint c WHERE c.escalated_at IS NOT NULL")
+}
+
+fn survey_index(d: &Dialect, kind: &str) -> String {
+    let select = row(
+        d,
+        ("s.store_id", "s.customer_id"),
+        (&d.day("s.surveyed_at"), None),
+        ("s.index_points / 1000.0", "1"),
+        [None, None, None, Some(if kind == "SSI" { "'SALES'" } else { "'SERVICE'" })],
+    );
+    format!("{select} FROM survey s WHERE s.kind = '{kind}'")
+}
+
+fn ssi_index(d: &Dialect, _: &Settings) -> String {
+    survey_index(d, "SSI")
+}
+
+fn csi_index(d: &Dialect, _: &Settings) -> String {
+    survey_index(d, "CSI")
+}
+
+fn nps(d: &Dialect, _: &Settings) -> String {
+    let select = row(
+        d,
+        ("s.store_id", "s.customer_id"),
+        (&d.day("s.surveyed_at"), None),
+        ("CASE WHEN s.recommend >= 9 THEN 1 WHEN s.recommend <= 6 THEN -1 ELSE 0 END", "1"),
+        [None, None, None, None],
+    );
+    format!("{select} FROM survey s")
+}
+
+fn referrals_converted(d: &Dialect, _: &Settings) -> String {
+    let recorded = d.day("r.recorded_at");
+    let converted = format!(
+        "(SELECT MIN(dl.delivered_on) FROM delivery dl WHERE dl.customer_id = r.customer_id \
+         AND dl.delivered_on >= {recorded} AND dl.delivered_on <= {})",
+        d.add_months(&recorded, 12)
+    );
+    let inner =
+        row(d, ("r.store_id", "r.customer_id"), (&converted, None), ("1", "1"), [None, None, None, Some("'SALES'")]);
+    format!("SELECT * FROM ({inner} FROM customer_referral r) x WHERE x.day_from IS NOT NULL")
 }
 
 /// A maintenance visit of `vehicle` at a group store between two day expressions.

@@ -154,11 +154,10 @@ fn cells_sql(d: &mut Dialect, ask: &Ask) -> String {
         blanks.push(format!(", '' AS d{i}"));
         group.push_str(&format!(", {expr}"));
     }
-    // Per customer first, then per cell: distinct customers by hashing, not sorting.
     let measures = format!(
-        "{} AS num, {} AS den, COUNT(c.customer_id) AS customers",
-        d.real("COALESCE(SUM(c.num), 0)"),
-        d.real("COALESCE(SUM(c.den), 0)")
+        "{} AS num, {} AS den, COUNT(DISTINCT f.customer_id) AS customers",
+        d.real("COALESCE(SUM(f.num), 0)"),
+        d.real("COALESCE(SUM(f.den), 0)")
     );
     let from = format!(
         "FROM hub_facts f JOIN hub_periods hp ON {} {}",
@@ -179,11 +178,8 @@ fn cells_sql(d: &mut Dialect, ask: &Ask) -> String {
             conditions.push(format!("s.id = {}", d.bind(store)));
         }
         let (columns, grouping) = if total { (blanks.concat(), "") } else { (dims.concat(), group.as_str()) };
-        let outer: String = (0..ask.dims.len()).map(|i| format!(", c.d{i}")).collect();
         format!(
-            "SELECT {} AS total, c.pi AS pi{outer}, {measures} FROM (SELECT hp.pi AS pi{columns}, f.customer_id, \
-             SUM(f.num) AS num, SUM(f.den) AS den {from} WHERE {} GROUP BY hp.pi{grouping}, f.customer_id) c \
-             GROUP BY c.pi{outer}",
+            "SELECT {} AS total, hp.pi AS pi{columns}, {measures} {from} WHERE {} GROUP BY hp.pi{grouping}",
             i32::from(total),
             conditions.join(" AND ")
         )

@@ -1,7 +1,7 @@
 //! Periods of the Asia/Shanghai calendar: days, ISO weeks (Monday first), months,
 //! quarters and years, and the periods a cell is compared with.
 
-use chrono::{Datelike, Days, FixedOffset, Months, NaiveDate, Utc};
+use chrono::{Datelike, Days, Months, NaiveDate, Utc};
 
 use crate::error::AppError;
 
@@ -26,8 +26,7 @@ pub const MAX_PERIODS: usize = 400;
 
 /// Today in Asia/Shanghai (UTC+8 all year since 1991).
 pub fn today() -> NaiveDate {
-    let shanghai = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
-    Utc::now().with_timezone(&shanghai).date_naive()
+    crate::domain::leads::local_day(Utc::now())
 }
 
 /// The earliest and latest dates a query may name.
