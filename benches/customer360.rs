@@ -10,7 +10,8 @@
 //!
 //! Settings (environment): BENCH_CUSTOMERS (200000), BENCH_REQUESTS (2000),
 //! BENCH_CONCURRENCY (8), BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/postgres;
-//! `none` skips PostgreSQL).
+//! `none` skips PostgreSQL), BENCH_ONLY (`360` or `page`: that workload through the API
+//! alone, for a profiler).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -246,6 +247,20 @@ fn ms(d: Duration) -> String {
 
 async fn bench(s: Setup, requests: usize, concurrency: usize) {
     let s = Arc::new(s);
+    // One workload through the API alone, for a profiler (`perf record -p`).
+    match std::env::var("BENCH_ONLY").as_deref() {
+        Ok("360") => {
+            let a = measure(s.clone(), requests, concurrency, |s, i| async move { graphql_360(&s, i).await }).await;
+            println!("{}: customerByPhone, full 360, API only: {:.0} req/s", s.name, a.per_sec);
+            return;
+        }
+        Ok("page") => {
+            let a = measure(s.clone(), requests, concurrency, |s, i| async move { graphql_page(&s, i).await }).await;
+            println!("{}: 50 customers with vehicles, API only: {:.0} req/s", s.name, a.per_sec);
+            return;
+        }
+        _ => {}
+    }
     println!();
     println!("{} — {requests} requests, {concurrency} concurrent", s.name);
     println!("| workload | API req/s | API p50 ms | API p99 ms | SQL req/s | SQL p50 ms | SQL p99 ms | API/SQL |");

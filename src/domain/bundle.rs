@@ -3,7 +3,8 @@
 //! one bundle; the bundle runs them as one `UNION ALL` in one round trip, every row
 //! carried as a JSON object with its branch, and hands each branch back as the entity's
 //! own models in the branch's order (sorted here: a union keeps no order, and a window
-//! function to number the rows would double the statement's cost on SQLite).
+//! function to number the rows would double the statement's cost on SQLite). Each
+//! branch answers as one row: its records joined into one text.
 //!
 //! The branches are the very `Select`s the batched loaders run — each kind's `restrict`
 //! within the caller's scope, the parent filter a subquery of the scoped parent rows — so
@@ -19,6 +20,12 @@ use sea_orm::{
 use serde::de::DeserializeOwned;
 
 use crate::error::{AppError, AppResult};
+
+/// Separates the records of a branch's text, and a record's number from its JSON object.
+/// JSON text never holds these control characters raw (JSON escapes every character
+/// below U+0020 inside strings), so they cannot occur in a record.
+const ROW: char = '\u{1e}';
+const FIELD: char = '\u{1f}';
 
 /// Branches of one statement under construction.
 pub struct Bundle {
@@ -80,11 +87,22 @@ impl Bundle {
             ));
             "CAST(0 AS BIGINT)".to_owned()
         };
-        let branch = Query::select()
-            .expr_as(Expr::cust(index.to_string()), Alias::new("k"))
+        let rows = Query::select()
             .expr_as(Expr::cust(number), Alias::new("n"))
             .expr_as(Expr::cust(json_of::<E>(self.backend)), Alias::new("j"))
             .from_subquery(select.into_query(), Alias::new("t"))
+            .to_owned();
+        // The branch's rows as one text (see `ROW` and `FIELD`): one row per branch
+        // instead of one per record — SQLite hands each row from its worker thread to the
+        // request, a thread wake-up per row.
+        let joined = match self.backend {
+            DatabaseBackend::Postgres => "string_agg(CAST(\"r\".\"n\" AS text) || chr(31) || \"r\".\"j\", chr(30))",
+            _ => "group_concat(CAST(\"r\".\"n\" AS text) || char(31) || \"r\".\"j\", char(30))",
+        };
+        let branch = Query::select()
+            .expr_as(Expr::cust(index.to_string()), Alias::new("k"))
+            .expr_as(Expr::cust(joined), Alias::new("rows"))
+            .from_subquery(rows, Alias::new("r"))
             .to_owned();
         self.branches.push(branch);
         Branch { index, _kind: PhantomData }
@@ -125,13 +143,18 @@ impl Bundle {
         let mut fetched = Fetched { rows: vec![Vec::new(); count], orders: self.orders };
         for row in rows {
             let k: i32 = row.try_get("", "k")?;
-            let n: i64 = row.try_get("", "n")?;
-            let j: String = row.try_get("", "j")?;
+            let joined: Option<String> = row.try_get("", "rows")?;
             let slot = usize::try_from(k).ok().and_then(|k| fetched.rows.get_mut(k));
             let Some(slot) = slot else {
                 return Err(AppError::internal(std::io::Error::other(format!("bundle returned branch {k}"))));
             };
-            slot.push((n, j));
+            for record in joined.as_deref().unwrap_or_default().split(ROW).filter(|r| !r.is_empty()) {
+                let Some((n, j)) = record.split_once(FIELD) else {
+                    return Err(AppError::internal(std::io::Error::other("bundle row without its number")));
+                };
+                let n: i64 = n.parse().map_err(AppError::internal)?;
+                slot.push((n, j.to_owned()));
+            }
         }
         // Branches the database numbered, in its numbers (the others are sorted by their
         // columns' values as they are decoded).

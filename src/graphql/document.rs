@@ -284,30 +284,58 @@ fn response_keys<'a>(
     }
 }
 
-fn reorder(doc: &ExecutableDocument, sets: &[&SelectionSet], value: &mut async_graphql::Value, depth: usize) {
+fn reorder<'a>(doc: &'a ExecutableDocument, sets: &[&'a SelectionSet], value: &mut async_graphql::Value, depth: usize) {
     use async_graphql::Value;
     if depth > MAX_NESTING {
         return;
     }
     match value {
-        Value::Object(map) => {
-            let mut keys = Vec::new();
-            for set in sets {
-                response_keys(doc, set, &mut keys, 0);
-            }
-            let mut old = std::mem::take(map);
-            for (key, below) in &keys {
-                if let Some((name, mut inner)) = old.swap_remove_entry(*key) {
-                    reorder(doc, below, &mut inner, depth + 1);
-                    map.insert(name, inner);
+        Value::Object(map) => reorder_object(doc, &keys_of(doc, sets), map, depth),
+        Value::List(items) => {
+            // The objects of a list share one selection: its keys are found once.
+            let mut keys = None;
+            for item in items {
+                match item {
+                    Value::Object(map) => {
+                        let keys = keys.get_or_insert_with(|| keys_of(doc, sets));
+                        reorder_object(doc, keys, map, depth + 1);
+                    }
+                    other => reorder(doc, sets, other, depth + 1),
                 }
             }
-            // Anything the document did not name (never expected) keeps its place after.
-            map.extend(old);
         }
-        Value::List(items) => items.iter_mut().for_each(|item| reorder(doc, sets, item, depth + 1)),
         _ => {}
     }
+}
+
+type Keys<'a> = Vec<(&'a str, Vec<&'a SelectionSet>)>;
+
+fn keys_of<'a>(doc: &'a ExecutableDocument, sets: &[&'a SelectionSet]) -> Keys<'a> {
+    let mut keys = Vec::new();
+    for set in sets {
+        response_keys(doc, set, &mut keys, 0);
+    }
+    keys
+}
+
+fn reorder_object(
+    doc: &ExecutableDocument,
+    keys: &Keys<'_>,
+    map: &mut async_graphql::indexmap::IndexMap<async_graphql::Name, async_graphql::Value>,
+    depth: usize,
+) {
+    if depth > MAX_NESTING {
+        return;
+    }
+    let mut old = std::mem::take(map);
+    for (key, below) in keys {
+        if let Some((name, mut inner)) = old.swap_remove_entry(*key) {
+            reorder(doc, below, &mut inner, depth + 1);
+            map.insert(name, inner);
+        }
+    }
+    // Anything the document did not name (never expected) keeps its place after.
+    map.extend(old);
 }
 
 /// Puts the fields of `data` in the order the query asked for them (GraphQL spec: the

@@ -21,7 +21,7 @@ use entity::{
 use sea_orm::sea_query::{Alias, Expr, OnConflict, Query, UnionType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, IdenStatic, IntoActiveModel,
-    Iterable, Order, PrimaryKeyToColumn, QueryFilter, Set, Statement,
+    Iterable, ModelTrait, Order, PrimaryKeyToColumn, QueryFilter, Set, Statement,
 };
 
 use super::kinds::Incoming;
@@ -452,7 +452,8 @@ async fn allocate<C: ConnectionTrait>(conn: &C, table: &str, n: usize) -> AppRes
 }
 
 /// Inserts `new` rows (with their ids when `keep_ids`, else numbered by the database)
-/// and writes `changed` rows back, many rows per statement.
+/// and writes `changed` rows back, many rows per statement: on PostgreSQL as one JSON
+/// parameter per statement ([`write_json`]), on SQLite as multi-row `VALUES` lists.
 async fn write<E, C>(conn: &C, new: Vec<E::Model>, changed: Vec<E::Model>, keep_ids: bool) -> AppResult<()>
 where
     E: EntityTrait,
@@ -471,6 +472,10 @@ where
         }
         row
     };
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        write_json::<E, C>(conn, &new, keep_ids, false).await?;
+        return write_json::<E, C>(conn, &changed, true, true).await;
+    }
     let new: Vec<E::ActiveModel> = new.into_iter().map(|m| active(m, keep_ids)).collect();
     for part in new.chunks(per_statement) {
         E::insert_many(part.to_vec()).exec_without_returning(conn).await?;
@@ -485,4 +490,69 @@ where
             .await?;
     }
     Ok(())
+}
+
+/// PostgreSQL: writes `models` of `E` in one statement whose only parameter is the rows
+/// as one JSON array (`json_populate_recordset`), instead of a `VALUES` list with a
+/// parameter per field: the statement's text is the same for every chunk (prepared once
+/// per connection) and PostgreSQL neither parses nor plans thousands of parameters.
+/// `upsert` writes existing rows back (`ON CONFLICT (id) DO UPDATE`); without it the
+/// rows are inserted, with their ids when `with_id`.
+async fn write_json<E, C>(conn: &C, models: &[E::Model], with_id: bool, upsert: bool) -> AppResult<()>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let id = E::PrimaryKey::iter().map(|k| k.into_column()).next();
+    let columns: Vec<E::Column> =
+        E::Column::iter().filter(|c| with_id || id.is_none_or(|id| id.as_str() != c.as_str())).collect();
+    let names: Vec<String> = columns.iter().map(|c| format!("\"{}\"", c.as_str())).collect();
+    let table = E::default().table_name().to_owned();
+    let mut sql = format!(
+        "INSERT INTO \"{table}\" ({list}) SELECT {list} FROM json_populate_recordset(NULL::\"{table}\", CAST($1 AS json))",
+        list = names.join(", ")
+    );
+    if upsert && let Some(id) = id {
+        let sets: Vec<String> = columns
+            .iter()
+            .filter(|c| c.as_str() != id.as_str())
+            .map(|c| format!("\"{0}\" = EXCLUDED.\"{0}\"", c.as_str()))
+            .collect();
+        sql.push_str(&format!(" ON CONFLICT (\"{}\") DO UPDATE SET {}", id.as_str(), sets.join(", ")));
+    }
+    for part in models.chunks(2_000) {
+        let mut rows = Vec::with_capacity(part.len());
+        for model in part {
+            let mut row = serde_json::Map::with_capacity(columns.len());
+            for column in &columns {
+                row.insert(column.as_str().to_owned(), json_field(model.get(*column))?);
+            }
+            rows.push(serde_json::Value::Object(row));
+        }
+        let rows = serde_json::Value::Array(rows).to_string();
+        conn.execute_raw(Statement::from_sql_and_values(DatabaseBackend::Postgres, &sql, [rows.into()])).await?;
+    }
+    Ok(())
+}
+
+/// A field's value as `json_populate_recordset` reads it into the column's type.
+fn json_field(value: sea_orm::Value) -> AppResult<serde_json::Value> {
+    use sea_orm::Value as V;
+    use serde_json::Value as J;
+    Ok(match value {
+        V::Bool(b) => b.map_or(J::Null, J::Bool),
+        V::TinyInt(i) => i.map_or(J::Null, J::from),
+        V::SmallInt(i) => i.map_or(J::Null, J::from),
+        V::Int(i) => i.map_or(J::Null, J::from),
+        V::BigInt(i) => i.map_or(J::Null, J::from),
+        V::String(s) => s.map_or(J::Null, J::String),
+        V::Json(j) => j.map_or(J::Null, |j| *j),
+        V::ChronoDate(d) => d.map_or(J::Null, |d| J::String(d.format("%Y-%m-%d").to_string())),
+        V::ChronoDateTimeUtc(t) => t.map_or(J::Null, |t| J::String(t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())),
+        V::ChronoDateTime(t) => t.map_or(J::Null, |t| J::String(t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string())),
+        V::Decimal(d) => d.map_or(J::Null, |d| J::String(d.to_string())),
+        other => {
+            return Err(crate::error::AppError::internal(std::io::Error::other(format!("no JSON form for {other:?}"))));
+        }
+    })
 }
