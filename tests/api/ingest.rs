@@ -454,3 +454,86 @@ async fn a_record_the_database_refuses_is_rejected_alone_from_its_batch() {
     let reason = results[1]["errors"][0]["reason"].as_str().expect("reason");
     assert!(reason.contains("request id") && !reason.contains("trigger"), "{reason}");
 }
+
+#[tokio::test]
+async fn a_company_car_brought_in_by_its_driver_links_the_driver_as_driver() {
+    let app = TestApp::new().await;
+    let vin = "LFMKA4BV0R0000888";
+    let company = ingest(
+        &app,
+        INTEGRATION_1,
+        DELIVERY,
+        sale("S-3001", "杭州顺达物流有限公司", "057188886666", "", vin),
+        "ingestDelivery",
+    )
+    .await;
+    assert_eq!(company["outcome"], "CREATED", "{company}");
+    let service = Persona::Integration(1, Dept::Service);
+    let visit = |ext: &str, day: &str| {
+        json!({
+            "externalId": ext, "customerName": "王建国", "phone": "13800001111", "vin": vin,
+            "mileage": "12,000", "serviceType": "保养", "openedAt": day, "amount": "680", "advisor": SERVICE_1.username()
+        })
+    };
+    let driver = ingest(&app, service, SERVICE, visit("RO-31", "2024/9/1 09:30"), "ingestRepairOrder").await;
+    assert_eq!(driver["outcome"], "CREATED", "{driver}");
+    assert_ne!(driver["customerId"], company["customerId"], "a driver is never merged into the company");
+    // A second visit by the same driver adds no second link.
+    let again = ingest(&app, service, SERVICE, visit("RO-32", "2025/3/1 10:00"), "ingestRepairOrder").await;
+    assert_eq!(again["customerId"], driver["customerId"]);
+    let current: Vec<(i32, entity::enums::OwnershipRole)> = entity::vehicle_ownership::Entity::find()
+        .filter(entity::vehicle_ownership::Column::ToDate.is_null())
+        .all(&app.db)
+        .await
+        .expect("q")
+        .into_iter()
+        .filter(|o| {
+            [row_id("Customer", &company["customerId"]), row_id("Customer", &driver["customerId"])]
+                .contains(&o.customer_id)
+        })
+        .map(|o| (o.customer_id, o.role))
+        .collect();
+    assert_eq!(
+        current,
+        vec![
+            (row_id("Customer", &company["customerId"]), entity::enums::OwnershipRole::Owner),
+            (row_id("Customer", &driver["customerId"]), entity::enums::OwnershipRole::Driver),
+        ]
+    );
+    // The driver's 360 shows the car he drives, with its history.
+    let seen = app
+        .data(
+            ADMIN,
+            "query($c: ID!) { customer(id: $c) { vehicles { vin ownershipHistory { role } } } }",
+            json!({"c": driver["customerId"]}),
+        )
+        .await;
+    assert_eq!(seen["customer"]["vehicles"][0]["vin"], vin, "{seen}");
+    // A private owner's car serviced by someone else stays as it was (a resold car is
+    // handed over by its delivery, not by a workshop visit).
+    let private = ingest(
+        &app,
+        INTEGRATION_1,
+        DELIVERY,
+        sale("S-3002", "林晓燕", "13911113333", "", "LFMKA4BV0R0000999"),
+        "ingestDelivery",
+    )
+    .await;
+    let other = ingest(
+        &app,
+        service,
+        SERVICE,
+        json!({
+            "externalId": "RO-33", "customerName": "陈志强", "phone": "13700002222", "vin": "LFMKA4BV0R0000999",
+            "serviceType": "保养", "openedAt": "2024/10/1 09:00", "amount": "500"
+        }),
+        "ingestRepairOrder",
+    )
+    .await;
+    let drivers = entity::vehicle_ownership::Entity::find()
+        .filter(entity::vehicle_ownership::Column::CustomerId.eq(row_id("Customer", &other["customerId"])))
+        .count(&app.db)
+        .await
+        .expect("q");
+    assert_eq!(drivers, 0, "{private} {other}");
+}

@@ -467,7 +467,29 @@ impl Work {
                 from_date: day,
                 to_date: None,
             }));
+        } else if !holds
+            && matches!(record.fact, Fact::RepairOrder { .. })
+            && self.kind_of(customer_id) == Some(CustomerKind::Individual)
+            && holders.iter().any(|i| {
+                self.ownerships.get(*i).and_then(|o| self.kind_of(o.model.customer_id)) == Some(CustomerKind::Corporate)
+            })
+        {
+            // A company car brought to the workshop by its driver: the driver is linked to
+            // it as DRIVER (never merged into the company), and the company keeps it.
+            self.ownerships.push(Row::new(vehicle_ownership::Model {
+                id: 0,
+                vehicle_id,
+                customer_id,
+                role: OwnershipRole::Driver,
+                from_date: day,
+                to_date: None,
+            }));
         }
         vehicle_id
+    }
+
+    /// Whether a customer of the working set is a person or a company.
+    fn kind_of(&self, customer_id: i32) -> Option<CustomerKind> {
+        self.customers.get(&customer_id).map(|c| c.model.kind)
     }
 }
