@@ -183,3 +183,39 @@ async fn the_look_ahead_answers_exactly_as_the_loaders() {
         }
     }
 }
+
+/// The bundle joins each branch's records into one text with U+001E and U+001F between
+/// them: text holding those very characters (and every other control character) comes
+/// back unchanged, as the loaders read it.
+#[tokio::test]
+async fn control_characters_in_stored_text_survive_the_bundle() {
+    use sea_orm::{ActiveModelTrait, Set};
+    let app = TestApp::new().await;
+    let customer = entity::customer::Entity::find()
+        .filter(entity::customer::Column::MergedInto.is_null())
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("a customer");
+    let hostile = "王\u{1e}1\u{1f}{\"x\":1}\u{1e}\u{0}伟\n\t\u{7f}";
+    let mut edit: entity::customer::ActiveModel = customer.clone().into();
+    // PostgreSQL text cannot hold NUL; everything else is stored as typed.
+    let stored =
+        if app.backend() == sea_orm::DbBackend::Postgres { hostile.replace('\u{0}', "") } else { hostile.to_owned() };
+    edit.name = Set(stored.clone());
+    edit.update(&app.db).await.expect("update");
+    entity::customer_tag::ActiveModel {
+        customer_id: Set(customer.id),
+        tag: Set("\u{1f}\u{1e}".to_owned()),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .expect("tag");
+    let vars = json!({"id": crate::common::gid("Customer", customer.id)});
+    let ahead = app.data(ADMIN, "query($id: ID!) { customer(id: $id) { name tags } }", vars.clone()).await;
+    let loaded = app.data(ADMIN, "query($id: ID!) { node(id: $id) { ... on Customer { name tags } } }", vars).await;
+    assert_eq!(ahead["customer"]["name"], stored.as_str());
+    assert!(ahead["customer"]["tags"].as_array().expect("tags").iter().any(|t| t == "\u{1f}\u{1e}"), "{ahead}");
+    assert_eq!(ahead["customer"], loaded["node"]);
+}
