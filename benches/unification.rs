@@ -458,6 +458,36 @@ async fn run(name: &str, url: String, dir: &Path, people_n: usize) {
         if messy { "messy" } else { "tidy" }
     );
     println!("{name}: pairwise precision {precision:.4}, recall {recall:.4} (goal ≥ 0.9995 and ≥ 0.99)");
+    if messy {
+        let (linked, visits) = drivers_linked(&db, &who, truth.len()).await;
+        println!("{name}: {linked} of {visits} fleet-car visits by drivers link the driver to the car as DRIVER");
+    }
+}
+
+/// Of the service visits the truth says a fleet car's driver made (people numbered after
+/// the customers), how many left that driver's customer holding the car as DRIVER.
+async fn drivers_linked(db: &DatabaseConnection, who: &HashMap<String, usize>, customers: usize) -> (usize, usize) {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT s.external_id AS ext, CASE WHEN EXISTS (SELECT 1 FROM vehicle_ownership o \
+             WHERE o.customer_id = r.customer_id AND o.vehicle_id = r.vehicle_id AND o.role = 'DRIVER' \
+             AND o.to_date IS NULL) THEN 1 ELSE 0 END AS linked \
+             FROM repair_order r JOIN source_record s ON s.id = r.source_record_id",
+        ))
+        .await
+        .expect("drivers");
+    let mut visits = 0;
+    let mut linked = 0;
+    for row in rows {
+        let ext: String = row.try_get("", "ext").expect("ext");
+        let yes: i32 = row.try_get("", "linked").expect("linked");
+        if who.get(&format!("SERVICE/{ext}")).is_some_and(|p| *p >= customers) {
+            visits += 1;
+            linked += usize::from(yes == 1);
+        }
+    }
+    (linked, visits)
 }
 
 #[tokio::main]

@@ -305,7 +305,8 @@ pub fn decide(
                     c.name, person.name
                 );
                 strong.insert(rank(id), (id, why));
-            } else {
+            } else if (c.kind == entity::enums::CustomerKind::Corporate) == person.corporate {
+                // (A person with a company's car is its driver, never the company.)
                 let entry = weak.entry(rank(id)).or_insert((id, 0, Vec::new()));
                 entry.1 = entry.1.max(40);
                 entry.2.push(format!("holds VIN {vin} under another name ({})", c.name));

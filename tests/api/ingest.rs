@@ -500,6 +500,35 @@ async fn a_company_car_brought_in_by_its_driver_links_the_driver_as_driver() {
             (row_id("Customer", &driver["customerId"]), entity::enums::OwnershipRole::Driver),
         ]
     );
+    // Another driver of the same car is a person of his own, not a candidate for the first.
+    let second = ingest(
+        &app,
+        service,
+        SERVICE,
+        json!({
+            "externalId": "RO-34", "customerName": "李强", "phone": "13800002222", "vin": vin,
+            "serviceType": "保养", "openedAt": "2025/5/1 10:00", "amount": "680"
+        }),
+        "ingestRepairOrder",
+    )
+    .await;
+    assert_ne!(second["customerId"], driver["customerId"]);
+    assert_ne!(second["customerId"], company["customerId"]);
+    let queued = duplicate_candidate::Entity::find().all(&app.db).await.expect("q");
+    let second_id = row_id("Customer", &second["customerId"]);
+    let first_id = row_id("Customer", &driver["customerId"]);
+    assert!(
+        !queued
+            .iter()
+            .any(|c| [c.customer_a, c.customer_b].contains(&second_id)
+                && [c.customer_a, c.customer_b].contains(&first_id)),
+        "two drivers of one car are not queued as one person"
+    );
+    let company_id = row_id("Customer", &company["customerId"]);
+    assert!(
+        !queued.iter().any(|c| [c.customer_a, c.customer_b].contains(&company_id)),
+        "a driver is no candidate for being the company: {queued:?}"
+    );
     // The driver's 360 shows the car he drives, with its history.
     let seen = app
         .data(

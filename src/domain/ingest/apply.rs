@@ -213,7 +213,13 @@ impl Work {
                 let held: BTreeSet<i32> = self
                     .ownerships
                     .iter()
-                    .filter(|o| o.model.vehicle_id == vehicle.model.id && o.model.to_date.is_none())
+                    // Drivers of a company's car are found by their own phones; another
+                    // driver of the same car is no candidate for being them.
+                    .filter(|o| {
+                        o.model.vehicle_id == vehicle.model.id
+                            && o.model.to_date.is_none()
+                            && o.model.role != OwnershipRole::Driver
+                    })
                     .map(|o| o.model.customer_id)
                     .collect();
                 self.live_all(held)
