@@ -309,7 +309,15 @@ pub fn decide(
                 // (A person with a company's car is its driver, never the company.)
                 let entry = weak.entry(rank(id)).or_insert((id, 0, Vec::new()));
                 entry.1 = entry.1.max(40);
-                entry.2.push(format!("holds VIN {vin} under another name ({})", c.name));
+                entry.2.push(match verdict {
+                    Likeness::SurnameOnly => {
+                        format!("holds VIN {vin}, only the surname agrees ({} / {})", c.name, person.name)
+                    }
+                    Likeness::SimilarName => {
+                        format!("holds VIN {vin}, similar name ({} / {})", c.name, person.name)
+                    }
+                    _ => format!("holds VIN {vin} under another name ({})", c.name),
+                });
             }
         }
     }
