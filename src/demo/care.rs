@@ -187,7 +187,7 @@ pub(super) async fn surveys_and_referrals(
                     d.customer_id,
                     Some(d.id),
                     None,
-                    crate::domain::leads::day_start(d.delivered_on),
+                    crate::domain::time::day_start(d.delivered_on),
                 )
             })
             .chain(orders.iter().filter_map(|r| {
@@ -289,7 +289,7 @@ pub(super) async fn surveys_and_referrals(
                     customer_id: sea_orm::Set(d.customer_id),
                     store_id: sea_orm::Set(store),
                     recorded_by: sea_orm::Set(Some(recorder.id)),
-                    recorded_at: sea_orm::Set(crate::domain::leads::day_start(d.delivered_on) - Duration::days(21)),
+                    recorded_at: sea_orm::Set(crate::domain::time::day_start(d.delivered_on) - Duration::days(21)),
                     ..Default::default()
                 })
                 .exec_without_returning(&txn)

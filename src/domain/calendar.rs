@@ -12,7 +12,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait
 
 use super::access::{Action, Resource};
 use super::audit::{self, Entry, RequestMeta};
-use super::leads::{day_start, local_day};
+use super::time::{day_start, local_day};
 use super::{Scope, limits};
 use crate::error::{AppError, AppResult};
 

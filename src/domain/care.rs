@@ -22,8 +22,8 @@ use sea_orm::{
 use super::access::{Action, Resource};
 use super::audit::{self, Entry, RequestMeta};
 use super::calendar::Calendar;
-use super::leads::{day_start, local_day};
 use super::scope::Reach;
+use super::time::{day_start, local_day};
 use super::{Scope, limits};
 use crate::error::{AppError, AppResult};
 

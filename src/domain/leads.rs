@@ -5,7 +5,9 @@
 //! Times of day are Asia/Shanghai; a store is open every day of the week (4S stores
 //! are), between its opening and closing time.
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+
+use super::time::{at_minute, day_start, local_day};
 use entity::enums::{DefeatReason, FollowUpChannel, FollowUpOutcome, LeadGrade, LeadStatus, RelationshipStatus, Role};
 use entity::{customer_store, delivery, lead, lead_conflict, lead_follow_up, staff, store_lead_policy};
 use sea_orm::sea_query::Expr;
@@ -41,27 +43,6 @@ pub struct Policy {
     pub cadence_days: [i32; 4],
     pub opens_at_minute: i32,
     pub closes_at_minute: i32,
-}
-
-fn shanghai() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
-}
-
-fn at_minute(day: NaiveDate, minute: i32) -> DateTime<Utc> {
-    let time =
-        NaiveTime::from_num_seconds_from_midnight_opt((minute.clamp(0, 1439) as u32) * 60, 0).unwrap_or(NaiveTime::MIN);
-    let local = day.and_time(time);
-    shanghai().from_local_datetime(&local).single().map(|t| t.with_timezone(&Utc)).unwrap_or_else(|| local.and_utc())
-}
-
-/// The Asia/Shanghai calendar day of an instant.
-pub fn local_day(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&shanghai()).date_naive()
-}
-
-/// The instant a Shanghai day starts.
-pub fn day_start(day: NaiveDate) -> DateTime<Utc> {
-    at_minute(day, 0)
 }
 
 impl Policy {
@@ -586,10 +567,7 @@ pub async fn reactivate(
     reason: &str,
 ) -> AppResult<lead::Model> {
     require_manager(scope, "reactivate a lead")?;
-    limits::check("reason", reason, limits::PURPOSE)?;
-    if reason.trim().is_empty() {
-        return Err(AppError::bad_input("reason", "say why the lead is worked again"));
-    }
+    limits::required("reason", reason, limits::PURPOSE, "say why the lead is worked again")?;
     let txn = crate::db::begin_write(db).await?;
     let current = readable(&txn, scope, id).await?;
     if !matches!(scope.reach(Resource::Lead, Action::Update), Reach::Group | Reach::Store(_)) {
@@ -673,10 +651,7 @@ pub async fn reassign(
     reason: &str,
 ) -> AppResult<lead::Model> {
     require_manager(scope, "reassign a lead")?;
-    limits::check("reason", reason, limits::PURPOSE)?;
-    if reason.trim().is_empty() {
-        return Err(AppError::bad_input("reason", "say why the lead changes hands"));
-    }
+    limits::required("reason", reason, limits::PURPOSE, "say why the lead changes hands")?;
     let txn = crate::db::begin_write(db).await?;
     let current = workable(&txn, scope, id).await?;
     let consultant = staff::Entity::find_by_id(owner)
@@ -831,6 +806,8 @@ pub async fn conflicts(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::time::shanghai;
+    use chrono::TimeZone;
     use chrono::Timelike;
     use proptest::prelude::*;
 

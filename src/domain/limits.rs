@@ -26,6 +26,15 @@ pub fn check(field: &str, value: &str, max: usize) -> AppResult<()> {
     Ok(())
 }
 
+/// [`check`] for a value that must say something: blank text is refused with `missing`.
+pub fn required(field: &str, value: &str, max: usize, missing: &str) -> AppResult<()> {
+    check(field, value, max)?;
+    if value.trim().is_empty() {
+        return Err(AppError::bad_input(field, missing));
+    }
+    Ok(())
+}
+
 /// [`check`] for an optional value.
 pub fn check_opt(field: &str, value: Option<&str>, max: usize) -> AppResult<()> {
     value.map_or(Ok(()), |v| check(field, v, max))

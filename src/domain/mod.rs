@@ -29,6 +29,7 @@ pub mod scope;
 pub mod search;
 pub mod service;
 pub mod surveys;
+pub mod time;
 pub mod timeline;
 pub mod vehicles;
 pub mod views;

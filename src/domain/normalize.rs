@@ -230,8 +230,9 @@ pub fn datetime(input: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
             .or_else(|_| chrono::NaiveTime::parse_from_str(t, "%H:%M"))
             .map_err(|_| format!("`{input}` has no valid time of day"))?,
     };
-    chrono::FixedOffset::east_opt(8 * 3600)
-        .and_then(|china| day.and_time(time).and_local_timezone(china).single())
+    day.and_time(time)
+        .and_local_timezone(super::time::shanghai())
+        .single()
         .map(|t| t.with_timezone(&chrono::Utc))
         .ok_or_else(|| format!("`{input}` is not a valid time"))
 }

@@ -53,7 +53,7 @@ pub async fn record_consent(
     if channel.is_empty() || evidence.is_empty() {
         return Err(AppError::bad_input("evidence", "a consent names its channel and where its evidence is"));
     }
-    let today = leads::local_day(Utc::now());
+    let today = super::time::local_day(Utc::now());
     if new.given_on > today || new.given_on < today - Duration::days(366 * 20) {
         return Err(AppError::bad_input("givenOn", "a consent was given on a past day"));
     }
@@ -378,10 +378,7 @@ pub async fn decline(
     id: i32,
     reason: &str,
 ) -> AppResult<lead_offer::Model> {
-    limits::check("reason", reason, limits::PURPOSE)?;
-    if reason.trim().is_empty() {
-        return Err(AppError::bad_input("reason", "say why the offer is declined"));
-    }
+    limits::required("reason", reason, limits::PURPOSE, "say why the offer is declined")?;
     let txn = crate::db::begin_write(db).await?;
     let offer = by_id(&txn, scope, id).await?;
     require_receiver(scope, &offer)?;

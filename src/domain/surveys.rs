@@ -281,7 +281,7 @@ pub async fn refer(
 /// When a referral converted: the referred customer's first delivery within 12 months
 /// of the referral, among `deliveries`.
 pub fn converted_on(referral: &customer_referral::Model, deliveries: &[delivery::Model]) -> Option<chrono::NaiveDate> {
-    let from = super::leads::local_day(referral.recorded_at);
+    let from = super::time::local_day(referral.recorded_at);
     let until = from + Months::new(12);
     deliveries
         .iter()
@@ -306,7 +306,7 @@ pub async fn conversions<C: ConnectionTrait>(
         .await?;
     let mut out = HashMap::new();
     for r in referrals {
-        let from = super::leads::local_day(r.recorded_at);
+        let from = super::time::local_day(r.recorded_at);
         let until = from + Months::new(12);
         if let Some(d) = deliveries
             .iter()
@@ -321,7 +321,7 @@ pub async fn conversions<C: ConnectionTrait>(
 /// Gives the VIP tag to customers with 3 or more referrals converted in the last 12
 /// months and takes it from those who no longer have them. Returns (given, taken).
 pub async fn refresh_vips(txn: &DatabaseTransaction, now: DateTime<Utc>) -> AppResult<(u64, u64)> {
-    let today = super::leads::local_day(now);
+    let today = super::time::local_day(now);
     let since = now - Duration::days(730);
     let referrals =
         customer_referral::Entity::find().filter(customer_referral::Column::RecordedAt.gte(since)).all(txn).await?;

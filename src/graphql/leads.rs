@@ -55,8 +55,8 @@ impl FollowUp {
     /// Done by the end of the (Asia/Shanghai) day it was due; null when nothing was due.
     async fn on_time(&self) -> Option<bool> {
         let due = self.0.due_at?;
-        let day = domain::leads::local_day(due);
-        Some(self.0.created_at < domain::leads::day_start(day.succ_opt().unwrap_or(day)))
+        let day = domain::time::local_day(due);
+        Some(self.0.created_at < domain::time::day_start(day.succ_opt().unwrap_or(day)))
     }
     async fn next_follow_up_at(&self) -> Option<DateTime<Utc>> {
         self.0.next_follow_up_at

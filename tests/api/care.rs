@@ -5,7 +5,7 @@
 
 use chrono::{Duration, NaiveDate, Utc};
 use customer_hub::domain::care::{CareSettings, run_jobs};
-use customer_hub::domain::leads::local_day;
+use customer_hub::domain::time::local_day;
 use entity::enums::{PaymentMethod, RepairKind, TaskKind, TaskStatus};
 use entity::{care_task, customer_store, delivery, insurance_policy, repair_order, vehicle_ownership};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};

@@ -192,7 +192,7 @@ async fn a_consultant_works_a_day_and_the_manager_sees_the_team_and_the_pool() {
         customer_id: Set(customers[0]),
         store_id: Set(1),
         consultant_id: Set(Some(app.staff(SALES_1).await.id)),
-        delivered_on: Set(customer_hub::domain::leads::local_day(chrono::Utc::now())),
+        delivered_on: Set(customer_hub::domain::time::local_day(chrono::Utc::now())),
         price_cents: Set(21_580_000),
         payment: Set(entity::enums::PaymentMethod::Loan),
         source_record_id: Set(None),

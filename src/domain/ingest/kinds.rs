@@ -186,10 +186,10 @@ impl Incoming {
     pub(super) fn day(&self) -> NaiveDate {
         match &self.fact {
             Fact::Delivery { delivered_on, .. } => *delivered_on,
-            Fact::RepairOrder { opened_at, .. } => crate::domain::leads::local_day(*opened_at),
+            Fact::RepairOrder { opened_at, .. } => crate::domain::time::local_day(*opened_at),
             Fact::InsurancePolicy { starts_on, .. } => *starts_on,
             Fact::PartsOrder { ordered_on, .. } => *ordered_on,
-            Fact::Lead { .. } => crate::domain::leads::local_day(Utc::now()),
+            Fact::Lead { .. } => crate::domain::time::local_day(Utc::now()),
         }
     }
 

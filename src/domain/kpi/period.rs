@@ -26,7 +26,7 @@ pub const MAX_PERIODS: usize = 400;
 
 /// Today in Asia/Shanghai (UTC+8 all year since 1991).
 pub fn today() -> NaiveDate {
-    crate::domain::leads::local_day(Utc::now())
+    crate::domain::time::local_day(Utc::now())
 }
 
 /// The earliest and latest dates a query may name.
