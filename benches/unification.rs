@@ -17,7 +17,8 @@ use std::time::Instant;
 
 use customer_hub::config::DbConfig;
 use customer_hub::demo::{self, DemoConfig};
-use customer_hub::domain::ingest::RecordKind;
+use customer_hub::domain::ingest::{Incoming, Raw, RecordKind, parse};
+use customer_hub::domain::linkage::{self, Comparison, Known, Tally};
 use customer_hub::domain::normalize::{national_id_check, vin_check_digit};
 use customer_hub::import::import_file;
 use rand::seq::SliceRandom;
@@ -209,6 +210,21 @@ const SOUNDALIKE: &[(char, char)] = &[
     ('娜', '那'),
     ('洋', '阳'),
 ];
+/// Given-name characters mistaken for one that looks alike (and sounds otherwise).
+const LOOKALIKE: &[(char, char)] = &[
+    ('天', '夫'),
+    ('宇', '字'),
+    ('国', '围'),
+    ('平', '乎'),
+    ('东', '车'),
+    ('子', '孑'),
+    ('洋', '祥'),
+    ('明', '朋'),
+    ('超', '起'),
+    ('海', '梅'),
+    ('强', '弦'),
+    ('敏', '繁'),
+];
 const FORMS: &[&str] = &["先生", "女士", "总", "师傅"];
 const FLEETS: &[&str] = &["顺达物流", "鑫达运输", "华东快运", "恒通租赁", "远方出行"];
 
@@ -230,6 +246,7 @@ fn desk_name(name: &str, surname: &str, female: bool, rng: &mut ChaCha8Rng) -> S
             let form = if form == "女士" && !female { "先生" } else { form };
             format!("{surname}{form}")
         }
+        3 if rng.gen_bool(0.2) => swap(name, LOOKALIKE, rng),
         3 => swap(name, SOUNDALIKE, rng),
         4 => swap(name, TRADITIONAL, rng),
         5 => name.chars().map(|c| c.to_string()).collect::<Vec<_>>().join(" "),
@@ -369,6 +386,139 @@ fn write_messy_exports(
     (paths, who)
 }
 
+/// Splits one CSV line of the generated exports (quoted cells may hold commas).
+fn csv_cells(line: &str) -> Vec<String> {
+    let mut cells = vec![String::new()];
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => cells.push(String::new()),
+            _ => cells.last_mut().expect("cell").push(c),
+        }
+    }
+    cells
+}
+
+/// The records of generated exports, parsed as the hub parses them, with their people.
+fn parsed(files: &[(RecordKind, PathBuf)], who: &HashMap<String, usize>) -> Vec<(usize, Incoming)> {
+    let mut out = Vec::new();
+    for (kind, path) in files {
+        let text = std::fs::read_to_string(path).expect("read");
+        let mut lines = text.lines();
+        let header = csv_cells(lines.next().expect("header"));
+        for line in lines {
+            let raw: Raw = header.iter().cloned().zip(csv_cells(line)).filter(|(_, v)| !v.is_empty()).collect();
+            let Ok(record) = parse(*kind, &raw) else { continue };
+            if let Some(&person) = who.get(&format!("{}/{}", kind.system().as_str(), record.external_id)) {
+                out.push((person, record));
+            }
+        }
+    }
+    out
+}
+
+/// Compares record `a` with record `b` as ingestion compares a record with a customer.
+fn compare_records(a: &Incoming, b: &Incoming) -> Option<Comparison> {
+    if a.person.corporate != b.person.corporate {
+        return None; // never compared: a person is never a company
+    }
+    let vin = |r: &Incoming| r.vehicle.as_ref().map(|v| v.vin.clone());
+    let known = Known {
+        name: &b.person.name,
+        corporate: b.person.corporate,
+        id_number: b.person.id_number.as_deref(),
+        phones: b.person.phones.iter().map(String::as_str).collect(),
+        holds_vin: vin(a).is_some() && vin(a) == vin(b),
+        address: b.person.address.as_deref(),
+    };
+    Some(linkage::compare(&a.person, vin(a).as_deref(), &known))
+}
+
+/// Estimates the m and u probabilities of every level from the tidy and the messy set
+/// (their truth known): m from every pair of records of one person, u from a sample of
+/// two million pairs of records of different people, the prior from the share of true
+/// pairs. Prints the table and the Rust text of `linkage::ESTIMATED`.
+fn estimate(dir: &Path, people_n: usize) {
+    let mut tally = Tally::default();
+    for messy in [false, true] {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let truth = people(people_n, &mut rng);
+        let (files, who) =
+            if messy { write_messy_exports(dir, &truth, &mut rng) } else { write_exports(dir, &truth, &mut rng) };
+        let records = parsed(&files, &who);
+        let mut by_person: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (i, (person, _)) in records.iter().enumerate() {
+            by_person.entry(*person).or_default().push(i);
+        }
+        for members in by_person.values() {
+            for (x, &a) in members.iter().enumerate() {
+                for &b in &members[..x] {
+                    if let Some(c) = compare_records(&records[a].1, &records[b].1) {
+                        tally.add(&c, true);
+                        tally.true_pairs += 1;
+                    }
+                }
+            }
+        }
+        let n = records.len() as u64;
+        tally.all_pairs += n * (n - 1) / 2;
+        let mut sampled = 0;
+        while sampled < 2_000_000 {
+            let (a, b) = (rng.gen_range(0..records.len()), rng.gen_range(0..records.len()));
+            if records[a].0 == records[b].0 {
+                continue;
+            }
+            if let Some(c) = compare_records(&records[a].1, &records[b].1) {
+                tally.add(&c, false);
+            }
+            sampled += 1;
+        }
+    }
+    println!("{}", tally.report());
+}
+
+/// Prints the records of people the hub split (`BENCH_MISSES=1`), to see why.
+async fn misses(db: &DatabaseConnection, who: &HashMap<String, usize>) {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT s.system, s.external_id, COALESCE(c.merged_into, c.id) AS customer, s.payload, s.match_reason FROM source_record s JOIN customer c ON c.id = s.customer_id ORDER BY s.id",
+        ))
+        .await
+        .expect("sources");
+    let mut of: HashMap<usize, Vec<(i64, String)>> = HashMap::new();
+    for row in rows {
+        let system: String = row.try_get("", "system").expect("system");
+        let ext: String = row.try_get("", "external_id").expect("ext");
+        let customer: i64 = row
+            .try_get::<i64>("", "customer")
+            .or_else(|_| row.try_get::<i32>("", "customer").map(i64::from))
+            .expect("customer");
+        let payload: serde_json::Value = row.try_get("", "payload").expect("payload");
+        let reason: Option<String> = row.try_get("", "match_reason").expect("reason");
+        let Some(&person) = who.get(&format!("{system}/{ext}")) else { continue };
+        let line = format!(
+            "  {system}/{ext} → {customer}: {} {} {} {} | {}",
+            payload["customer_name"].as_str().unwrap_or(""),
+            payload["phone"].as_str().unwrap_or(""),
+            payload["vin"].as_str().unwrap_or(""),
+            payload["national_id"].as_str().unwrap_or(""),
+            reason.unwrap_or_default().chars().take(160).collect::<String>()
+        );
+        of.entry(person).or_default().push((customer, line));
+    }
+    let mut split: Vec<_> = of.into_iter().filter(|(_, r)| r.iter().any(|(c, _)| *c != r[0].0)).collect();
+    split.sort_by_key(|(p, _)| *p);
+    println!("{} people split; the first 25:", split.len());
+    for (person, records) in split.iter().take(25) {
+        println!("person {person}:");
+        for (_, line) in records {
+            println!("{line}");
+        }
+    }
+}
+
 fn pairs(n: u64) -> u64 {
     n * n.saturating_sub(1) / 2
 }
@@ -434,6 +584,9 @@ async fn run(name: &str, url: String, dir: &Path, people_n: usize) {
         rows as f64 / secs
     );
     let (precision, recall) = score(&db, &who).await;
+    if std::env::var("BENCH_MISSES").is_ok_and(|v| v == "1") {
+        misses(&db, &who).await;
+    }
     let customers = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),
@@ -495,6 +648,11 @@ async fn main() {
     let people_n: usize = std::env::var("BENCH_PEOPLE").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
     let dir = std::env::temp_dir().join(format!("hub-unification-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
+    if std::env::var("BENCH_ESTIMATE").is_ok_and(|v| v == "1") {
+        estimate(&dir, people_n.min(3_000));
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
     let sqlite = dir.join("unification.db");
     if std::env::var("BENCH_SQLITE").map_or(true, |v| v != "none") {
         run("SQLite", format!("sqlite://{}?mode=rwc", sqlite.display()), &dir, people_n).await;

@@ -10,6 +10,7 @@ use entity::{customer, customer_link};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
+use super::linkage::{self, Comparison, Known, Thresholds, level};
 use super::{mask, normalize};
 use crate::error::AppResult;
 
@@ -209,151 +210,133 @@ pub(crate) async fn live<C: ConnectionTrait>(
     Ok(found)
 }
 
-/// Decides which customer `person` (and the vehicle `vin`, if any) belongs to, given the
-/// live customers each rule's look-up found, in id order: the one with the same national
-/// ID or credit code (`by_id`), the holders of the record's phones (with the phone they
-/// hold, when known) and the current holders of the VIN.
-///
-/// `near_phone` are the VIN holders with a phone one digit away from one of the record's
-/// (a digit mistyped at the desk): with the car and a name that agrees, the same person.
-pub fn decide(
-    person: &Person,
-    vin: Option<&str>,
-    by_id: Option<i32>,
-    phone_holders: &[(&customer::Model, Option<&str>)],
-    vin_holders: &[&customer::Model],
-    near_phone: &[i32],
-) -> Resolution {
+/// Decides which customer `person` (and the vehicle `vin`, if any) belongs to, given
+/// the customers the blocking keys found (`known`, in id order: existing customers
+/// first): each is compared field by field and scored (see `linkage`). At or above the
+/// accept threshold the record is that customer's; between the thresholds the pair is
+/// queued for a person with its score and evidence; a customer sharing the phone below
+/// them, or with another national ID, is a household. A person is never a company's
+/// customer record (a driver with the company's car), and when the record fits two
+/// different people equally (father and son on one phone, both 王先生) nobody is guessed.
+pub fn decide(person: &Person, vin: Option<&str>, known: &[(i32, Known<'_>)], limits: Thresholds) -> Resolution {
+    let model = &linkage::ESTIMATED;
     let mut res = Resolution::default();
-    let mut strong: BTreeMap<(bool, i64), (i32, String)> = BTreeMap::new();
-    let mut weak: BTreeMap<(bool, i64), (i32, i32, Vec<String>)> = BTreeMap::new();
-    let mut households: BTreeMap<(bool, i64), (i32, String)> = BTreeMap::new();
     let id_label = if person.corporate { "credit code" } else { "national ID" };
-    let rank = |id: i32| if id < 0 { (true, -i64::from(id)) } else { (false, i64::from(id)) };
-
-    // Evidence adds up: a customer holding the record's phone and its car at once, with a
-    // name that does not disagree (only the surname, or one character apart), is the
-    // same person; one identifier alone with such a name goes to a person to decide.
-    let holds_vin = |id: i32| vin.is_some() && vin_holders.iter().any(|c| c.id == id);
-    // Phone holders whose names agree with the record's in any way: a surname alone
-    // decides only when it points at exactly one of them (father and son on one phone
-    // are both 王先生).
-    let agreeing = phone_holders
-        .iter()
-        .filter(|(c, _)| {
-            matches!(
-                likeness(&c.name, c.id_number.as_deref(), person),
-                Likeness::SameName | Likeness::SimilarName | Likeness::SurnameOnly
-            )
-        })
-        .count();
-    // 2. The same phone with a compatible name; a different ID or name is a household.
-    for (c, phone) in phone_holders {
-        let id = c.id;
-        if Some(id) == by_id {
+    let mut scored: Vec<(i32, &Known<'_>, Comparison, f64)> = Vec::new();
+    for (id, k) in known {
+        let c = linkage::compare(person, vin, k);
+        let phone = (c.0[linkage::PHONE] == level::SAME).then(|| shared_phone(person, k));
+        // A person with a company's car is its driver; a record under the company's own
+        // name (顺达物流, typed without its legal form) is the company's.
+        let company_named = k.corporate && c.0[linkage::NAME] == level::SAME;
+        if k.corporate != person.corporate && !company_named {
+            if let Some(phone) = phone {
+                res.households.push((*id, format!("shares phone {phone}, one a company")));
+            }
             continue;
         }
-        let phone = phone.map(mask::phone).unwrap_or_else(|| "a phone".into());
-        match likeness(&c.name, c.id_number.as_deref(), person) {
-            Likeness::OtherId => {
-                households.insert(rank(id), (id, format!("shares phone {phone}, different {id_label}")));
+        if c.0[linkage::ID] == level::DIFFERENT {
+            if let Some(phone) = phone {
+                res.households.push((*id, format!("shares phone {phone}, different {id_label}")));
             }
-            Likeness::SameName => {
-                strong.insert(rank(id), (id, format!("same phone {phone} and name")));
-            }
-            Likeness::SimilarName | Likeness::SurnameOnly if holds_vin(id) => {
-                let why = format!(
-                    "same phone {phone} and VIN {}, name agrees ({} / {})",
-                    vin.unwrap_or_default(),
-                    c.name,
-                    person.name
-                );
-                strong.insert(rank(id), (id, why));
-            }
-            Likeness::SimilarName => {
-                let why = format!("same phone {phone}, similar name ({} / {})", c.name, person.name);
-                weak.insert(rank(id), (id, 60, vec![why]));
-            }
-            Likeness::SurnameOnly if agreeing == 1 => {
-                let why =
-                    format!("same phone {phone}, the only holder with the surname ({} / {})", c.name, person.name);
-                strong.insert(rank(id), (id, why));
-            }
-            Likeness::SurnameOnly => {
-                let why = format!("same phone {phone}, only the surname on one side ({} / {})", c.name, person.name);
-                weak.insert(rank(id), (id, 70, vec![why]));
-            }
-            Likeness::OtherName => {
-                households.insert(rank(id), (id, format!("shares phone {phone}, different name")));
-            }
+            continue;
         }
+        scored.push((*id, k, c, model.score(&c)));
     }
-
-    // 3. The current holder of the same VIN with a compatible name.
-    if let Some(vin) = vin {
-        for c in vin_holders {
-            let id = c.id;
-            if Some(id) == by_id || strong.contains_key(&rank(id)) {
-                continue;
+    // Best first; equal scores keep the id order.
+    scored.sort_by(|a, b| b.3.total_cmp(&a.3));
+    let evidence = |k: &Known<'_>, c: &Comparison| linkage::evidence(model, person, vin, k, c);
+    let accepted: Vec<_> = scored.iter().filter(|s| s.3 >= limits.accept).collect();
+    if let Some(&&(top, top_known, top_c, top_score)) = accepted.first() {
+        // Another person (a name that is not the top's) fitting nearly as well, while the
+        // record does not name the top in full: the record is for a person to place.
+        let rival = top_c.0[linkage::NAME] != level::SAME
+            && accepted[1..].iter().any(|s| s.3 > top_score - RIVAL_BITS && !compatible(s.1.name, top_known.name));
+        if rival {
+            for (id, k, c, score) in &accepted {
+                let mut why = vec![format!("the record fits more than one person: {}", headline(person, vin, k, c))];
+                why.extend(evidence(k, c));
+                res.candidates.push((*id, linkage::percent(*score), why));
             }
-            let verdict = likeness(&c.name, c.id_number.as_deref(), person);
-            if verdict == Likeness::SameName {
-                strong.insert(rank(id), (id, format!("current holder of VIN {vin} with the same name")));
-            } else if matches!(verdict, Likeness::SurnameOnly | Likeness::SimilarName) && near_phone.contains(&id) {
-                let why = format!(
-                    "current holder of VIN {vin} with a phone one digit apart, name agrees ({} / {})",
-                    c.name, person.name
-                );
-                strong.insert(rank(id), (id, why));
-            } else if (c.kind == entity::enums::CustomerKind::Corporate) == person.corporate {
-                // (A person with a company's car is its driver, never the company.)
-                let entry = weak.entry(rank(id)).or_insert((id, 0, Vec::new()));
-                entry.1 = entry.1.max(40);
-                entry.2.push(match verdict {
-                    Likeness::SurnameOnly => {
-                        format!("holds VIN {vin}, only the surname agrees ({} / {})", c.name, person.name)
-                    }
-                    Likeness::SimilarName => {
-                        format!("holds VIN {vin}, similar name ({} / {})", c.name, person.name)
-                    }
-                    _ => format!("holds VIN {vin} under another name ({})", c.name),
-                });
-            }
-        }
-    }
-    let strong = strong.into_values();
-    let weak = weak.into_values().map(|(id, score, reasons)| (id, (score, reasons)));
-    let households = households.into_values();
-
-    match by_id {
-        Some(id) => {
-            res.customer = Some(id);
-            res.reason = format!("same {id_label}");
-            for (other, why) in strong {
-                res.candidates.push((other, 90, vec![format!("{why}, but no shared {id_label}")]));
-            }
-        }
-        None => {
-            let mut strong = strong;
-            if let Some((id, why)) = strong.next() {
-                res.customer = Some(id);
-                res.reason = why;
-                // Fits more than one customer: attach to the first, queue the others.
-                for (other, why) in strong {
-                    res.candidates.push((other, 90, vec![format!("the same record also fits: {why}")]));
+            res.reason = "fits more than one person; queued".into();
+        } else {
+            res.customer = Some(top);
+            res.reason = format!(
+                "{}; score {top_score:.1} ≥ {:.1}: {}",
+                headline(person, vin, top_known, &top_c),
+                limits.accept,
+                evidence(top_known, &top_c).join("; ")
+            );
+            for (id, k, c, score) in &accepted[1..] {
+                if compatible(k.name, top_known.name) {
+                    // Most likely one person kept twice: the two go to the queue.
+                    let mut why = vec![format!("the same record also fits: {}", headline(person, vin, k, c))];
+                    why.extend(evidence(k, c));
+                    res.candidates.push((*id, linkage::percent(*score), why));
+                } else if c.0[linkage::PHONE] == level::SAME {
+                    res.households.push((*id, format!("shares phone {}, different name", shared_phone(person, k))));
                 }
-            } else {
-                res.reason = "no existing customer matched".into();
             }
         }
+    } else {
+        res.reason = "no existing customer matched".into();
     }
-    for (id, (score, reasons)) in weak {
-        if Some(id) != res.customer {
-            res.candidates.push((id, score, reasons));
+    for (id, k, c, score) in scored.iter().filter(|s| s.3 < limits.accept) {
+        if *score >= limits.review {
+            let mut why = vec![headline(person, vin, k, c)];
+            why.extend(evidence(k, c));
+            res.candidates.push((*id, linkage::percent(*score), why));
+        } else if c.0[linkage::PHONE] == level::SAME {
+            res.households.push((*id, format!("shares phone {}, different name", shared_phone(person, k))));
         }
     }
-    res.households = households.filter(|(id, _)| Some(*id) != res.customer).collect();
+    res.households.retain(|(id, _)| Some(*id) != res.customer);
+    res.candidates.retain(|(id, ..)| Some(*id) != res.customer);
     res
+}
+
+/// How much likelier (in bits: 3 is eight times) the best customer must be than
+/// another person for a record that names neither in full to be placed.
+const RIVAL_BITS: f64 = 3.0;
+
+fn shared_phone(person: &Person, known: &Known<'_>) -> String {
+    let shared = person.phones.iter().find(|p| known.phones.contains(&p.as_str())).or(person.phones.first());
+    shared.map(|p| mask::phone(p)).unwrap_or_else(|| "a phone".into())
+}
+
+/// A decision's reason in a line: the identifiers that agree and how the names do.
+fn headline(person: &Person, vin: Option<&str>, known: &Known<'_>, c: &Comparison) -> String {
+    let id_label = if person.corporate { "credit code" } else { "national ID" };
+    let mut same = Vec::new();
+    if c.0[linkage::ID] == level::SAME {
+        same.push(id_label.to_owned());
+    }
+    if c.0[linkage::PHONE] == level::SAME {
+        same.push(format!("phone {}", shared_phone(person, known)));
+    }
+    if c.0[linkage::VIN] == level::SAME {
+        same.push(format!("VIN {}", vin.unwrap_or_default()));
+    }
+    let mut parts: Vec<String> = Vec::new();
+    if !same.is_empty() {
+        parts.push(format!("same {}", same.join(" and ")));
+    }
+    if c.0[linkage::PHONE] == level::PHONE_ONE_DIGIT {
+        parts.push(format!("phone one digit apart ({})", shared_phone(person, known)));
+    }
+    let names = format!("{} / {}", known.name, person.name);
+    match c.0[linkage::NAME] {
+        level::SAME => match parts.first_mut() {
+            Some(first) if !same.is_empty() => first.push_str(" and name"),
+            _ => parts.push("same name".into()),
+        },
+        level::NAME_SOUNDS_ALIKE => parts.push(format!("name sounds alike ({names})")),
+        level::NAME_ONE_CHARACTER => parts.push(format!("name one character apart ({names})")),
+        level::NAME_SURNAME_ONLY => parts.push(format!("only the surname agrees ({names})")),
+        level::NAME_SAME_SURNAME => parts.push(format!("same surname only ({names})")),
+        _ => parts.push(format!("another name ({names})")),
+    }
+    parts.join(", ")
 }
 
 pub(crate) fn ordered(a: i32, b: i32) -> (i32, i32) {
@@ -442,53 +425,57 @@ mod tests {
         assert!(!surname_of("王", "李伟") && !surname_of("王伟", "王伟") && !surname_of("王伟", "王伟明"));
     }
 
-    fn known(id: i32, name: &str) -> customer::Model {
-        customer::Model {
-            id,
-            kind: entity::enums::CustomerKind::Individual,
-            name: name.into(),
-            gender: None,
-            birthday: None,
-            id_number: None,
-            id_number_hash: None,
-            address: None,
-            city: None,
-            notes: None,
-            lifecycle_stage: entity::enums::LifecycleStage::Base,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-            version: 1,
-            merged_into: None,
-        }
+    fn known<'a>(name: &'a str, phone: Option<&'a str>, holds_vin: bool) -> Known<'a> {
+        Known { name, phones: phone.into_iter().collect(), holds_vin, ..Known::default() }
     }
 
     #[test]
     fn a_surname_with_the_phone_and_the_car_is_the_same_person_but_never_a_guess_between_two() {
-        let wang = known(1, "王伟");
-        let reception = Person { name: "王".into(), phones: vec!["+8613800000001".into()], ..Default::default() };
+        let limits = Thresholds::default();
         let phone = Some("+8613800000001");
-        // Phone and car agree: the same person.
-        let r = decide(&reception, Some("LSGKB5S30R0000001"), None, &[(&wang, phone)], &[&wang], &[]);
+        let vin = Some("LSGKB5S30R0000001");
+        let reception = Person { name: "王".into(), phones: vec!["+8613800000001".into()], ..Default::default() };
+        // Phone and car agree: the same person, with the evidence as the reason.
+        let r = decide(&reception, vin, &[(1, known("王伟", phone, true))], limits);
         assert_eq!(r.customer, Some(1), "{}", r.reason);
+        assert!(r.reason.starts_with("same phone 138****0001 and VIN LSGKB5S30R0000001"), "{}", r.reason);
+        assert!(r.reason.contains("name (王伟 / 王) surname only"), "{}", r.reason);
         // The phone alone, one holder with the surname: the same person.
-        let r = decide(&reception, None, None, &[(&wang, phone)], &[], &[]);
-        assert_eq!(r.customer, Some(1));
+        let r = decide(&reception, None, &[(1, known("王伟", phone, false))], limits);
+        assert_eq!(r.customer, Some(1), "{}", r.reason);
         // Father and son on one phone, both 王: nobody is guessed; both wait for a person.
-        let father = known(2, "王建国");
-        let r = decide(&reception, None, None, &[(&wang, phone), (&father, phone)], &[], &[]);
-        assert_eq!(r.customer, None);
+        let both = [(1, known("王伟", phone, false)), (2, known("王建国", phone, false))];
+        let r = decide(&reception, None, &both, limits);
+        assert_eq!(r.customer, None, "{}", r.reason);
         assert_eq!(r.candidates.len(), 2);
+        // ... unless the car says which of them it is.
+        let both = [(1, known("王伟", phone, false)), (2, known("王建国", phone, true))];
+        let r = decide(&reception, vin, &both, limits);
+        assert_eq!(r.customer, Some(2), "{}", r.reason);
+        assert_eq!(r.households.len(), 1);
+        // A name that sounds alike on the same phone: the same person.
+        let typed = Person { name: "王玮".into(), ..reception.clone() };
+        let r = decide(&typed, None, &[(1, known("王伟", phone, false))], limits);
+        assert_eq!(r.customer, Some(1), "{}", r.reason);
+        assert!(r.reason.contains("name sounds alike (王伟 / 王玮)"), "{}", r.reason);
         // Another surname on the family phone stays a household.
         let li = Person { name: "李".into(), ..reception.clone() };
-        let r = decide(&li, None, None, &[(&wang, phone)], &[], &[]);
+        let r = decide(&li, None, &[(1, known("王伟", phone, false))], limits);
+        assert_eq!((r.customer, r.households.len(), r.candidates.len()), (None, 1, 0));
+        // Another national ID on the phone: a household whatever the name.
+        let other_id = Person { name: "王伟".into(), id_number: Some("A".into()), ..reception.clone() };
+        let holder = Known { id_number: Some("B"), ..known("王伟", phone, false) };
+        let r = decide(&other_id, None, &[(1, holder)], limits);
         assert_eq!((r.customer, r.households.len()), (None, 1));
         // A digit mistyped: the car's holder, whose phone is one digit away.
         let typo = Person { phones: vec!["+8613800000009".into()], ..reception.clone() };
-        assert!(one_digit_apart("+8613800000009", "+8613800000001"));
-        let r = decide(&typo, Some("LSGKB5S30R0000001"), None, &[], &[&wang], &[1]);
+        let r = decide(&typo, vin, &[(1, known("王伟", phone, true))], limits);
         assert_eq!(r.customer, Some(1), "{}", r.reason);
-        let r = decide(&typo, Some("LSGKB5S30R0000001"), None, &[], &[&wang], &[]);
-        assert_eq!(r.customer, None, "the car and a surname alone do not decide");
+        assert!(r.reason.contains("phone one digit apart"), "{}", r.reason);
+        // A person with a company's car is its driver, never the company.
+        let company = Known { corporate: true, ..known("杭州顺达物流有限公司", None, true) };
+        let r = decide(&typo, vin, &[(1, company)], limits);
+        assert_eq!((r.customer, r.candidates.len()), (None, 0));
     }
 }
 

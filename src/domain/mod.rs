@@ -16,6 +16,7 @@ pub mod keyset;
 pub mod kpi;
 pub mod leads;
 pub mod limits;
+pub mod linkage;
 pub mod listing;
 pub mod mask;
 pub mod merge;

@@ -8,7 +8,7 @@
 //! it did, exactly as if they were stored one by one — and written with multi-row
 //! statements. One record alone is a chunk of one.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use entity::enums::{ContactKind, CustomerKind, LifecycleStage, OwnershipRole, RelationshipStatus, SourceSystem};
 use entity::{contact_point, customer, customer_store, source_record, vehicle, vehicle_ownership};
@@ -20,6 +20,7 @@ use super::kinds::{Fact, Incoming, Raw, RecordKind, VehicleFacts};
 use super::parse::parse;
 use super::work::{Row, Work};
 use crate::domain::identity::{self, Likeness, Resolution};
+use crate::domain::linkage::{self, Known};
 use crate::domain::normalize;
 use crate::error::AppResult;
 
@@ -190,54 +191,58 @@ impl Work {
     }
 
     /// Decides which customer `person` (and the vehicle `vin`) belongs to, from what the
-    /// working set holds: the customers of the same ID number, the holders of the phones
-    /// and the current holders of the VIN (see `identity::decide`).
+    /// working set holds. Blocking: the customers of the same ID number, the holders of
+    /// the phones and the current holders of the VIN (drivers aside) are compared with
+    /// the record, field by field (see `identity::decide`).
     fn resolve(&self, person: &identity::Person, vin: Option<&str>) -> Resolution {
-        let by_id = person.id_number.as_deref().map(normalize::id_hash).and_then(|hash| {
-            let same = self.customers.values().filter(|c| c.model.id_number_hash.as_deref() == Some(hash.as_str()));
-            self.live_all(same.map(|c| c.model.id).collect::<Vec<_>>()).first().map(|c| c.id)
-        });
-        let mut phone_of: BTreeMap<i32, &str> = BTreeMap::new();
+        let mut found: BTreeSet<i32> = BTreeSet::new();
+        if let Some(hash) = person.id_number.as_deref().map(normalize::id_hash) {
+            found.extend(
+                self.customers
+                    .values()
+                    .filter(|c| c.model.id_number_hash.as_deref() == Some(hash.as_str()))
+                    .map(|c| c.model.id),
+            );
+        }
         for c in &self.contacts {
             if c.model.kind == ContactKind::Phone && person.phones.contains(&c.model.normalized) {
-                phone_of.insert(c.model.customer_id, c.model.normalized.as_str());
+                found.insert(c.model.customer_id);
             }
         }
-        let phone_holders: Vec<(&customer::Model, Option<&str>)> = self
-            .live_all(phone_of.keys().copied().collect::<Vec<_>>())
-            .into_iter()
-            .map(|c| (c, phone_of.get(&c.id).copied()))
-            .collect();
-        let vin_holders = match vin.and_then(|vin| self.vehicles.get(vin)) {
-            Some(vehicle) => {
-                let held: BTreeSet<i32> = self
-                    .ownerships
-                    .iter()
-                    // Drivers of a company's car are found by their own phones; another
-                    // driver of the same car is no candidate for being them.
-                    .filter(|o| {
-                        o.model.vehicle_id == vehicle.model.id
-                            && o.model.to_date.is_none()
-                            && o.model.role != OwnershipRole::Driver
-                    })
-                    .map(|o| o.model.customer_id)
-                    .collect();
-                self.live_all(held)
-            }
-            None => Vec::new(),
+        let vehicle = vin.and_then(|vin| self.vehicles.get(vin)).map(|v| v.model.id);
+        // Drivers of a company's car are found by their own phones; another driver of
+        // the same car is no candidate for being them.
+        let holding = |o: &&Row<vehicle_ownership::Model>| {
+            Some(o.model.vehicle_id) == vehicle && o.model.to_date.is_none() && o.model.role != OwnershipRole::Driver
         };
-        let near_phone: Vec<i32> = vin_holders
-            .iter()
+        let holders: BTreeSet<i32> = self
+            .live_all(self.ownerships.iter().filter(holding).map(|o| o.model.customer_id).collect::<Vec<_>>())
+            .into_iter()
             .map(|c| c.id)
-            .filter(|id| {
-                self.contacts.iter().any(|c| {
-                    c.model.customer_id == *id
-                        && c.model.kind == ContactKind::Phone
-                        && person.phones.iter().any(|p| identity::one_digit_apart(p, &c.model.normalized))
-                })
+            .collect();
+        found.extend(holders.iter().copied());
+        let live = self.live_all(found);
+        let known: Vec<(i32, Known<'_>)> = live
+            .into_iter()
+            .map(|c| {
+                let phones = self
+                    .contacts
+                    .iter()
+                    .filter(|p| p.model.kind == ContactKind::Phone && self.live(p.model.customer_id) == c.id)
+                    .map(|p| p.model.normalized.as_str())
+                    .collect();
+                let known = Known {
+                    name: &c.name,
+                    corporate: c.kind == CustomerKind::Corporate,
+                    id_number: c.id_number.as_deref(),
+                    phones,
+                    holds_vin: holders.contains(&c.id),
+                    address: c.address.as_deref(),
+                };
+                (c.id, known)
             })
             .collect();
-        identity::decide(person, vin, by_id, &phone_holders, &vin_holders, &near_phone)
+        identity::decide(person, vin, &known, linkage::thresholds())
     }
 
     /// Resolves whose record this is and attaches it: an existing customer, the

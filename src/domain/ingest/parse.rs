@@ -191,6 +191,11 @@ pub fn check_lengths<'a>(records: impl IntoIterator<Item = &'a Raw>) -> AppResul
 
 /// Validates and normalizes a raw record; every problem is reported, not just the first.
 /// Lengths are checked before anything else reads the text.
+/// Words only a company's name holds (a person's name never does): 杭州顺达物流有限公司,
+/// and the shortened 顺达物流 a parts counter types.
+const COMPANY_WORDS: [&str; 14] =
+    ["公司", "集团", "有限", "厂", "中心", "物流", "运输", "快运", "租赁", "出行", "商行", "车队", "货运", "客运"];
+
 pub fn parse(kind: RecordKind, raw: &Raw) -> Result<Incoming, Vec<FieldError>> {
     let too_long: Vec<FieldError> = overlong(raw)
         .map(|(field, _, max)| FieldError {
@@ -206,16 +211,18 @@ pub fn parse(kind: RecordKind, raw: &Raw) -> Result<Incoming, Vec<FieldError>> {
     let external_id = f.required("external_id").map(str::to_owned);
     let name = f.parse("customer_name", true, normalize::name);
     let phones: Vec<String> = f.parse("phone", false, normalize::phone).into_iter().collect();
-    let mut corporate =
-        name.as_deref().is_some_and(|n| ["公司", "集团", "有限", "厂", "中心"].iter().any(|s| n.contains(s)));
+    let mut corporate = name.as_deref().is_some_and(|n| COMPANY_WORDS.iter().any(|s| n.contains(s)));
+    // A valid national ID is a person's, even when its digits happen to pass the credit
+    // code's check as well (about one in thirty do); otherwise a credit code is a company's.
     let id_number = match f.get("national_id") {
         None => None,
-        Some(text) => match normalize::credit_code(text) {
-            Ok(code) => {
+        Some(text) => match (normalize::national_id(text), normalize::credit_code(text)) {
+            (Ok(id), _) => Some(id),
+            (Err(_), Ok(code)) => {
                 corporate = true;
                 Some(code)
             }
-            Err(_) => f.parse("national_id", false, normalize::national_id),
+            (Err(_), Err(_)) => f.parse("national_id", false, normalize::national_id),
         },
     };
     let vin_required = matches!(kind, RecordKind::Delivery | RecordKind::RepairOrder | RecordKind::InsurancePolicy);
