@@ -58,6 +58,8 @@ pub struct ServeConfig {
     pub kpi: KpiConfig,
     #[command(flatten)]
     pub care: CareConfig,
+    #[command(flatten)]
+    pub matching: MatchConfig,
     /// Seconds between runs of the care jobs inside `serve` (task generation, expiry,
     /// complaint escalation); 0 turns the scheduler off (run `customer-hub jobs run`).
     #[arg(long, env = "HUB_JOBS_INTERVAL_SECS", default_value_t = 900)]
@@ -91,6 +93,34 @@ impl ServeConfig {
             csi_weights: five("HUB_SURVEY_CSI_WEIGHTS", &self.survey_csi_weights)?,
             complaint_below: self.survey_complaint_below,
         })
+    }
+}
+
+/// Identity resolution's thresholds, in bits of match score (see README, "How the hub
+/// decides who is who").
+#[derive(Debug, Clone, Copy, Args)]
+pub struct MatchConfig {
+    /// At or above this score a record is the customer's.
+    #[arg(long, env = "HUB_MATCH_THRESHOLD", default_value_t = 6.0)]
+    pub match_threshold: f64,
+    /// At or above this (and below the match threshold) the pair waits in the duplicate
+    /// queue; below it the two stay apart.
+    #[arg(long, env = "HUB_REVIEW_THRESHOLD", default_value_t = 0.0)]
+    pub review_threshold: f64,
+}
+
+impl MatchConfig {
+    /// Checks the thresholds and puts them in force for this process.
+    pub fn apply(&self) -> Result<(), String> {
+        let (accept, review) = (self.match_threshold, self.review_threshold);
+        if !accept.is_finite() || !review.is_finite() || !(-40.0..=60.0).contains(&accept) || review > accept {
+            return Err(
+                "HUB_MATCH_THRESHOLD must be a number of bits between -40 and 60, and HUB_REVIEW_THRESHOLD no higher"
+                    .into(),
+            );
+        }
+        crate::domain::linkage::configure(crate::domain::linkage::Thresholds { accept, review });
+        Ok(())
     }
 }
 

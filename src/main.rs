@@ -86,6 +86,8 @@ struct BiGrantArgs {
 struct ImportArgs {
     #[command(flatten)]
     db: DbConfig,
+    #[command(flatten)]
+    matching: customer_hub::config::MatchConfig,
     /// Which system's layout the file has.
     #[arg(long, value_parser = ["sales", "service", "insurance", "parts"])]
     source: String,
@@ -173,6 +175,9 @@ async fn import(args: ImportArgs) -> ExitCode {
         eprintln!("customer-hub import: {message}");
         ExitCode::from(ImportError::EXIT_STATUS)
     };
+    if let Err(e) = args.matching.apply() {
+        return failed(e);
+    }
     let Some(kind) = import::kind_of(&args.source) else {
         return failed(format!("unknown --source `{}`", args.source));
     };
@@ -244,6 +249,7 @@ async fn seed(conn: &sea_orm::DatabaseConnection) -> Result<(), String> {
 
 async fn serve(cfg: ServeConfig) -> Result<(), String> {
     cfg.validate()?;
+    cfg.matching.apply()?;
     let conn = db::connect(&cfg.db).await.map_err(|e| format!("cannot open the database: {e}"))?;
     db::migrate(&conn).await.map_err(|e| format!("migration failed: {e}"))?;
     let kpi_settings = cfg.kpi.settings()?;

@@ -127,7 +127,7 @@ async fn records_from_other_departments_find_the_same_customer() {
         "insurer": "平安保险", "premium": "4,500.00", "startDate": "2024-03-05", "endDate": "2025-03-04"
     }), "ingestInsurancePolicy").await;
     assert_eq!(policy["customerId"], id);
-    assert_eq!(policy["matchReason"], "same national ID");
+    assert!(policy["matchReason"].as_str().expect("reason").starts_with("same national ID"), "{policy}");
     // A service record by VIN only, under the same name.
     let by_vin = ingest(&app, service, SERVICE, json!({
         "externalId": "RO-10", "customerName": "林晓燕", "vin": "LFMKA4BV0R0000777", "serviceType": "保养", "openedAt": "2024-12-01", "amount": "680"
@@ -176,8 +176,9 @@ async fn a_family_sharing_a_phone_is_linked_not_merged_and_unsure_matches_are_qu
         .await;
     assert_eq!(view["customer"]["household"][0]["customer"]["id"], wife["customerId"]);
     assert_eq!(view["customer"]["household"][0]["customer"]["name"], "李娜");
-    // A typo of the husband's name on the same phone: queued, not merged.
-    let typo = ingest(
+    // The husband's name typed with a character that sounds alike (张玮 for 张伟) on the
+    // same phone: the same person, and the reason shows the evidence with its weights.
+    let sounds = ingest(
         &app,
         sales,
         DELIVERY,
@@ -188,11 +189,28 @@ async fn a_family_sharing_a_phone_is_linked_not_merged_and_unsure_matches_are_qu
         "ingestDelivery",
     )
     .await;
+    assert_eq!(sounds["customerId"], husband["customerId"], "{sounds}");
+    let reason = sounds["matchReason"].as_str().expect("reason");
+    assert!(reason.starts_with("same phone 137****4444, name sounds alike (张伟 / 张玮); score"), "{reason}");
+    assert!(reason.contains("name (张伟 / 张玮) sounds alike (+"), "{reason}");
+    // A character that only looks alike (张伍): queued for a person, not merged.
+    let typo = ingest(
+        &app,
+        sales,
+        DELIVERY,
+        json!({
+            "externalId": "S-3004", "customerName": "张伍", "phone": "137 3333 4444", "vin": "LSGKB5S36RG000904",
+            "deliveryDate": "2024-05-01", "price": "100000"
+        }),
+        "ingestDelivery",
+    )
+    .await;
     assert_ne!(typo["customerId"], husband["customerId"]);
     let queued = duplicate_candidate::Entity::find().all(&app.db).await.expect("q");
-    assert_eq!(queued.len(), 1);
+    assert_eq!(queued.len(), 1, "{queued:?}");
     assert_eq!(queued[0].status, entity::enums::CandidateStatus::Open);
-    assert!(queued[0].reasons.to_string().contains("similar name"), "{}", queued[0].reasons);
+    assert!(queued[0].reasons.to_string().contains("name one character apart (张伟 / 张伍)"), "{}", queued[0].reasons);
+    assert!((50..100).contains(&queued[0].score), "{}", queued[0].score);
 }
 
 #[tokio::test]
@@ -325,7 +343,7 @@ async fn a_resent_record_with_another_persons_identity_is_resolved_again() {
     .await;
     assert_eq!(corrected["outcome"], "UPDATED", "{corrected}");
     assert_eq!(corrected["customerId"], wife["customerId"], "{corrected}");
-    assert_eq!(corrected["matchReason"], "same national ID");
+    assert!(corrected["matchReason"].as_str().expect("reason").starts_with("same national ID"), "{corrected}");
     let wife_id_number = row_id("Customer", &wife["customerId"]);
     let source = source_record::Entity::find_by_id(row_id("SourceRecord", &corrected["sourceRecordId"]))
         .one(&app.db)
@@ -565,4 +583,52 @@ async fn a_company_car_brought_in_by_its_driver_links_the_driver_as_driver() {
         .await
         .expect("q");
     assert_eq!(drivers, 0, "{private} {other}");
+}
+
+#[tokio::test]
+async fn a_customer_known_only_as_wang_xiansheng_takes_the_full_name_and_never_loses_it() {
+    let app = TestApp::new().await;
+    let service = Persona::Integration(1, Dept::Service);
+    let desk = ingest(
+        &app,
+        service,
+        SERVICE,
+        json!({
+            "externalId": "RO-W1", "customerName": "王先生", "phone": "13955556666", "vin": "LSGKB5S36RG000921",
+            "serviceType": "保养", "openedAt": "2024-06-01 09:30", "amount": "680"
+        }),
+        "ingestRepairOrder",
+    )
+    .await;
+    let id = row_id("Customer", &desk["customerId"]);
+    let name = |app: &TestApp| {
+        let db = app.db.clone();
+        async move { customer::Entity::find_by_id(id).one(&db).await.expect("q").expect("c").name }
+    };
+    assert_eq!(name(&app).await, "王", "the form of address is not kept as the name");
+    // The sale brings the full name on the same phone and car: the same customer, named.
+    let sale = ingest(
+        &app,
+        INTEGRATION_1,
+        DELIVERY,
+        sale("S-W1", "王伟", "139 5555 6666", &national_id("33010619800101123"), "LSGKB5S36RG000921"),
+        "ingestDelivery",
+    )
+    .await;
+    assert_eq!(sale["customerId"], desk["customerId"], "{sale}");
+    assert_eq!(name(&app).await, "王伟");
+    // The desk's 王总 later changes nothing of the name.
+    let again = ingest(
+        &app,
+        service,
+        SERVICE,
+        json!({
+            "externalId": "RO-W2", "customerName": "王总", "phone": "13955556666", "vin": "LSGKB5S36RG000921",
+            "serviceType": "保养", "openedAt": "2024-12-01 09:30", "amount": "680"
+        }),
+        "ingestRepairOrder",
+    )
+    .await;
+    assert_eq!(again["customerId"], desk["customerId"], "{again}");
+    assert_eq!(name(&app).await, "王伟");
 }

@@ -351,6 +351,11 @@ impl Work {
             next.id_number = Some(id.clone());
             next.id_number_hash = Some(normalize::id_hash(id));
         }
+        // A customer first known as 王 (from 王先生) takes the full name when a record
+        // brings it; a surname never replaces a full name.
+        if !p.corporate && identity::bare_surname(&current.name) && identity::surname_of(&current.name, &p.name) {
+            next.name = p.name.clone();
+        }
         if current.gender.is_none() && p.gender.is_some() {
             next.gender = p.gender;
         }
