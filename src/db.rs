@@ -49,6 +49,9 @@ pub async fn begin_bulk(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTran
     let txn = begin_write(db).await?;
     if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan").await?;
+        // A chunk's reads are small; starting parallel workers for them costs more than it
+        // saves (and on a small machine they take the cores the import itself needs).
+        txn.execute_unprepared("SET LOCAL max_parallel_workers_per_gather = 0").await?;
     }
     Ok(txn)
 }

@@ -359,6 +359,7 @@ pub async fn import_file_with(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut summary = Summary::default();
+    let mut statistics = Statistics::start(db, kind).await?;
     let mut stores: HashMap<String, Option<i32>> = HashMap::new();
     // Valid and invalid rows alike, so that the reject file lists rows in file order.
     let mut chunk: Vec<(u64, ReadRow)> = Vec::with_capacity(CHUNK);
@@ -388,7 +389,11 @@ pub async fn import_file_with(
         summary.read += 1;
         chunk.push((row, read));
         if chunk.len() >= CHUNK {
+            let before = summary.created + summary.updated;
             write_chunk(db, kind, path, std::mem::take(&mut chunk), &mut stores, &mut summary, &mut rejects).await?;
+            if let Some(statistics) = statistics.as_mut() {
+                statistics.grew(db, summary.created + summary.updated - before).await?;
+            }
             progress.set_position(lines.position());
             progress.set_message(format!("{} rows", summary.read));
         }
@@ -399,6 +404,65 @@ pub async fn import_file_with(
     progress.finish_and_clear();
     rejects.flush()?;
     Ok(summary)
+}
+
+/// The tables every import writes and reads back chunk after chunk (besides the fact
+/// table of its kind).
+const INGESTED_TABLES: [&str; 6] =
+    ["customer", "contact_point", "customer_store", "vehicle", "vehicle_ownership", "source_record"];
+
+/// PostgreSQL: keeps the statistics of the tables an import grows fresh. An import into
+/// a young database grows them faster than autovacuum looks (once a minute): planned
+/// from the statistics of nearly empty tables, the reads of each chunk scan whole tables
+/// instead of using their indexes, and slow down as the tables grow. The tables are
+/// analysed each time the rows this import wrote outnumber those the tables held at the
+/// last look (source records standing for all: one per row) — a few times per import.
+struct Statistics {
+    tables: Vec<String>,
+    /// Source records at the last analysis (or the import's start).
+    known: u64,
+    /// Rows written since.
+    since: u64,
+}
+
+impl Statistics {
+    async fn start(db: &DatabaseConnection, kind: RecordKind) -> Result<Option<Self>, ImportError> {
+        use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+        if db.get_database_backend() != DatabaseBackend::Postgres {
+            return Ok(None);
+        }
+        let fact = match kind {
+            RecordKind::Delivery => "delivery",
+            RecordKind::RepairOrder => "repair_order",
+            RecordKind::InsurancePolicy => "insurance_policy",
+            RecordKind::PartsOrder => "parts_order",
+            RecordKind::Lead => "lead",
+        };
+        let row = db
+            .query_one_raw(Statement::from_string(
+                DatabaseBackend::Postgres,
+                "SELECT CAST(GREATEST(reltuples, 0) AS bigint) AS n FROM pg_class WHERE oid = 'source_record'::regclass",
+            ))
+            .await
+            .map_err(db_err("reading table statistics"))?;
+        let known = row.and_then(|r| r.try_get::<i64>("", "n").ok()).unwrap_or(0);
+        let tables = INGESTED_TABLES.iter().chain(std::iter::once(&fact)).map(|t| format!("\"{t}\"")).collect();
+        Ok(Some(Self { tables, known: u64::try_from(known).unwrap_or(0), since: 0 }))
+    }
+
+    /// Counts the rows a chunk wrote; analyses the tables when they have grown enough.
+    async fn grew(&mut self, db: &DatabaseConnection, written: u64) -> Result<(), ImportError> {
+        use sea_orm::ConnectionTrait;
+        self.since += written;
+        if self.since >= CHUNK as u64 && self.since > self.known {
+            db.execute_unprepared(&format!("ANALYZE {}", self.tables.join(", ")))
+                .await
+                .map_err(db_err("analysing tables"))?;
+            self.known += self.since;
+            self.since = 0;
+        }
+        Ok(())
+    }
 }
 
 /// A row as read: its cells by column, or (column, reason) for each problem.

@@ -523,6 +523,49 @@ mod props {
         }
     }
 
+    fn known() -> impl Strategy<Value = (String, bool, Option<String>, Vec<String>, bool)> {
+        (text(), any::<bool>(), prop::option::of(text()), prop::collection::vec(text(), 0..3), any::<bool>())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Whatever the records hold, deciding is total, never places a record with a
+        /// customer of another ID number, and never makes a person a company's record
+        /// unless it carries the company's own name.
+        #[test]
+        fn deciding_is_total_and_keeps_the_hard_rules(
+            p in person(),
+            vin in prop::option::of(text()),
+            found in prop::collection::vec(known(), 0..4),
+            accept in -20.0f64..40.0,
+        ) {
+            let known: Vec<(i32, Known<'_>)> = found
+                .iter()
+                .enumerate()
+                .map(|(i, (name, corporate, id, phones, holds))| {
+                    let known = Known {
+                        name,
+                        corporate: *corporate,
+                        id_number: id.as_deref(),
+                        phones: phones.iter().map(String::as_str).collect(),
+                        holds_vin: *holds,
+                        address: None,
+                    };
+                    (i as i32 + 1, known)
+                })
+                .collect();
+            let r = decide(&p, vin.as_deref(), &known, Thresholds { accept, review: accept - 6.0 });
+            if let Some(id) = r.customer {
+                let (_, k) = &known[(id - 1) as usize];
+                prop_assert!(k.id_number.zip(p.id_number.as_deref()).is_none_or(|(a, b)| a == b));
+                prop_assert!(k.corporate == p.corporate || comparable(k.name) == comparable(&p.name));
+                prop_assert!(!r.reason.is_empty());
+            }
+            prop_assert!(r.candidates.iter().all(|(id, score, why)| Some(*id) != r.customer && (0..=100).contains(score) && !why.is_empty()));
+        }
+    }
+
     #[test]
     fn honorifics_are_set_aside_from_the_name() {
         assert_eq!(split_honorific("陈玉兰女士"), ("陈玉兰", Some("女士")));

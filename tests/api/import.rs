@@ -648,3 +648,35 @@ async fn a_row_the_database_refuses_is_rejected_alone_from_its_set() {
     let customers = entity::customer::Entity::find().all(&app.db).await.expect("q");
     assert_eq!(customers.len(), 19, "one customer per person; 客户03 once");
 }
+
+/// A large first import into a young database: every row goes in and, on PostgreSQL,
+/// the tables it more than doubled have fresh statistics (else each chunk's reads are
+/// planned for empty tables and scan them whole).
+#[tokio::test]
+async fn a_large_first_import_refreshes_the_statistics_of_the_tables_it_grows() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let app = TestApp::new().await;
+    let dir = temp_dir();
+    let mut text = String::from("store_code,external_id,customer_name,phone,vin,items,amount,ordered_at\n");
+    for i in 0..1_200 {
+        text.push_str(&format!("ZJ01,PO-{i},顾客{i}号,1381{:07},,机油 x 1,300,2024-07-01\n", i));
+    }
+    let path = dir.join("parts.csv");
+    std::fs::write(&path, text).expect("write");
+    let summary = import_file(&app.db, RecordKind::PartsOrder, &path, &dir.join("rejects.csv")).await.expect("import");
+    assert_eq!((summary.created, summary.rejected), (1_200, 0), "{summary}");
+    if app.db.get_database_backend() == DbBackend::Postgres {
+        let analysed = app
+            .db
+            .query_all_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT relname::text AS name FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL",
+            ))
+            .await
+            .expect("statistics");
+        let names: BTreeSet<String> = analysed.iter().filter_map(|r| r.try_get::<String>("", "name").ok()).collect();
+        for table in ["customer", "contact_point", "source_record", "parts_order"] {
+            assert!(names.contains(table), "{table} not analysed: {names:?}");
+        }
+    }
+}
