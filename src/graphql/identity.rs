@@ -53,7 +53,8 @@ impl SourceRecord {
     async fn external_id(&self) -> &str {
         &self.0.external_id
     }
-    /// Why the record was attached to this customer.
+    /// Why the record was attached to this customer: what agreed, the match score against
+    /// the threshold, and every field compared with its level and weight in bits.
     async fn match_reason(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
         // Reasons quote (masked) phones and names: personal data.
         Ok(self.0.match_reason.as_deref().filter(|_| scope(ctx).is_ok_and(crate::domain::views::sees_personal)))
@@ -75,10 +76,12 @@ impl DuplicateCandidate {
     pub(crate) async fn id(&self) -> ID {
         ids::global(Kind::DuplicateCandidate, self.0.id)
     }
-    /// 0–100: how likely the two are one person.
+    /// 0–100: how likely the two are one person (the match score as a probability).
     async fn score(&self) -> i32 {
         self.0.score
     }
+    /// The evidence: first what agreed, then every field compared — phone, VIN, national
+    /// ID or credit code, name, address — with its level and weight in bits, and the prior.
     async fn reasons(&self) -> Vec<String> {
         serde_json::from_value(self.0.reasons.clone()).unwrap_or_default()
     }
