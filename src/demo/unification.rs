@@ -12,6 +12,8 @@ use serde_json::json;
 use super::customers::{GIVEN_FEMALE, GIVEN_MALE, contact, relationship, source};
 use super::generator::{Generator, at};
 use super::organisation::{STORES, StaffIds};
+use crate::domain::identity::{self, Person};
+use crate::domain::linkage::{self, Known};
 use crate::domain::normalize;
 
 /// What the information islands leave behind, for the unification features to show:
@@ -79,14 +81,27 @@ pub(super) fn unification_examples(g: &mut Generator, last_id: i32, store_staff:
             if k % 2 == 0 { "no existing customer matched at this store" } else { "no existing customer matched" };
         source(g, SourceSystem::Crm, store_id, external, id, json!({"name": name, "tel": typed}), first, reason);
         if k % 2 == 0 {
+            // The evidence as the hub weighs it (the two were recorded before the hub).
+            let person = Person {
+                name: crate::domain::identity::record_name(&name, false),
+                phones: vec![r.phone.clone()],
+                ..Person::default()
+            };
+            let known = Known { name: &r.name, phones: vec![r.phone.as_str()], ..Known::default() };
+            let compared = linkage::compare(&person, None, &known);
+            let mut reasons = vec![format!(
+                "{}; recorded separately at two stores before the hub",
+                identity::headline(&person, None, &known, &compared)
+            )];
+            reasons.extend(linkage::evidence(&linkage::ESTIMATED, &person, None, &known, &compared));
             let row_id = g.next_id("candidates");
             g.rows.candidates.push(
                 duplicate_candidate::Model {
                     id: row_id,
                     customer_a: r.id,
                     customer_b: id,
-                    score: 90,
-                    reasons: json!([format!("same phone {masked} and name"), "recorded separately at two stores"]),
+                    score: linkage::percent(linkage::ESTIMATED.score(&compared)),
+                    reasons: json!(reasons),
                     status: entity::enums::CandidateStatus::Open,
                     created_at: g.now,
                     resolved_at: None,

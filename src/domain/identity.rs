@@ -305,7 +305,7 @@ fn shared_phone(person: &Person, known: &Known<'_>) -> String {
 }
 
 /// A decision's reason in a line: the identifiers that agree and how the names do.
-fn headline(person: &Person, vin: Option<&str>, known: &Known<'_>, c: &Comparison) -> String {
+pub fn headline(person: &Person, vin: Option<&str>, known: &Known<'_>, c: &Comparison) -> String {
     let id_label = if person.corporate { "credit code" } else { "national ID" };
     let mut same = Vec::new();
     if c.0[linkage::ID] == level::SAME {
