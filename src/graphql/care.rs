@@ -259,14 +259,11 @@ impl Survey {
     async fn comment(&self) -> Option<&str> {
         self.0.comment.as_deref()
     }
-    /// The complaint the low score opened.
+    /// The complaint the low score opened (null when the caller may not read it).
     async fn complaint(&self, ctx: &Context<'_>) -> Result<Option<Complaint>> {
         let Some(id) = self.0.complaint_id else { return Ok(None) };
-        match domain::complaints::by_id(db(ctx), scope(ctx)?, id).await {
-            Ok(c) => Ok(Some(Complaint(c))),
-            Err(AppError::NotFound(_)) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        // Batched: a list of surveys reads their complaints in one scoped statement.
+        Ok(super::loaders::one::<complaint::Entity>(ctx, id).await?.map(Complaint))
     }
     async fn surveyed_by(&self, ctx: &Context<'_>) -> Result<Option<Staff>> {
         staff_of(ctx, Some(self.0.surveyed_by)).await

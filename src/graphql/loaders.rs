@@ -16,7 +16,7 @@ use futures_util::task::{ArcWake, AtomicWaker, waker};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Request};
-use entity::{customer, lead, repair_order, staff, store, vehicle, vehicle_ownership};
+use entity::{complaint, customer, lead, repair_order, staff, store, vehicle, vehicle_ownership};
 use sea_orm::{DatabaseConnection, Iterable, PrimaryKeyToColumn, PrimaryKeyTrait};
 
 use super::prefetch::Prefetched;
@@ -78,7 +78,7 @@ macro_rules! has_id {
         }
     )+};
 }
-has_id!(customer, vehicle, store, staff, lead);
+has_id!(customer, vehicle, store, staff, lead, complaint);
 
 impl<E> Loader<i32> for ByIdLoader<E>
 where
@@ -232,7 +232,7 @@ pub fn install(request: Request, db: &DatabaseConnection, scope: Arc<Scope>, que
     );
     let households = DataLoader::new(HouseholdLoader { db: db.clone(), scope: scope.clone() }, queue.spawner())
         .delay(Duration::ZERO);
-    by_id!(request, customer::Entity, vehicle::Entity, store::Entity, staff::Entity, lead::Entity)
+    by_id!(request, customer::Entity, vehicle::Entity, store::Entity, staff::Entity, lead::Entity, complaint::Entity)
         .data(households)
         .data(scope)
         .data(super::prefetch::Prefetched::default())

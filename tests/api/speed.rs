@@ -219,3 +219,32 @@ async fn control_characters_in_stored_text_survive_the_bundle() {
     assert!(ahead["customer"]["tags"].as_array().expect("tags").iter().any(|t| t == "\u{1f}\u{1e}"), "{ahead}");
     assert_eq!(ahead["customer"], loaded["node"]);
 }
+
+/// Surveys with the complaints their low scores opened: the complaints are read in one
+/// batched, scoped statement whatever the number of surveys (they were one each).
+#[tokio::test]
+async fn surveys_read_their_complaints_in_one_batch() {
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+    let app = TestApp::new().await;
+    // Every survey points at one of five complaints (the demo has one low survey and one
+    // complaint: four more are copies of it).
+    let demo = entity::complaint::Entity::find().one(&app.db).await.expect("q").expect("a demo complaint");
+    let mut complaints = vec![demo.clone()];
+    for _ in 0..4 {
+        let mut copy = demo.clone().into_active_model().reset_all();
+        copy.not_set(entity::complaint::Column::Id);
+        complaints.push(copy.insert(&app.db).await.expect("insert"));
+    }
+    for (i, survey) in entity::survey::Entity::find().all(&app.db).await.expect("surveys").into_iter().enumerate() {
+        let mut row = survey.into_active_model();
+        row.complaint_id = Set(Some(complaints[i % complaints.len()].id));
+        row.update(&app.db).await.expect("update");
+    }
+    let q = "query($n: Int!) { surveys(first: $n) { index complaint { status severity } } }";
+    let (few, _) = statements(&app, crate::common::CRM, q, json!({"n": 1})).await;
+    let (many, data) = statements(&app, crate::common::CRM, q, json!({"n": 200})).await;
+    let surveys = data["surveys"].as_array().expect("surveys");
+    let with_complaint = surveys.iter().filter(|s| !s["complaint"].is_null()).count();
+    assert!(with_complaint >= 2, "the demo has low surveys with complaints: {with_complaint} of {}", surveys.len());
+    assert!(many <= 2 && many <= few + 1, "statements: {few} for one survey, {many} for {}", surveys.len());
+}
