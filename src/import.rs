@@ -633,7 +633,7 @@ async fn write_chunk(
     if !pending.is_empty() {
         let rows: Vec<(i32, &ingest::Incoming, &Raw)> =
             pending.iter().map(|p| (p.store_id, &p.incoming, &p.raw)).collect();
-        match in_savepoint(&txn, async |savepoint| ingest::ingest_chunk(savepoint, &rows).await).await? {
+        match in_savepoint(&txn, async |savepoint| ingest::ingest_chunk(savepoint, &rows, Some(&known)).await).await? {
             Savepoint::Done(done) => {
                 results.extend(pending.iter().zip(done).map(|(p, done)| (p.row, RowResult::Ingested(done))));
             }

@@ -43,7 +43,7 @@ pub struct Ingested {
 /// Ingests one validated record for `store_id` through `conn` (a transaction or
 /// savepoint of the caller). Idempotent by (system, store, external id).
 pub async fn ingest<C: ConnectionTrait>(conn: &C, store_id: i32, record: &Incoming, raw: &Raw) -> AppResult<Ingested> {
-    let mut done = ingest_chunk(conn, &[(store_id, record, raw)]).await?;
+    let mut done = ingest_chunk(conn, &[(store_id, record, raw)], None).await?;
     done.pop().ok_or_else(|| crate::error::AppError::internal(std::io::Error::other("a chunk of one gave no result")))
 }
 
@@ -51,9 +51,16 @@ pub async fn ingest<C: ConnectionTrait>(conn: &C, store_id: i32, record: &Incomi
 /// statements, applied in memory in order, written with multi-row statements. All or
 /// nothing: on an error nothing of the chunk should be kept (the caller rolls back its
 /// savepoint and may store the rows one by one to find the one at fault).
-pub async fn ingest_chunk<C: ConnectionTrait>(conn: &C, rows: &[(i32, &Incoming, &Raw)]) -> AppResult<Vec<Ingested>> {
+///
+/// `known`: the chunk's source records, when the caller has read them already with
+/// [`known_sources`] (they are then not read again).
+pub async fn ingest_chunk<C: ConnectionTrait>(
+    conn: &C,
+    rows: &[(i32, &Incoming, &Raw)],
+    known: Option<&KnownSources>,
+) -> AppResult<Vec<Ingested>> {
     let keys: Vec<(i32, &Incoming)> = rows.iter().map(|(store, record, _)| (*store, *record)).collect();
-    let mut work = Work::load(conn, &keys).await?;
+    let mut work = Work::load(conn, &keys, known).await?;
     let mut done = Vec::with_capacity(rows.len());
     for (store_id, record, raw) in rows {
         done.push(work.apply(*store_id, record, raw));
@@ -67,13 +74,13 @@ pub async fn ingest_chunk<C: ConnectionTrait>(conn: &C, rows: &[(i32, &Incoming,
     Ok(done)
 }
 
+/// Source records by (store, external id, system).
+pub type KnownSources = HashMap<(i32, String, SourceSystem), source_record::Model>;
+
 /// The source records a chunk of records already has, keyed by (store, external id,
 /// system), read in one statement: a chunk of a re-run export finds its unchanged rows
 /// without a statement per row.
-pub async fn known_sources<C: ConnectionTrait>(
-    conn: &C,
-    keys: &[(i32, &Incoming)],
-) -> AppResult<HashMap<(i32, String, SourceSystem), source_record::Model>> {
+pub async fn known_sources<C: ConnectionTrait>(conn: &C, keys: &[(i32, &Incoming)]) -> AppResult<KnownSources> {
     if keys.is_empty() {
         return Ok(HashMap::new());
     }

@@ -130,7 +130,7 @@ pub async fn ingest_api(
         use sea_orm::TransactionTrait;
         let rows: Vec<(i32, &Incoming, &Raw)> = pending.iter().map(|(_, store, i, r)| (*store, *i, *r)).collect();
         let savepoint = txn.begin().await?;
-        match ingest_chunk(&savepoint, &rows).await {
+        match ingest_chunk(&savepoint, &rows, Some(&known)).await {
             Ok(all) => {
                 savepoint.commit().await?;
                 done.extend(pending.iter().map(|(slot, ..)| *slot).zip(all.into_iter().map(RecordResult::Done)));

@@ -16,7 +16,7 @@ mod parse;
 mod work;
 
 pub(crate) use apply::live_customer;
-pub use apply::{Ingested, Outcome, ingest, ingest_chunk, key_of, known_sources, unchanged};
+pub use apply::{Ingested, KnownSources, Outcome, ingest, ingest_chunk, key_of, known_sources, unchanged};
 pub use batch::{MAX_BATCH, RecordResult, ingest_api, ingest_savepoint, store_by_code};
 pub use kinds::{Fact, FieldError, Incoming, Raw, RecordKind, VehicleFacts};
 pub use parse::{EXTERNAL_ID, api_name, check_lengths, max_length, parse};

@@ -112,7 +112,13 @@ impl Work {
     }
 
     /// Reads what the records `rows` (with their stores) can touch.
-    pub async fn load<C: ConnectionTrait>(conn: &C, rows: &[(i32, &Incoming)]) -> AppResult<Self> {
+    /// `known`: the chunk's source records when the caller has already read them (to tell
+    /// unchanged rows apart), so they are not read twice.
+    pub async fn load<C: ConnectionTrait>(
+        conn: &C,
+        rows: &[(i32, &Incoming)],
+        known: Option<&super::apply::KnownSources>,
+    ) -> AppResult<Self> {
         let backend = conn.get_database_backend();
         let stores: BTreeSet<i32> = rows.iter().map(|(s, _)| *s).collect();
         let systems: BTreeSet<&str> = rows.iter().map(|(_, r)| r.kind.system().as_str()).collect();
@@ -147,10 +153,29 @@ impl Work {
             .to_owned();
         named_ids
             .union(UnionType::All, ids_of(phone_holders, contact_point::Column::CustomerId))
-            .union(UnionType::All, ids_of(holders.clone(), vehicle_ownership::Column::CustomerId))
-            .union(UnionType::All, ids_of(sources.clone(), source_record::Column::CustomerId));
+            .union(UnionType::All, ids_of(holders.clone(), vehicle_ownership::Column::CustomerId));
+        // The records' own customers: from the source records already read, else read here.
+        let given: Option<Vec<source_record::Model>> = known.map(|known| {
+            let mut given: Vec<source_record::Model> = rows
+                .iter()
+                .filter_map(|(store, record)| known.get(&super::apply::key_of(*store, record)).cloned())
+                .collect();
+            given.sort_by_key(|s| s.id);
+            given.dedup_by_key(|s| s.id);
+            given
+        });
+        match &given {
+            Some(given) => named_ids.union(
+                UnionType::All,
+                ids_of(
+                    customer::Entity::find().filter(customer::Column::Id.is_in(given.iter().map(|s| s.customer_id))),
+                    customer::Column::Id,
+                ),
+            ),
+            None => named_ids.union(UnionType::All, ids_of(sources.clone(), source_record::Column::CustomerId)),
+        };
         let named = customer::Entity::find().filter(customer::Column::Id.in_subquery(named_ids));
-        let b_sources = first.add(sources, &id_order::<source_record::Entity>());
+        let b_sources = given.is_none().then(|| first.add(sources, &id_order::<source_record::Entity>()));
         let b_vehicles = first.add(vehicles, &id_order::<vehicle::Entity>());
         let b_holders = first.add(holders, &id_order::<vehicle_ownership::Entity>());
         let b_named = first.add(named, &id_order::<customer::Entity>());
@@ -159,7 +184,11 @@ impl Work {
             &id_order::<staff::Entity>(),
         );
         let mut fetched = first.run(conn).await?;
-        let sources = fetched.take(b_sources)?;
+        let sources = match (given, b_sources) {
+            (Some(given), _) => given,
+            (None, Some(branch)) => fetched.take(branch)?,
+            (None, None) => Vec::new(),
+        };
         let vehicles = fetched.take(b_vehicles)?;
         let holders = fetched.take(b_holders)?;
         let mut customers: BTreeMap<i32, customer::Model> =
