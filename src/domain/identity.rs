@@ -279,7 +279,15 @@ pub fn decide(person: &Person, vin: Option<&str>, known: &[(i32, Known<'_>)], li
             }
         }
     } else {
-        res.reason = "no existing customer matched".into();
+        res.reason = match scored.first() {
+            // Say why not: the closest customer and its score.
+            Some((_, k, c, score)) => format!(
+                "no existing customer matched: the closest scored {score:.1} < {:.1} ({})",
+                limits.accept,
+                headline(person, vin, k, c)
+            ),
+            None => "no existing customer matched".into(),
+        };
     }
     for (id, k, c, score) in scored.iter().filter(|s| s.3 < limits.accept) {
         if *score >= limits.review {
@@ -462,6 +470,11 @@ mod tests {
         let li = Person { name: "李".into(), ..reception.clone() };
         let r = decide(&li, None, &[(1, known("王伟", phone, false))], limits);
         assert_eq!((r.customer, r.households.len(), r.candidates.len()), (None, 1, 0));
+        assert!(
+            r.reason.starts_with("no existing customer matched: the closest scored -11.9 < 6.0 (same phone"),
+            "{}",
+            r.reason
+        );
         // Another national ID on the phone: a household whatever the name.
         let other_id = Person { name: "王伟".into(), id_number: Some("A".into()), ..reception.clone() };
         let holder = Known { id_number: Some("B"), ..known("王伟", phone, false) };
