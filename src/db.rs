@@ -64,3 +64,23 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTra
     })
     .await
 }
+
+/// Values per `IN` list where a background job's list grows with the group (all recent
+/// deliveries, all open renewals): well under SQLite's 32,766 bound parameters.
+pub const IN_LIST: usize = 5_000;
+
+/// Runs `select` over `values` in slices of at most [`IN_LIST`] and returns all the rows,
+/// slice after slice (no statement at all for no values).
+pub async fn find_in_slices<E, C, V, F>(conn: &C, values: &[V], select: F) -> Result<Vec<E::Model>, DbErr>
+where
+    E: sea_orm::EntityTrait,
+    C: sea_orm::ConnectionTrait,
+    V: Clone,
+    F: Fn(Vec<V>) -> sea_orm::Select<E>,
+{
+    let mut rows = Vec::new();
+    for slice in values.chunks(IN_LIST) {
+        rows.extend(select(slice.to_vec()).all(conn).await?);
+    }
+    Ok(rows)
+}

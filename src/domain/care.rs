@@ -268,11 +268,13 @@ async fn due_tasks<C: ConnectionTrait>(
         }
     }
     if !upcoming.is_empty() {
-        let relations = customer_store::Entity::find()
-            .filter(customer_store::Column::CustomerId.is_in(upcoming.keys().copied()))
-            .filter(customer_store::Column::Status.eq(entity::enums::RelationshipStatus::Base))
-            .all(conn)
-            .await?;
+        let customers: Vec<i32> = upcoming.keys().copied().collect();
+        let relations = crate::db::find_in_slices(conn, &customers, |ids| {
+            customer_store::Entity::find()
+                .filter(customer_store::Column::CustomerId.is_in(ids))
+                .filter(customer_store::Column::Status.eq(entity::enums::RelationshipStatus::Base))
+        })
+        .await?;
         for rel in relations.iter().filter(|r| who.own.contains(&r.store_id)) {
             let Some(day) = upcoming.get(&rel.customer_id).copied() else { continue };
             let p = who.of(rel.store_id);
@@ -298,11 +300,13 @@ async fn due_tasks<C: ConnectionTrait>(
     let recent: Vec<delivery::Model> =
         delivery::Entity::find().filter(delivery::Column::DeliveredOn.gte(window_start)).all(conn).await?;
     let vehicles: Vec<i32> = recent.iter().map(|d| d.vehicle_id).collect();
-    let readings = repair_order::Entity::find()
-        .filter(repair_order::Column::VehicleId.is_in(vehicles))
-        .order_by_asc(repair_order::Column::OpenedAt)
-        .all(conn)
-        .await?;
+    // In slices of vehicles: each vehicle's readings stay in order within its slice.
+    let readings = crate::db::find_in_slices(conn, &vehicles, |ids| {
+        repair_order::Entity::find()
+            .filter(repair_order::Column::VehicleId.is_in(ids))
+            .order_by_asc(repair_order::Column::OpenedAt)
+    })
+    .await?;
     let mut by_vehicle: HashMap<i32, Vec<&repair_order::Model>> = HashMap::new();
     for r in &readings {
         by_vehicle.entry(r.vehicle_id).or_default().push(r);
@@ -350,12 +354,14 @@ async fn due_tasks<C: ConnectionTrait>(
     for r in &maintained {
         latest.insert(r.vehicle_id, r);
     }
-    let since_last = repair_order::Entity::find()
-        .filter(repair_order::Column::VehicleId.is_in(latest.keys().copied()))
-        .filter(repair_order::Column::OpenedAt.gte(day_start(last_window)))
-        .order_by_asc(repair_order::Column::OpenedAt)
-        .all(conn)
-        .await?;
+    let maintained_cars: Vec<i32> = latest.keys().copied().collect();
+    let since_last = crate::db::find_in_slices(conn, &maintained_cars, |ids| {
+        repair_order::Entity::find()
+            .filter(repair_order::Column::VehicleId.is_in(ids))
+            .filter(repair_order::Column::OpenedAt.gte(day_start(last_window)))
+            .order_by_asc(repair_order::Column::OpenedAt)
+    })
+    .await?;
     let mut readings_since: HashMap<i32, Vec<&repair_order::Model>> = HashMap::new();
     for r in &since_last {
         readings_since.entry(r.vehicle_id).or_default().push(r);
@@ -412,15 +418,17 @@ async fn due_tasks<C: ConnectionTrait>(
         }
     }
     if !due_cars.is_empty() {
-        let holders: HashMap<i32, i32> = vehicle_ownership::Entity::find()
-            .filter(vehicle_ownership::Column::VehicleId.is_in(due_cars.iter().map(|(c, _)| c.id)))
-            .filter(vehicle_ownership::Column::ToDate.is_null())
-            .filter(vehicle_ownership::Column::Role.eq(entity::enums::OwnershipRole::Owner))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|o| (o.vehicle_id, o.customer_id))
-            .collect();
+        let cars: Vec<i32> = due_cars.iter().map(|(c, _)| c.id).collect();
+        let holders: HashMap<i32, i32> = crate::db::find_in_slices(conn, &cars, |ids| {
+            vehicle_ownership::Entity::find()
+                .filter(vehicle_ownership::Column::VehicleId.is_in(ids))
+                .filter(vehicle_ownership::Column::ToDate.is_null())
+                .filter(vehicle_ownership::Column::Role.eq(entity::enums::OwnershipRole::Owner))
+        })
+        .await?
+        .into_iter()
+        .map(|o| (o.vehicle_id, o.customer_id))
+        .collect();
         for (car, day) in due_cars {
             let (Some(store), Some(owner)) = (car.selling_store_id, holders.get(&car.id)) else { continue };
             if !who.own.contains(&store) {
@@ -482,16 +490,22 @@ async fn renewed_policies<C: ConnectionTrait>(
     if policies.is_empty() {
         return Ok(HashSet::new());
     }
-    let vehicles: Vec<i32> = policies.iter().map(|p| p.vehicle_id).collect();
-    let ids: Vec<i32> = policies.iter().map(|p| p.id).collect();
-    let others = insurance_policy::Entity::find()
-        .filter(
-            Condition::any()
-                .add(insurance_policy::Column::VehicleId.is_in(vehicles))
-                .add(insurance_policy::Column::RenewalOf.is_in(ids)),
-        )
-        .all(conn)
-        .await?;
+    // In slices of policies (two values each in the statement).
+    let mut others = Vec::new();
+    for slice in policies.chunks(crate::db::IN_LIST / 2) {
+        let vehicles: Vec<i32> = slice.iter().map(|p| p.vehicle_id).collect();
+        let ids: Vec<i32> = slice.iter().map(|p| p.id).collect();
+        others.extend(
+            insurance_policy::Entity::find()
+                .filter(
+                    Condition::any()
+                        .add(insurance_policy::Column::VehicleId.is_in(vehicles))
+                        .add(insurance_policy::Column::RenewalOf.is_in(ids)),
+                )
+                .all(conn)
+                .await?,
+        );
+    }
     Ok(policies
         .iter()
         .filter(|p| {
@@ -573,19 +587,21 @@ pub async fn run_jobs(db: &DatabaseConnection, settings: &CareSettings, now: Dat
         .all(&txn)
         .await?;
     if !open_renewals.is_empty() {
-        let policies = insurance_policy::Entity::find()
-            .filter(insurance_policy::Column::Id.is_in(open_renewals.iter().map(|t| t.source_id)))
-            .all(&txn)
-            .await?;
+        let sources: Vec<i32> = open_renewals.iter().map(|t| t.source_id).collect();
+        let policies = crate::db::find_in_slices(&txn, &sources, |ids| {
+            insurance_policy::Entity::find().filter(insurance_policy::Column::Id.is_in(ids))
+        })
+        .await?;
         let renewed = renewed_policies(&txn, &policies).await?;
-        if !renewed.is_empty() {
+        let renewed: Vec<i32> = renewed.into_iter().collect();
+        for slice in renewed.chunks(crate::db::IN_LIST) {
             let done = care_task::Entity::update_many()
                 .col_expr(care_task::Column::Status, Expr::value(TaskStatus::Cancelled.as_str()))
                 .col_expr(care_task::Column::Outcome, Expr::value(TaskOutcome::Renewed.as_str()))
                 .col_expr(care_task::Column::DoneAt, Expr::value(now))
                 .filter(care_task::Column::Kind.eq(TaskKind::InsuranceRenewal))
                 .filter(care_task::Column::Status.eq(TaskStatus::Open))
-                .filter(care_task::Column::SourceId.is_in(renewed.iter().copied()))
+                .filter(care_task::Column::SourceId.is_in(slice.iter().copied()))
                 .exec(&txn)
                 .await?;
             report.cancelled += done.rows_affected;

@@ -299,11 +299,14 @@ pub async fn conversions<C: ConnectionTrait>(
     if referrals.is_empty() {
         return Ok(HashMap::new());
     }
-    let deliveries = delivery::Entity::find()
-        .filter(delivery::Column::CustomerId.is_in(referrals.iter().map(|r| r.customer_id)))
-        .order_by_asc(delivery::Column::DeliveredOn)
-        .all(conn)
-        .await?;
+    let referred: Vec<i32> = referrals.iter().map(|r| r.customer_id).collect();
+    // In slices of customers: each customer's deliveries stay in order within its slice.
+    let deliveries = crate::db::find_in_slices(conn, &referred, |ids| {
+        delivery::Entity::find()
+            .filter(delivery::Column::CustomerId.is_in(ids))
+            .order_by_asc(delivery::Column::DeliveredOn)
+    })
+    .await?;
     let mut out = HashMap::new();
     for r in referrals {
         let from = super::time::local_day(r.recorded_at);
@@ -340,32 +343,36 @@ pub async fn refresh_vips(txn: &DatabaseTransaction, now: DateTime<Utc>) -> AppR
         .into_iter()
         .map(|t| t.customer_id)
         .collect();
-    let live: HashSet<i32> = customer::Entity::find()
-        .filter(customer::Column::Id.is_in(should.iter().copied()))
-        .filter(customer::Column::MergedInto.is_null())
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
+    let should: Vec<i32> = should.into_iter().collect();
+    let live: HashSet<i32> = crate::db::find_in_slices(txn, &should, |ids| {
+        customer::Entity::find().filter(customer::Column::Id.is_in(ids)).filter(customer::Column::MergedInto.is_null())
+    })
+    .await?
+    .into_iter()
+    .map(|c| c.id)
+    .collect();
     let give: Vec<customer_tag::ActiveModel> = live
         .difference(&tagged)
         .map(|c| customer_tag::ActiveModel { customer_id: Set(*c), tag: Set(VIP_TAG.into()), ..Default::default() })
         .collect();
     let given = give.len() as u64;
-    if !give.is_empty() {
-        customer_tag::Entity::insert_many(give).exec_without_returning(txn).await?;
+    for slice in give.chunks(crate::db::IN_LIST / 3) {
+        customer_tag::Entity::insert_many(slice.to_vec()).exec_without_returning(txn).await?;
     }
     let take: Vec<i32> = tagged.difference(&live).copied().collect();
     let taken = if take.is_empty() {
         0
     } else {
-        customer_tag::Entity::delete_many()
-            .filter(customer_tag::Column::Tag.eq(VIP_TAG))
-            .filter(customer_tag::Column::CustomerId.is_in(take))
-            .exec(txn)
-            .await?
-            .rows_affected
+        let mut taken = 0;
+        for slice in take.chunks(crate::db::IN_LIST) {
+            taken += customer_tag::Entity::delete_many()
+                .filter(customer_tag::Column::Tag.eq(VIP_TAG))
+                .filter(customer_tag::Column::CustomerId.is_in(slice.iter().copied()))
+                .exec(txn)
+                .await?
+                .rows_affected;
+        }
+        taken
     };
     Ok((given, taken))
 }
