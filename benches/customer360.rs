@@ -10,8 +10,9 @@
 //!
 //! Settings (environment): BENCH_CUSTOMERS (200000), BENCH_REQUESTS (2000),
 //! BENCH_CONCURRENCY (8), BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/postgres;
-//! `none` skips PostgreSQL), BENCH_ONLY (`360` or `page`: that workload through the API
-//! alone, for a profiler).
+//! `none` skips PostgreSQL), BENCH_ROUNDS (4: the API and the SQL run in interleaved
+//! rounds, so a shared machine's slow minutes fall on both), BENCH_ONLY (`360` or `page`:
+//! that workload through the API alone, for a profiler).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -209,14 +210,18 @@ struct Figures {
     p99: Duration,
 }
 
-async fn measure<F, Fut>(s: Arc<Setup>, requests: usize, concurrency: usize, f: F) -> Figures
+/// The latencies of `requests` requests, `concurrency` at a time, and the wall time.
+async fn run<F, Fut>(
+    s: Arc<Setup>,
+    offset: usize,
+    requests: usize,
+    concurrency: usize,
+    f: F,
+) -> (Vec<Duration>, Duration)
 where
     F: Fn(Arc<Setup>, usize) -> Fut + Send + Sync + Copy + 'static,
     Fut: std::future::Future<Output = usize> + Send,
 {
-    for i in 0..20 {
-        f(s.clone(), i).await;
-    }
     let started = Instant::now();
     let mut tasks = Vec::new();
     for worker in 0..concurrency {
@@ -226,7 +231,7 @@ where
             let mut i = worker;
             while i < requests {
                 let t = Instant::now();
-                f(s.clone(), i).await;
+                f(s.clone(), offset + i).await;
                 latencies.push(t.elapsed());
                 i += concurrency;
             }
@@ -237,10 +242,76 @@ where
     for t in tasks {
         latencies.extend(t.await.expect("worker"));
     }
-    let wall = started.elapsed();
+    (latencies, started.elapsed())
+}
+
+fn figures(mut latencies: Vec<Duration>, wall: Duration) -> Figures {
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-    Figures { per_sec: requests as f64 / wall.as_secs_f64(), p50: at(0.50), p99: at(0.99) }
+    Figures { per_sec: latencies.len() as f64 / wall.as_secs_f64(), p50: at(0.50), p99: at(0.99) }
+}
+
+async fn warm<F, Fut>(s: &Arc<Setup>, f: F)
+where
+    F: Fn(Arc<Setup>, usize) -> Fut,
+    Fut: std::future::Future<Output = usize>,
+{
+    for i in 0..20 {
+        f(s.clone(), i).await;
+    }
+}
+
+async fn measure<F, Fut>(s: Arc<Setup>, requests: usize, concurrency: usize, f: F) -> Figures
+where
+    F: Fn(Arc<Setup>, usize) -> Fut + Send + Sync + Copy + 'static,
+    Fut: std::future::Future<Output = usize> + Send,
+{
+    warm(&s, f).await;
+    let (latencies, wall) = run(s, 0, requests, concurrency, f).await;
+    figures(latencies, wall)
+}
+
+/// The API and the hand-written SQL in interleaved rounds (API then SQL, then SQL then
+/// API, …; `BENCH_ROUNDS`, default 4), so that a shared machine's slow minutes fall on
+/// both: their figures over all rounds, and the lowest and highest ratio of a round.
+async fn side_by_side<A, AF, B, BF>(
+    s: Arc<Setup>,
+    requests: usize,
+    concurrency: usize,
+    api: A,
+    sql: B,
+) -> (Figures, Figures, f64, f64)
+where
+    A: Fn(Arc<Setup>, usize) -> AF + Send + Sync + Copy + 'static,
+    AF: std::future::Future<Output = usize> + Send,
+    B: Fn(Arc<Setup>, usize) -> BF + Send + Sync + Copy + 'static,
+    BF: std::future::Future<Output = usize> + Send,
+{
+    let rounds: usize = env_or("BENCH_ROUNDS", 4).max(1);
+    let per_round = (requests / rounds).max(concurrency);
+    warm(&s, api).await;
+    warm(&s, sql).await;
+    let (mut a_lat, mut b_lat) = (Vec::new(), Vec::new());
+    let (mut a_wall, mut b_wall) = (Duration::ZERO, Duration::ZERO);
+    let (mut low, mut high) = (f64::MAX, 0f64);
+    for round in 0..rounds {
+        let offset = round * per_round;
+        let (a, b) = if round % 2 == 0 {
+            let a = run(s.clone(), offset, per_round, concurrency, api).await;
+            (a, run(s.clone(), offset, per_round, concurrency, sql).await)
+        } else {
+            let b = run(s.clone(), offset, per_round, concurrency, sql).await;
+            (run(s.clone(), offset, per_round, concurrency, api).await, b)
+        };
+        let ratio = b.1.as_secs_f64() / a.1.as_secs_f64();
+        low = low.min(ratio);
+        high = high.max(ratio);
+        a_lat.extend(a.0);
+        a_wall += a.1;
+        b_lat.extend(b.0);
+        b_wall += b.1;
+    }
+    (figures(a_lat, a_wall), figures(b_lat, b_wall), low, high)
 }
 
 fn ms(d: Duration) -> String {
@@ -265,24 +336,33 @@ async fn bench(s: Setup, requests: usize, concurrency: usize) {
     }
     println!();
     println!("{} — {requests} requests, {concurrency} concurrent", s.name);
-    println!("| workload | API req/s | API p50 ms | API p99 ms | SQL req/s | SQL p50 ms | SQL p99 ms | API/SQL |");
-    println!("|---|---|---|---|---|---|---|---|");
-    let a = measure(s.clone(), requests, concurrency, |s, i| async move { graphql_360(&s, i).await }).await;
-    let b = measure(s.clone(), requests, concurrency, |s, i| async move { sql_360(&s, i).await }).await;
     println!(
-        "| customerByPhone, full 360 | {:.0} | {} | {} | {:.0} | {} | {} | {:.2} |",
-        a.per_sec,
-        ms(a.p50),
-        ms(a.p99),
-        b.per_sec,
-        ms(b.p50),
-        ms(b.p99),
-        a.per_sec / b.per_sec
+        "| workload | API req/s | API p50 ms | API p99 ms | SQL req/s | SQL p50 ms | SQL p99 ms | API/SQL | rounds' API/SQL |"
     );
-    let a = measure(s.clone(), requests, concurrency, |s, i| async move { graphql_page(&s, i).await }).await;
-    let b = measure(s.clone(), requests, concurrency, |s, i| async move { sql_page(&s, i).await }).await;
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let (a, b, low, high) = side_by_side(
+        s.clone(),
+        requests,
+        concurrency,
+        |s, i| async move { graphql_360(&s, i).await },
+        |s, i| async move { sql_360(&s, i).await },
+    )
+    .await;
+    row("customerByPhone, full 360", &a, &b, low, high);
+    let (a, b, low, high) = side_by_side(
+        s.clone(),
+        requests,
+        concurrency,
+        |s, i| async move { graphql_page(&s, i).await },
+        |s, i| async move { sql_page(&s, i).await },
+    )
+    .await;
+    row("50 customers with vehicles", &a, &b, low, high);
+}
+
+fn row(workload: &str, a: &Figures, b: &Figures, low: f64, high: f64) {
     println!(
-        "| 50 customers with vehicles | {:.0} | {} | {} | {:.0} | {} | {} | {:.2} |",
+        "| {workload} | {:.0} | {} | {} | {:.0} | {} | {} | {:.2} | {low:.2}–{high:.2} |",
         a.per_sec,
         ms(a.p50),
         ms(a.p99),
