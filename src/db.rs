@@ -41,21 +41,37 @@ pub async fn connect(cfg: &DbConfig) -> Result<DatabaseConnection, DbErr> {
 /// The plans are then chosen from the statistics and the statement alone, as a generic
 /// plan is in PostgreSQL.
 async fn plan_stably(conn: &mut sea_orm::sqlx::sqlite::SqliteConnection) -> Result<(), sea_orm::sqlx::Error> {
-    let mut handle = conn.lock_handle().await?;
-    let db = handle.as_raw_handle().as_ptr();
-    let mut now_on: std::ffi::c_int = 0;
-    // SAFETY: `db` is this connection's open handle, held locked by `handle` for the
-    // call, so no other thread uses it; the option takes an int and a pointer to an int
-    // that receives the new setting, and `now_on` lives across the call.
-    let rc = unsafe {
-        libsqlite3_sys::sqlite3_db_config(db, libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG, 1, &mut now_on as *mut _)
-    };
+    let (rc, now_on) = stability_guarantee(conn, 1).await?;
     if rc != libsqlite3_sys::SQLITE_OK || now_on != 1 {
         return Err(sea_orm::sqlx::Error::Configuration(
             format!("SQLite refused the query planner stability guarantee (code {rc})").into(),
         ));
     }
     Ok(())
+}
+
+/// `sqlite3_db_config(SQLITE_DBCONFIG_ENABLE_QPSG, on_off)` on one connection: 1 turns
+/// the guarantee on, a negative value only reads it. Returns SQLite's code and the
+/// setting afterwards.
+async fn stability_guarantee(
+    conn: &mut sea_orm::sqlx::sqlite::SqliteConnection,
+    on_off: std::ffi::c_int,
+) -> Result<(std::ffi::c_int, std::ffi::c_int), sea_orm::sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    let mut now_on: std::ffi::c_int = -1;
+    // SAFETY: `db` is this connection's open handle, held locked by `handle` for the
+    // call, so no other thread uses it; the option takes an int and a pointer to an int
+    // that receives the setting, and `now_on` lives across the call.
+    let rc = unsafe {
+        libsqlite3_sys::sqlite3_db_config(
+            db,
+            libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+            on_off,
+            &mut now_on as *mut _,
+        )
+    };
+    Ok((rc, now_on))
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
@@ -129,21 +145,9 @@ mod tests {
         let mut held = Vec::new();
         for _ in 0..2 {
             let mut conn = pool.acquire().await.expect("acquire");
-            let mut handle = conn.lock_handle().await.expect("handle");
-            let mut on: std::ffi::c_int = -1;
-            // SAFETY: the handle is open and locked for the call; a negative first
-            // argument only reads the setting into `on`.
-            let rc = unsafe {
-                libsqlite3_sys::sqlite3_db_config(
-                    handle.as_raw_handle().as_ptr(),
-                    libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
-                    -1,
-                    &mut on as *mut std::ffi::c_int,
-                )
-            };
+            let (rc, on) = stability_guarantee(&mut conn, -1).await.expect("read the setting");
             assert_eq!(rc, libsqlite3_sys::SQLITE_OK);
             assert_eq!(on, 1, "a pooled connection plans by bound values");
-            drop(handle);
             held.push(conn);
         }
         drop(held);

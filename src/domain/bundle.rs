@@ -181,39 +181,50 @@ fn inline_limits(statement: Statement) -> Statement {
     let Some(sea_orm::Values(values)) = values else { return Statement { sql, values: None, db_backend } };
     let numbered = db_backend == DatabaseBackend::Postgres;
     let places = placeholders(&sql, numbered);
-    // The values to write as numbers: unsigned integers bound right after `LIMIT`.
-    let mut inlined = vec![false; values.len()];
+    // Per value: the number to write instead, when it is an unsigned integer bound right
+    // after `LIMIT`.
+    let mut limits: Vec<Option<u64>> = vec![None; values.len()];
     for &(start, _, n) in &places {
-        let limit = sql[..start].trim_end().to_ascii_uppercase().ends_with(" LIMIT");
-        let number = matches!(
-            n.checked_sub(1).and_then(|i| values.get(i)),
-            Some(sea_orm::Value::BigUnsigned(Some(_)) | sea_orm::Value::Unsigned(Some(_)))
-        );
-        if limit && number {
-            inlined[n - 1] = true;
+        let value = match values.get(n - 1) {
+            Some(sea_orm::Value::BigUnsigned(Some(v))) => Some(*v),
+            Some(sea_orm::Value::Unsigned(Some(v))) => Some(u64::from(*v)),
+            _ => None,
+        };
+        if let (Some(v), true) = (value, follows_limit(sql.get(..start).unwrap_or_default())) {
+            limits[n - 1] = Some(v);
         }
     }
-    if !inlined.contains(&true) {
+    if limits.iter().all(Option::is_none) {
         return Statement { sql, values: Some(sea_orm::Values(values)), db_backend };
     }
     let mut out = String::with_capacity(sql.len());
     let mut from = 0;
     for &(start, end, n) in &places {
-        out.push_str(&sql[from..start]);
+        out.push_str(sql.get(from..start).unwrap_or_default());
         from = end;
-        match values.get(n - 1) {
-            Some(sea_orm::Value::BigUnsigned(Some(v))) if inlined[n - 1] => out.push_str(&v.to_string()),
-            Some(sea_orm::Value::Unsigned(Some(v))) if inlined[n - 1] => out.push_str(&v.to_string()),
-            _ if numbered => {
-                let before = inlined[..n - 1].iter().filter(|i| **i).count();
+        match limits.get(n - 1).copied().flatten() {
+            Some(v) => out.push_str(&v.to_string()),
+            None if numbered => {
+                let before = limits.iter().take(n - 1).filter(|l| l.is_some()).count();
                 out.push_str(&format!("${}", n - before));
             }
-            _ => out.push('?'),
+            None => out.push('?'),
         }
     }
-    out.push_str(&sql[from..]);
-    let kept = values.into_iter().zip(inlined).filter(|(_, inlined)| !inlined).map(|(v, _)| v).collect();
+    out.push_str(sql.get(from..).unwrap_or_default());
+    let kept = values.into_iter().zip(limits).filter(|(_, limit)| limit.is_none()).map(|(v, _)| v).collect();
     Statement { sql: out, values: Some(sea_orm::Values(kept)), db_backend }
+}
+
+/// Whether `before` (the text up to a placeholder) ends with the keyword `LIMIT`: only
+/// its last word is looked at, not the whole text.
+fn follows_limit(before: &str) -> bool {
+    let text = before.trim_end();
+    let Some(word_start) = text.len().checked_sub(5) else { return false };
+    text.get(word_start..).is_some_and(|word| word.eq_ignore_ascii_case("LIMIT"))
+        && text
+            .get(..word_start)
+            .is_some_and(|rest| !rest.ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '"'))
 }
 
 /// The placeholders of `sql` outside quoted text: (start, end, value number from 1).
@@ -431,5 +442,18 @@ mod tests {
         ));
         assert_eq!(kept.sql, sql);
         assert_eq!(kept.values.map(|v| v.0.len()), Some(2));
+    }
+
+    proptest::proptest! {
+        /// Any text and any number of values (placeholders beyond them, Chinese text
+        /// around `LIMIT`, unclosed quotes): rewriting never panics and keeps every value
+        /// it does not write as a number.
+        #[test]
+        fn inlining_is_total(sql in "(LIMIT|limit|王|\\$|\\?|[0-9]|'|\"| |x){0,40}", n in 0usize..4, pg in proptest::bool::ANY) {
+            let backend = if pg { DatabaseBackend::Postgres } else { DatabaseBackend::Sqlite };
+            let values: Vec<Value> = (0..n).map(|i| Value::BigUnsigned(Some(i as u64))).collect();
+            let out = inline_limits(statement(backend, &sql, values));
+            proptest::prop_assert!(out.values.map_or(0, |v| v.0.len()) <= n);
+        }
     }
 }

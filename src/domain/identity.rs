@@ -251,7 +251,7 @@ pub fn decide(person: &Person, vin: Option<&str>, known: &[(i32, Known<'_>)], li
         // Another person (a name that is not the top's) fitting nearly as well, while the
         // record does not name the top in full: the record is for a person to place.
         let rival = top_c.0[linkage::NAME] != level::SAME
-            && accepted[1..].iter().any(|s| s.3 > top_score - RIVAL_BITS && !compatible(s.1.name, top_known.name));
+            && accepted.iter().skip(1).any(|s| s.3 > top_score - RIVAL_BITS && !compatible(s.1.name, top_known.name));
         if rival {
             for (id, k, c, score) in &accepted {
                 let mut why = vec![format!("the record fits more than one person: {}", headline(person, vin, k, c))];
@@ -267,7 +267,7 @@ pub fn decide(person: &Person, vin: Option<&str>, known: &[(i32, Known<'_>)], li
                 limits.accept,
                 evidence(top_known, &top_c).join("; ")
             );
-            for (id, k, c, score) in &accepted[1..] {
+            for (id, k, c, score) in accepted.iter().skip(1) {
                 if compatible(k.name, top_known.name) {
                     // Most likely one person kept twice: the two go to the queue.
                     let mut why = vec![format!("the same record also fits: {}", headline(person, vin, k, c))];
