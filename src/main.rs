@@ -288,6 +288,7 @@ async fn serve(cfg: ServeConfig) -> Result<(), String> {
                     Ok(report) => tracing::info!(?report, "care jobs ran"),
                     Err(e) => tracing::warn!(error = %e.log_text(), "care jobs failed; next run retries"),
                 }
+                return_freed_memory();
             }
         });
     }
@@ -304,6 +305,20 @@ async fn serve(cfg: ServeConfig) -> Result<(), String> {
     conn.close().await.map_err(|e| format!("closing the database: {e}"))?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Hands the heap memory freed since back to the system. The care jobs read a whole
+/// group's recent events (tens of megabytes at 200,000 customers) and free them when
+/// done, but glibc keeps freed heap for later allocations: without this the server
+/// stayed at its peak between runs (78 MB after the jobs at start-up, against 47 MB
+/// before them).
+fn return_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `malloc_trim` takes no pointer; it releases glibc's free pages under
+    // glibc's own locks and is safe to call from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 async fn shutdown_signal() {

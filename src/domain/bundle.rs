@@ -336,13 +336,15 @@ impl Fetched {
 }
 
 /// The expression that turns a row of the derived table `t` (the entity's columns) into
-/// one JSON object text, with values as the entity's serde form reads them: booleans as
-/// booleans and JSON columns as JSON on SQLite too.
+/// one JSON array text, the columns in the entity's order — serde reads a model from an
+/// array of its fields in declaration order, which `Column::iter` follows — with values
+/// as the entity's serde form reads them: booleans as booleans and JSON columns as JSON
+/// on SQLite too. An array rather than an object: the column names are not written out
+/// and matched again for every record (SQLite's `json_object` was 7 % of a page's CPU).
 fn json_of<E: EntityTrait>(backend: DatabaseBackend) -> String {
-    let mut pairs = Vec::new();
+    let mut values = Vec::new();
     for column in E::Column::iter() {
-        let name = column.as_str();
-        let value = format!("\"t\".\"{name}\"");
+        let value = format!("\"t\".\"{}\"", column.as_str());
         let value = match (backend, column.def().get_column_type()) {
             (DatabaseBackend::Sqlite, ColumnType::Boolean) => {
                 format!("CASE WHEN {value} IS NULL THEN NULL WHEN {value} THEN json('true') ELSE json('false') END")
@@ -350,11 +352,11 @@ fn json_of<E: EntityTrait>(backend: DatabaseBackend) -> String {
             (DatabaseBackend::Sqlite, ColumnType::Json | ColumnType::JsonBinary) => format!("json({value})"),
             _ => value,
         };
-        pairs.push(format!("'{name}', {value}"));
+        values.push(value);
     }
     match backend {
-        DatabaseBackend::Postgres => format!("CAST(json_build_object({}) AS text)", pairs.join(", ")),
-        _ => format!("json_object({})", pairs.join(", ")),
+        DatabaseBackend::Postgres => format!("CAST(json_build_array({}) AS text)", values.join(", ")),
+        _ => format!("json_array({})", values.join(", ")),
     }
 }
 

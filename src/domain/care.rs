@@ -13,7 +13,7 @@ use entity::{
     care_task, complaint, complaint_event, customer, customer_store, delivery, insurance_policy, repair_order, staff,
     store, vehicle, vehicle_ownership,
 };
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -155,298 +155,312 @@ async fn due_tasks<C: ConnectionTrait>(
     let today = local_day(now);
     let since = today - Duration::days(settings.stale_days + 10);
     let fresh = |due: DateTime<Utc>| due >= now - Duration::days(settings.stale_days);
+    let horizon = today + Duration::days(settings.remind_days_ahead);
     let mut out = Vec::new();
+    // Each kind of event in a block of its own: its rows are dropped before the next
+    // kind is read, so the jobs over a whole group hold one kind's rows at a time.
 
-    // Deliveries: the consultant's call within one working day; the store's
-    // customer-relations call on the 3rd to 5th working day.
-    let deliveries = delivery::Entity::find().filter(delivery::Column::DeliveredOn.gte(since)).all(conn).await?;
-    for d in &deliveries {
-        if !who.own.contains(&d.store_id) {
-            continue;
-        }
-        let p = who.of(d.store_id);
-        let due = end_of(cal.add_working_days(d.delivered_on, 1));
-        if fresh(due) {
-            out.push(NewTask {
-                kind: TaskKind::DeliveryCall,
-                store: d.store_id,
-                customer: d.customer_id,
-                vehicle: Some(d.vehicle_id),
-                assignee: d.consultant_id.or(p.sales),
-                department: Department::Sales,
-                start: day_start(d.delivered_on),
-                due,
-                source: ("delivery", d.id),
-                key: format!("delivery-call:{}", d.id),
-            });
-        }
-        let due = end_of(cal.add_working_days(d.delivered_on, 5));
-        if fresh(due) {
-            out.push(NewTask {
-                kind: TaskKind::DeliveryRelationsCall,
-                store: d.store_id,
-                customer: d.customer_id,
-                vehicle: Some(d.vehicle_id),
-                assignee: p.relations.or(p.manager),
-                department: Department::Crm,
-                start: day_start(cal.add_working_days(d.delivered_on, 3)),
-                due,
-                source: ("delivery", d.id),
-                key: format!("delivery-relations:{}", d.id),
-            });
-        }
-    }
-
-    // Closed repair orders: the customer-relations call three working days after.
-    let closed =
-        repair_order::Entity::find().filter(repair_order::Column::ClosedAt.gte(day_start(since))).all(conn).await?;
-    for r in &closed {
-        let (Some(at), true) = (r.closed_at, who.own.contains(&r.store_id)) else { continue };
-        let p = who.of(r.store_id);
-        let day = cal.add_working_days(local_day(at), 3);
-        let due = end_of(day);
-        if fresh(due) {
-            out.push(NewTask {
-                kind: TaskKind::ServiceRelationsCall,
-                store: r.store_id,
-                customer: r.customer_id,
-                vehicle: Some(r.vehicle_id),
-                assignee: p.relations.or(p.manager),
-                department: Department::Crm,
-                start: day_start(day),
-                due,
-                source: ("repair_order", r.id),
-                key: format!("service-relations:{}", r.id),
-            });
-        }
-    }
-
-    // Insurance renewals: 90, 60 and 30 days before the end, until renewed.
-    let ending = insurance_policy::Entity::find()
-        .filter(insurance_policy::Column::EndsOn.gte(today))
-        .filter(insurance_policy::Column::EndsOn.lte(today + Duration::days(RENEWAL_STAGES[0])))
-        .all(conn)
-        .await?;
-    let renewed = renewed_policies(conn, &ending).await?;
-    for policy in ending.iter().filter(|p| !renewed.contains(&p.id) && who.own.contains(&p.store_id)) {
-        let Some(stage) = RENEWAL_STAGES.iter().copied().filter(|s| today >= policy.ends_on - Duration::days(*s)).min()
-        else {
-            continue;
-        };
-        let from = policy.ends_on - Duration::days(stage);
-        let p = who.of(policy.store_id);
-        out.push(NewTask {
-            kind: TaskKind::InsuranceRenewal,
-            store: policy.store_id,
-            customer: policy.customer_id,
-            vehicle: Some(policy.vehicle_id),
-            assignee: p.insurance.or(p.manager),
-            department: Department::Insurance,
-            start: day_start(from),
-            due: end_of(cal.add_working_days(from, 5).min(policy.ends_on)),
-            source: ("insurance_policy", policy.id),
-            key: format!("renewal:{}:{stage}", policy.id),
-        });
-    }
-
-    // Birthdays in the coming week: the customer's manager at each store where the
-    // customer is a base customer (or the store's customer relations).
-    let people = customer::Entity::find()
-        .filter(customer::Column::Birthday.is_not_null())
-        .filter(customer::Column::MergedInto.is_null())
-        .filter(month_day_in(conn, "birthday", today, 7))
-        .all(conn)
-        .await?;
-    let mut upcoming: HashMap<i32, NaiveDate> = HashMap::new();
-    for c in &people {
-        let Some(born) = c.birthday else { continue };
-        for offset in 0..=7 {
-            let day = today + Duration::days(offset);
-            if born.month() == day.month() && born.day() == day.day() {
-                upcoming.insert(c.id, day);
+    {
+        // Deliveries: the consultant's call within one working day; the store's
+        // customer-relations call on the 3rd to 5th working day.
+        let deliveries = delivery::Entity::find().filter(delivery::Column::DeliveredOn.gte(since)).all(conn).await?;
+        for d in &deliveries {
+            if !who.own.contains(&d.store_id) {
+                continue;
+            }
+            let p = who.of(d.store_id);
+            let due = end_of(cal.add_working_days(d.delivered_on, 1));
+            if fresh(due) {
+                out.push(NewTask {
+                    kind: TaskKind::DeliveryCall,
+                    store: d.store_id,
+                    customer: d.customer_id,
+                    vehicle: Some(d.vehicle_id),
+                    assignee: d.consultant_id.or(p.sales),
+                    department: Department::Sales,
+                    start: day_start(d.delivered_on),
+                    due,
+                    source: ("delivery", d.id),
+                    key: format!("delivery-call:{}", d.id),
+                });
+            }
+            let due = end_of(cal.add_working_days(d.delivered_on, 5));
+            if fresh(due) {
+                out.push(NewTask {
+                    kind: TaskKind::DeliveryRelationsCall,
+                    store: d.store_id,
+                    customer: d.customer_id,
+                    vehicle: Some(d.vehicle_id),
+                    assignee: p.relations.or(p.manager),
+                    department: Department::Crm,
+                    start: day_start(cal.add_working_days(d.delivered_on, 3)),
+                    due,
+                    source: ("delivery", d.id),
+                    key: format!("delivery-relations:{}", d.id),
+                });
             }
         }
     }
-    if !upcoming.is_empty() {
-        let customers: Vec<i32> = upcoming.keys().copied().collect();
-        let relations = crate::db::find_in_slices(conn, &customers, |ids| {
-            customer_store::Entity::find()
-                .filter(customer_store::Column::CustomerId.is_in(ids))
-                .filter(customer_store::Column::Status.eq(entity::enums::RelationshipStatus::Base))
-        })
-        .await?;
-        for rel in relations.iter().filter(|r| who.own.contains(&r.store_id)) {
-            let Some(day) = upcoming.get(&rel.customer_id).copied() else { continue };
-            let p = who.of(rel.store_id);
+    {
+        // Closed repair orders: the customer-relations call three working days after.
+        let closed =
+            repair_order::Entity::find().filter(repair_order::Column::ClosedAt.gte(day_start(since))).all(conn).await?;
+        for r in &closed {
+            let (Some(at), true) = (r.closed_at, who.own.contains(&r.store_id)) else { continue };
+            let p = who.of(r.store_id);
+            let day = cal.add_working_days(local_day(at), 3);
+            let due = end_of(day);
+            if fresh(due) {
+                out.push(NewTask {
+                    kind: TaskKind::ServiceRelationsCall,
+                    store: r.store_id,
+                    customer: r.customer_id,
+                    vehicle: Some(r.vehicle_id),
+                    assignee: p.relations.or(p.manager),
+                    department: Department::Crm,
+                    start: day_start(day),
+                    due,
+                    source: ("repair_order", r.id),
+                    key: format!("service-relations:{}", r.id),
+                });
+            }
+        }
+    }
+    {
+        // Insurance renewals: 90, 60 and 30 days before the end, until renewed.
+        let ending = insurance_policy::Entity::find()
+            .filter(insurance_policy::Column::EndsOn.gte(today))
+            .filter(insurance_policy::Column::EndsOn.lte(today + Duration::days(RENEWAL_STAGES[0])))
+            .all(conn)
+            .await?;
+        let renewed = renewed_policies(conn, &ending).await?;
+        for policy in ending.iter().filter(|p| !renewed.contains(&p.id) && who.own.contains(&p.store_id)) {
+            let Some(stage) =
+                RENEWAL_STAGES.iter().copied().filter(|s| today >= policy.ends_on - Duration::days(*s)).min()
+            else {
+                continue;
+            };
+            let from = policy.ends_on - Duration::days(stage);
+            let p = who.of(policy.store_id);
             out.push(NewTask {
-                kind: TaskKind::Birthday,
-                store: rel.store_id,
-                customer: rel.customer_id,
-                vehicle: None,
-                assignee: rel.manager_id.or(p.relations),
-                department: Department::Crm,
-                start: day_start(day - Duration::days(7)),
-                due: end_of(day),
-                source: ("customer", rel.customer_id),
-                key: format!("birthday:{}:{}:{}", rel.customer_id, rel.store_id, day.year()),
+                kind: TaskKind::InsuranceRenewal,
+                store: policy.store_id,
+                customer: policy.customer_id,
+                vehicle: Some(policy.vehicle_id),
+                assignee: p.insurance.or(p.manager),
+                department: Department::Insurance,
+                start: day_start(from),
+                due: end_of(cal.add_working_days(from, 5).min(policy.ends_on)),
+                source: ("insurance_policy", policy.id),
+                key: format!("renewal:{}:{stage}", policy.id),
             });
         }
     }
-
-    // First maintenance: months or kilometres after delivery, whichever first, unless
-    // the service history shows it done; kilometres from the odometer readings.
-    let horizon = today + Duration::days(settings.remind_days_ahead);
-    let window_start = today - Months::new(settings.first_maintenance_months) - Duration::days(settings.stale_days);
-    let recent: Vec<delivery::Model> =
-        delivery::Entity::find().filter(delivery::Column::DeliveredOn.gte(window_start)).all(conn).await?;
-    let vehicles: Vec<i32> = recent.iter().map(|d| d.vehicle_id).collect();
-    // In slices of vehicles: each vehicle's readings stay in order within its slice.
-    let readings = crate::db::find_in_slices(conn, &vehicles, |ids| {
-        repair_order::Entity::find()
-            .filter(repair_order::Column::VehicleId.is_in(ids))
-            .order_by_asc(repair_order::Column::OpenedAt)
-    })
-    .await?;
-    let mut by_vehicle: HashMap<i32, Vec<&repair_order::Model>> = HashMap::new();
-    for r in &readings {
-        by_vehicle.entry(r.vehicle_id).or_default().push(r);
-    }
-    for d in recent.iter().filter(|d| who.own.contains(&d.store_id)) {
-        let history = by_vehicle.get(&d.vehicle_id).map(Vec::as_slice).unwrap_or(&[]);
-        let done = history.iter().any(|r| {
-            matches!(r.kind, RepairKind::FirstMaintenance | RepairKind::Maintenance)
-                && local_day(r.opened_at) >= d.delivered_on
-        });
-        if done {
-            continue;
-        }
-        let by_time = d.delivered_on + Months::new(settings.first_maintenance_months);
-        let by_km = predict_day(d.delivered_on, 0, history, settings.first_maintenance_km);
-        let due_day = by_km.map_or(by_time, |k| k.min(by_time));
-        if due_day > horizon || end_of(due_day) < now - Duration::days(settings.stale_days) {
-            continue;
-        }
-        let p = who.of(d.store_id);
-        out.push(NewTask {
-            kind: TaskKind::FirstMaintenance,
-            store: d.store_id,
-            customer: d.customer_id,
-            vehicle: Some(d.vehicle_id),
-            assignee: p.service.or(p.manager),
-            department: Department::Service,
-            start: day_start(due_day - Duration::days(settings.remind_days_ahead)),
-            due: end_of(cal.add_working_days(due_day, 0)),
-            source: ("delivery", d.id),
-            key: format!("first-maintenance:{}", d.vehicle_id),
-        });
-    }
-
-    // Regular maintenance: months or kilometres after the last maintenance, whichever
-    // first (kilometres from the readings since), unless a later visit shows it done.
-    let last_window = today - Months::new(settings.maintenance_months) - Duration::days(settings.stale_days);
-    let maintained = repair_order::Entity::find()
-        .filter(repair_order::Column::Kind.is_in([RepairKind::FirstMaintenance, RepairKind::Maintenance]))
-        .filter(repair_order::Column::OpenedAt.gte(day_start(last_window)))
-        .order_by_asc(repair_order::Column::OpenedAt)
-        .all(conn)
-        .await?;
-    let mut latest: HashMap<i32, &repair_order::Model> = HashMap::new();
-    for r in &maintained {
-        latest.insert(r.vehicle_id, r);
-    }
-    let maintained_cars: Vec<i32> = latest.keys().copied().collect();
-    let since_last = crate::db::find_in_slices(conn, &maintained_cars, |ids| {
-        repair_order::Entity::find()
-            .filter(repair_order::Column::VehicleId.is_in(ids))
-            .filter(repair_order::Column::OpenedAt.gte(day_start(last_window)))
-            .order_by_asc(repair_order::Column::OpenedAt)
-    })
-    .await?;
-    let mut readings_since: HashMap<i32, Vec<&repair_order::Model>> = HashMap::new();
-    for r in &since_last {
-        readings_since.entry(r.vehicle_id).or_default().push(r);
-    }
-    for (vehicle, last) in &latest {
-        if !who.own.contains(&last.store_id) {
-            continue;
-        }
-        let last_day = local_day(last.opened_at);
-        let later: Vec<&repair_order::Model> = readings_since
-            .get(vehicle)
-            .map(|v| v.iter().copied().filter(|r| r.opened_at > last.opened_at).collect())
-            .unwrap_or_default();
-        let by_time = last_day + Months::new(settings.maintenance_months);
-        let by_km = last.mileage.and_then(|km| predict_day(last_day, km, &later, settings.maintenance_km));
-        let due_day = by_km.map_or(by_time, |k| k.min(by_time));
-        if due_day > horizon || end_of(due_day) < now - Duration::days(settings.stale_days) {
-            continue;
-        }
-        let p = who.of(last.store_id);
-        out.push(NewTask {
-            kind: TaskKind::Maintenance,
-            store: last.store_id,
-            customer: last.customer_id,
-            vehicle: Some(*vehicle),
-            assignee: p.service.or(p.manager),
-            department: Department::Service,
-            start: day_start(due_day - Duration::days(settings.remind_days_ahead)),
-            due: end_of(cal.add_working_days(due_day, 0)),
-            source: ("repair_order", last.id),
-            key: format!("maintenance:{}:{}", vehicle, last.id),
-        });
-    }
-
-    // Annual inspection by the vehicle's age (private cars: at 6 years, then every 2
-    // years to 10, then yearly): a reminder in the 30 days before the anniversary.
-    let cars = vehicle::Entity::find()
-        .filter(vehicle::Column::PurchaseDate.is_not_null())
-        .filter(vehicle::Column::SellingStoreId.is_not_null())
-        .filter(month_day_in(conn, "purchase_date", today, settings.remind_days_ahead))
-        .all(conn)
-        .await?;
-    let mut due_cars: Vec<(vehicle::Model, NaiveDate)> = Vec::new();
-    for car in cars {
-        let Some(bought) = car.purchase_date else { continue };
-        for ahead in 0..=settings.remind_days_ahead {
-            let day = today + Duration::days(ahead);
-            if day.month() == bought.month() && day.day() == bought.day() {
-                let age = day.year() - bought.year();
-                if age == 6 || age == 8 || age == 10 || age > 10 {
-                    due_cars.push((car.clone(), day));
+    {
+        // Birthdays in the coming week: the customer's manager at each store where the
+        // customer is a base customer (or the store's customer relations).
+        let people = customer::Entity::find()
+            .filter(customer::Column::Birthday.is_not_null())
+            .filter(customer::Column::MergedInto.is_null())
+            .filter(month_day_in(conn, "birthday", today, 7))
+            .all(conn)
+            .await?;
+        let mut upcoming: HashMap<i32, NaiveDate> = HashMap::new();
+        for c in &people {
+            let Some(born) = c.birthday else { continue };
+            for offset in 0..=7 {
+                let day = today + Duration::days(offset);
+                if born.month() == day.month() && born.day() == day.day() {
+                    upcoming.insert(c.id, day);
                 }
             }
         }
+        if !upcoming.is_empty() {
+            let customers: Vec<i32> = upcoming.keys().copied().collect();
+            let relations = crate::db::find_in_slices(conn, &customers, |ids| {
+                customer_store::Entity::find()
+                    .filter(customer_store::Column::CustomerId.is_in(ids))
+                    .filter(customer_store::Column::Status.eq(entity::enums::RelationshipStatus::Base))
+            })
+            .await?;
+            for rel in relations.iter().filter(|r| who.own.contains(&r.store_id)) {
+                let Some(day) = upcoming.get(&rel.customer_id).copied() else { continue };
+                let p = who.of(rel.store_id);
+                out.push(NewTask {
+                    kind: TaskKind::Birthday,
+                    store: rel.store_id,
+                    customer: rel.customer_id,
+                    vehicle: None,
+                    assignee: rel.manager_id.or(p.relations),
+                    department: Department::Crm,
+                    start: day_start(day - Duration::days(7)),
+                    due: end_of(day),
+                    source: ("customer", rel.customer_id),
+                    key: format!("birthday:{}:{}:{}", rel.customer_id, rel.store_id, day.year()),
+                });
+            }
+        }
     }
-    if !due_cars.is_empty() {
-        let cars: Vec<i32> = due_cars.iter().map(|(c, _)| c.id).collect();
-        let holders: HashMap<i32, i32> = crate::db::find_in_slices(conn, &cars, |ids| {
-            vehicle_ownership::Entity::find()
-                .filter(vehicle_ownership::Column::VehicleId.is_in(ids))
-                .filter(vehicle_ownership::Column::ToDate.is_null())
-                .filter(vehicle_ownership::Column::Role.eq(entity::enums::OwnershipRole::Owner))
-        })
-        .await?
-        .into_iter()
-        .map(|o| (o.vehicle_id, o.customer_id))
-        .collect();
-        for (car, day) in due_cars {
-            let (Some(store), Some(owner)) = (car.selling_store_id, holders.get(&car.id)) else { continue };
-            if !who.own.contains(&store) {
+    {
+        // First maintenance: months or kilometres after delivery, whichever first, unless
+        // the service history shows it done; kilometres from the odometer readings.
+        let window_start = today - Months::new(settings.first_maintenance_months) - Duration::days(settings.stale_days);
+        let recent: Vec<delivery::Model> =
+            delivery::Entity::find().filter(delivery::Column::DeliveredOn.gte(window_start)).all(conn).await?;
+        let delivered = Query::select()
+            .column(delivery::Column::VehicleId)
+            .from(delivery::Entity)
+            .and_where(delivery::Column::DeliveredOn.gte(window_start))
+            .to_owned();
+        let readings = repair_order::Entity::find()
+            .filter(repair_order::Column::VehicleId.in_subquery(delivered))
+            .order_by_asc(repair_order::Column::OpenedAt)
+            .order_by_asc(repair_order::Column::Id)
+            .all(conn)
+            .await?;
+        let mut by_vehicle: HashMap<i32, Vec<&repair_order::Model>> = HashMap::new();
+        for r in &readings {
+            by_vehicle.entry(r.vehicle_id).or_default().push(r);
+        }
+        for d in recent.iter().filter(|d| who.own.contains(&d.store_id)) {
+            let history = by_vehicle.get(&d.vehicle_id).map(Vec::as_slice).unwrap_or(&[]);
+            let done = history.iter().any(|r| {
+                matches!(r.kind, RepairKind::FirstMaintenance | RepairKind::Maintenance)
+                    && local_day(r.opened_at) >= d.delivered_on
+            });
+            if done {
                 continue;
             }
-            let p = who.of(store);
+            let by_time = d.delivered_on + Months::new(settings.first_maintenance_months);
+            let by_km = predict_day(d.delivered_on, 0, history, settings.first_maintenance_km);
+            let due_day = by_km.map_or(by_time, |k| k.min(by_time));
+            if due_day > horizon || end_of(due_day) < now - Duration::days(settings.stale_days) {
+                continue;
+            }
+            let p = who.of(d.store_id);
             out.push(NewTask {
-                kind: TaskKind::AnnualInspection,
-                store,
-                customer: *owner,
-                vehicle: Some(car.id),
+                kind: TaskKind::FirstMaintenance,
+                store: d.store_id,
+                customer: d.customer_id,
+                vehicle: Some(d.vehicle_id),
                 assignee: p.service.or(p.manager),
                 department: Department::Service,
-                start: day_start(day - Duration::days(settings.remind_days_ahead)),
-                due: end_of(day),
-                source: ("vehicle", car.id),
-                key: format!("inspection:{}:{}", car.id, day.year()),
+                start: day_start(due_day - Duration::days(settings.remind_days_ahead)),
+                due: end_of(cal.add_working_days(due_day, 0)),
+                source: ("delivery", d.id),
+                key: format!("first-maintenance:{}", d.vehicle_id),
             });
+        }
+    }
+    {
+        // Regular maintenance: months or kilometres after the last maintenance, whichever
+        // first (kilometres from the readings since), unless a later visit shows it done.
+        let last_window = today - Months::new(settings.maintenance_months) - Duration::days(settings.stale_days);
+        // The visits since the window's start of every vehicle maintained in it, in one
+        // statement: the last maintenance, and the odometer readings after it.
+        let in_window = repair_order::Column::OpenedAt.gte(day_start(last_window));
+        let maintained_cars = Query::select()
+            .column(repair_order::Column::VehicleId)
+            .from(repair_order::Entity)
+            .and_where(repair_order::Column::Kind.is_in([RepairKind::FirstMaintenance, RepairKind::Maintenance]))
+            .and_where(in_window.clone())
+            .to_owned();
+        let visits = repair_order::Entity::find()
+            .filter(in_window)
+            .filter(repair_order::Column::VehicleId.in_subquery(maintained_cars))
+            .order_by_asc(repair_order::Column::OpenedAt)
+            .order_by_asc(repair_order::Column::Id)
+            .all(conn)
+            .await?;
+        let mut by_vehicle: HashMap<i32, Vec<&repair_order::Model>> = HashMap::new();
+        for r in &visits {
+            by_vehicle.entry(r.vehicle_id).or_default().push(r);
+        }
+        for (vehicle, visits) in &by_vehicle {
+            let maintenance =
+                |r: &&repair_order::Model| matches!(r.kind, RepairKind::FirstMaintenance | RepairKind::Maintenance);
+            let Some(at) = visits.iter().rposition(maintenance) else { continue };
+            let Some(last) = visits.get(at).copied() else { continue };
+            if !who.own.contains(&last.store_id) {
+                continue;
+            }
+            let last_day = local_day(last.opened_at);
+            let later: Vec<&repair_order::Model> =
+                visits.iter().skip(at + 1).copied().filter(|r| r.opened_at > last.opened_at).collect();
+            let by_time = last_day + Months::new(settings.maintenance_months);
+            let by_km = last.mileage.and_then(|km| predict_day(last_day, km, &later, settings.maintenance_km));
+            let due_day = by_km.map_or(by_time, |k| k.min(by_time));
+            if due_day > horizon || end_of(due_day) < now - Duration::days(settings.stale_days) {
+                continue;
+            }
+            let p = who.of(last.store_id);
+            out.push(NewTask {
+                kind: TaskKind::Maintenance,
+                store: last.store_id,
+                customer: last.customer_id,
+                vehicle: Some(*vehicle),
+                assignee: p.service.or(p.manager),
+                department: Department::Service,
+                start: day_start(due_day - Duration::days(settings.remind_days_ahead)),
+                due: end_of(cal.add_working_days(due_day, 0)),
+                source: ("repair_order", last.id),
+                key: format!("maintenance:{}:{}", vehicle, last.id),
+            });
+        }
+    }
+    {
+        // Annual inspection by the vehicle's age (private cars: at 6 years, then every 2
+        // years to 10, then yearly): a reminder in the 30 days before the anniversary.
+        let cars = vehicle::Entity::find()
+            .filter(vehicle::Column::PurchaseDate.is_not_null())
+            .filter(vehicle::Column::SellingStoreId.is_not_null())
+            .filter(month_day_in(conn, "purchase_date", today, settings.remind_days_ahead))
+            .all(conn)
+            .await?;
+        let mut due_cars: Vec<(vehicle::Model, NaiveDate)> = Vec::new();
+        for car in cars {
+            let Some(bought) = car.purchase_date else { continue };
+            for ahead in 0..=settings.remind_days_ahead {
+                let day = today + Duration::days(ahead);
+                if day.month() == bought.month() && day.day() == bought.day() {
+                    let age = day.year() - bought.year();
+                    if age == 6 || age == 8 || age == 10 || age > 10 {
+                        due_cars.push((car.clone(), day));
+                    }
+                }
+            }
+        }
+        if !due_cars.is_empty() {
+            let cars: Vec<i32> = due_cars.iter().map(|(c, _)| c.id).collect();
+            let holders: HashMap<i32, i32> = crate::db::find_in_slices(conn, &cars, |ids| {
+                vehicle_ownership::Entity::find()
+                    .filter(vehicle_ownership::Column::VehicleId.is_in(ids))
+                    .filter(vehicle_ownership::Column::ToDate.is_null())
+                    .filter(vehicle_ownership::Column::Role.eq(entity::enums::OwnershipRole::Owner))
+            })
+            .await?
+            .into_iter()
+            .map(|o| (o.vehicle_id, o.customer_id))
+            .collect();
+            for (car, day) in due_cars {
+                let (Some(store), Some(owner)) = (car.selling_store_id, holders.get(&car.id)) else { continue };
+                if !who.own.contains(&store) {
+                    continue;
+                }
+                let p = who.of(store);
+                out.push(NewTask {
+                    kind: TaskKind::AnnualInspection,
+                    store,
+                    customer: *owner,
+                    vehicle: Some(car.id),
+                    assignee: p.service.or(p.manager),
+                    department: Department::Service,
+                    start: day_start(day - Duration::days(settings.remind_days_ahead)),
+                    due: end_of(day),
+                    source: ("vehicle", car.id),
+                    key: format!("inspection:{}:{}", car.id, day.year()),
+                });
+            }
         }
     }
     Ok(out)

@@ -327,6 +327,15 @@ fn reorder_object(
     if depth > MAX_NESTING {
         return;
     }
+    // Mostly the fields already came in the document's order: then only what is below
+    // them is looked at, and the object is not rebuilt.
+    let in_order = map.len() == keys.len() && map.keys().zip(keys).all(|(name, (key, _))| name.as_str() == *key);
+    if in_order {
+        for ((_, below), value) in keys.iter().zip(map.values_mut()) {
+            reorder(doc, below, value, depth + 1);
+        }
+        return;
+    }
     let mut old = std::mem::take(map);
     for (key, below) in keys {
         if let Some((name, mut inner)) = old.swap_remove_entry(*key) {

@@ -27,8 +27,11 @@ pub mod vehicles;
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo};
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema, ServerResult};
+use async_graphql::registry::Registry;
+use async_graphql::{
+    ContainerType, Context, ContextSelectionSet, EmptySubscription, MergedObject, ObjectType, OutputType, Positioned,
+    Schema, ServerResult, Value,
+};
 use rust_decimal::Decimal;
 use sea_orm::DatabaseConnection;
 
@@ -65,7 +68,54 @@ pub struct Mutation(
     identity::IdentityMutation,
 );
 
-pub type HubSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type HubSchema = Schema<QueryRoot, Mutation, EmptySubscription>;
+
+/// The schema's query type: [`Query`]'s fields, of which at most a few resolve at once
+/// within one request (a document of many aliases each reading the database directly
+/// must not take the whole pool; see [`RequestLimits`]). A wrapper rather than an
+/// extension: any extension with a `resolve` hook puts every field and every list item
+/// of every answer through it (a boxed future and the field's type names as new
+/// strings), which was about a tenth of a 50-customer page's CPU.
+#[derive(Default)]
+pub struct QueryRoot(Query);
+
+impl ContainerType for QueryRoot {
+    async fn resolve_field(&self, ctx: &Context<'_>) -> ServerResult<Option<Value>> {
+        // A closed semaphore never happens (it is never closed); resolve anyway.
+        let _permit = match ctx.data_opt::<RootPermits>() {
+            Some(permits) => permits.0.acquire().await.ok(),
+            None => None,
+        };
+        // Boxed: one allocation per root field, and the merged object's deeply nested
+        // future stays out of this type (whose layout would exceed the compiler's
+        // recursion limit in every crate that runs the schema).
+        Box::pin(self.0.resolve_field(ctx)).await
+    }
+
+    async fn find_entity(&self, ctx: &Context<'_>, params: &Value) -> ServerResult<Option<Value>> {
+        self.0.find_entity(ctx, params).await
+    }
+}
+
+impl OutputType for QueryRoot {
+    fn type_name() -> std::borrow::Cow<'static, str> {
+        Query::type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        Query::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<async_graphql::parser::types::Field>,
+    ) -> ServerResult<Value> {
+        async_graphql::resolver_utils::resolve_container(ctx, self).await
+    }
+}
+
+impl ObjectType for QueryRoot {}
 
 /// How the schema is built: limits that protect the server from expensive queries,
 /// and the source-system priority used to break survivorship ties in merges.
@@ -98,14 +148,13 @@ impl Default for SchemaOptions {
 }
 
 pub fn build_schema(db: DatabaseConnection, keys: TokenKeys, limits: &SchemaOptions) -> HubSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    let mut builder = Schema::build(QueryRoot::default(), Mutation::default(), EmptySubscription)
         .data(db)
         .data(keys)
         .data(identity::SourcePriority(limits.source_priority.clone()))
         .data(crate::domain::auth::LoginGuard::new(limits.login_per_minute))
         .data(limits.kpi.clone())
         .data(limits.survey.clone())
-        .extension(RootGate)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity);
     if !limits.introspection {
@@ -116,7 +165,7 @@ pub fn build_schema(db: DatabaseConnection, keys: TokenKeys, limits: &SchemaOpti
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish().sdl()
+    Schema::build(QueryRoot::default(), Mutation::default(), EmptySubscription).finish().sdl()
 }
 
 /// How much of the database one request may use at once.
@@ -145,35 +194,6 @@ impl RequestLimits {
 
 /// The permits for root fields of one request.
 struct RootPermits(Arc<tokio::sync::Semaphore>);
-
-/// Resolves at most a few root fields of a request at once: a document of many aliases
-/// each reading the database directly must not take the whole pool.
-struct RootGate;
-
-impl ExtensionFactory for RootGate {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RootGate)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for RootGate {
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<async_graphql::Value>> {
-        match ctx.data_opt::<RootPermits>() {
-            Some(permits) if info.path_node.parent.is_none() => {
-                // A closed semaphore never happens (it is never closed); resolve anyway.
-                let _permit = permits.0.acquire().await.ok();
-                next.run(ctx, info).await
-            }
-            _ => next.run(ctx, info).await,
-        }
-    }
-}
 
 /// Executes one request for one caller: where it came from, their scope, and a fresh
 /// set of loaders whose batches run inside this request.
